@@ -1,0 +1,163 @@
+// ratchet: the command-line tool. train, eval, envs, algos.
+// Every user error is one line on stderr and exit code 2.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fmt/format.h>
+#include <iostream>
+
+#include "ratchet/ratchet.h"
+
+namespace fs = std::filesystem;
+using namespace ratchet;
+
+namespace {
+
+int64_t ParseCount(const std::string& text, const std::string& flag, bool allow_zero) {
+  int64_t v;
+  if (!ParseInt64(text, &v) || v < (allow_zero ? 0 : 1))
+    throw Error(fmt::format("{} must be a {} integer, got '{}'", flag,
+                            allow_zero ? "non-negative" : "positive", text));
+  return v;
+}
+
+fs::path ChooseRunDir(const std::string& requested, const RunConfig& cfg) {
+  if (!requested.empty()) {
+    const fs::path dir(requested);
+    if (fs::exists(dir) && (!fs::is_directory(dir) || !fs::is_empty(dir)))
+      throw Error(fmt::format("run directory '{}' already exists and is not empty; choose another "
+                              "--run-dir (nothing was overwritten)", requested));
+    return dir;
+  }
+  const fs::path base = fs::path("runs") / fmt::format("{}-{}-s{}", cfg.train.algo, cfg.train.env,
+                                                       cfg.train.seed);
+  fs::path dir = base;
+  for (int k = 2; fs::exists(dir); ++k) dir = base.string() + "-" + std::to_string(k);
+  return dir;
+}
+
+int Train(const ResolveOptions& opt, const std::string& run_dir_arg, bool quiet) {
+  RunConfig cfg = ResolveRunConfig(opt);
+  const fs::path dir = ChooseRunDir(run_dir_arg, cfg);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(fmt::format("cannot create run directory '{}': {}", dir.string(), ec.message()));
+  std::cerr << fmt::format("ratchet: training {} on {} (seed {}, {} steps) into {}\n", cfg.train.algo,
+                           cfg.train.env, cfg.train.seed, cfg.train.n_timesteps, dir.string());
+  TrainOptions to;
+  if (!quiet) {
+    to.progress = &std::cerr;
+    to.progress_is_tty = isatty(STDERR_FILENO) != 0;
+  }
+  const TrainResult res = ratchet::Train(cfg, dir, to);
+  std::cout << fmt::format("trained {} steps in {:.2f} s ({:.0f} steps/s), {} updates\n", res.steps,
+                           res.wall_seconds, res.steps / std::max(res.wall_seconds, 1e-9), res.updates);
+  if (res.eval)
+    std::cout << fmt::format("deterministic evaluation over {} episodes: {:.2f} +- {:.2f}\n",
+                             res.eval->returns.size(), res.eval->mean, res.eval->std);
+  std::cout << "run directory: " << dir.string() << "\n";
+  return 0;
+}
+
+int Eval(const std::string& run_dir, const std::string& episodes_text, const std::string& seed_text) {
+  const int64_t episodes = ParseCount(episodes_text, "--episodes", false);
+  const uint64_t seed = seed_text.empty() ? kEvalSeedBase
+                                          : static_cast<uint64_t>(ParseCount(seed_text, "--seed", true));
+  RunConfig cfg = LoadRunConfig(run_dir);
+  const EnvSpec spec = EnvSpecOf(cfg.train.env);
+  Policy policy(spec.observation_space, spec.action_space, cfg.train.net);
+  ValueFunction value(spec.observation_space.flat_dim(), cfg.train.net);
+  LoadModel(fs::path(run_dir) / "model.bin", policy, value);
+  std::cout << fmt::format("{} on {} from {}: {} episodes, seeds {}..{}\n", cfg.train.algo,
+                           cfg.train.env, run_dir, episodes, seed, seed + episodes - 1);
+  for (const bool det : {true, false}) {
+    const EvalResult r = Evaluate(policy, cfg.train.env, static_cast<int>(episodes), seed, det);
+    std::cout << fmt::format("  {:<13} return {:.2f} +- {:.2f}  (min {:.1f}, max {:.1f})\n",
+                             det ? "deterministic" : "stochastic", r.mean, r.std,
+                             *std::min_element(r.returns.begin(), r.returns.end()),
+                             *std::max_element(r.returns.begin(), r.returns.end()));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Ratchet: policy-gradient reinforcement learning (PPO, ...) in C++"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "ratchet 0.1.0");
+
+  ResolveOptions opt;
+  std::string seed_text, steps_text, run_dir, preset;
+  bool quiet = false;
+  CLI::App* train = app.add_subcommand("train", "train an agent; writes a run directory");
+  opt.algo = "ppo";
+  opt.env = "CartPole-v1";
+  train->add_option("--algo", opt.algo, "algorithm (see `ratchet algos`)")->capture_default_str();
+  train->add_option("--env", opt.env, "environment id (see `ratchet envs`)")->capture_default_str();
+  train->add_option("--seed", seed_text, "seed (default: the preset's, else 1)");
+  train->add_option("--steps", steps_text, "total environment steps (default: the preset's n_timesteps)");
+  train->add_option("--set", opt.sets, "override a config key: --set key=value (repeatable)");
+  train->add_option("--run-dir", run_dir, "run directory (default: runs/<algo>-<env>-s<seed>)");
+  train->add_option("--config", preset, "preset YAML file (default: the built-in configs/<algo>.yaml)");
+  train->add_flag("--quiet", quiet, "no progress line");
+
+  std::string eval_dir, episodes_text = "10", eval_seed;
+  CLI::App* eval = app.add_subcommand("eval", "evaluate a trained run, deterministic and stochastic");
+  eval->add_option("run_dir", eval_dir, "run directory written by `ratchet train`")->required();
+  eval->add_option("--episodes", episodes_text, "episodes per mode")->capture_default_str();
+  eval->add_option("--seed", eval_seed, "seed of the first evaluation episode");
+
+  CLI::App* envs = app.add_subcommand("envs", "list the environments");
+  CLI::App* algos = app.add_subcommand("algos", "list the algorithms");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "ratchet: error: " << e.what() << " (see ratchet --help)\n";
+    return 2;
+  }
+
+  try {
+    if (*train) {
+      if (!seed_text.empty()) opt.seed = ParseCount(seed_text, "--seed", true);
+      if (!steps_text.empty()) opt.steps = ParseCount(steps_text, "--steps", false);
+      opt.preset_path = preset;
+      return Train(opt, run_dir, quiet);
+    }
+    if (*eval) return Eval(eval_dir, episodes_text, eval_seed);
+    if (*envs) {
+      std::cout << fmt::format("{:<28} {:<14} {:<10} {:>9} {:>10}\n", "id", "observation", "action",
+                               "max_steps", "threshold");
+      for (const std::string& id : ListEnvs()) {
+        const EnvSpec s = EnvSpecOf(id);
+        std::cout << fmt::format("{:<28} {:<14} {:<10} {:>9} {:>10}\n", id,
+                                 s.observation_space.ToString(), s.action_space.ToString(),
+                                 s.max_episode_steps,
+                                 s.reward_threshold ? fmt::format("{}", *s.reward_threshold) : "-");
+      }
+      return 0;
+    }
+    if (*algos) {
+      for (const AlgoEntry& a : Algorithms()) std::cout << fmt::format("{:<8} {}\n", a.name, a.summary);
+      return 0;
+    }
+  } catch (const Error& e) {
+    std::cerr << "ratchet: error: " << e.what() << "\n";
+    return 2;
+  } catch (const InternalError& e) {
+    std::cerr << "ratchet: " << e.what() << " (please report this bug)\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "ratchet: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,115 @@
+// Ratchet algorithms: the rollout buffer, advantage estimation, the Algorithm interface and the
+// algorithm table. Each algorithm lives in its own src/algo/<name>.cc with its config struct.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ratchet/config.h"
+#include "ratchet/env.h"
+#include "ratchet/policy.h"
+
+namespace ratchet {
+
+//---------------------------------- Rollout ---------------------------------------------------
+
+// T steps of N environment copies, stored time-major: element (t, i) at index t * N + i.
+struct Rollout {
+  int T = 0, N = 0, obs_dim = 0, act_dim = 0;
+  std::vector<float> obs;          // (T, N, obs_dim) observation before step t
+  std::vector<float> actions;      // (T, N, act_dim) unclipped sampled actions
+  std::vector<float> logp;         // (T, N) log pi_old(a | s)
+  std::vector<float> values;       // (T, N) V_old(s)
+  std::vector<float> rewards;      // (T, N)
+  std::vector<uint8_t> terminated; // (T, N)
+  std::vector<uint8_t> truncated;  // (T, N)
+  std::vector<float> final_values; // (T, N) V(final observation) where truncated and not terminated
+  std::vector<float> last_values;  // (N) V(observation after the last step)
+  std::vector<float> advantages;   // (T, N) filled by ComputeGae
+  std::vector<float> returns;      // (T, N) advantages + values: the value targets
+
+  void Resize(int T, int N, int obs_dim, int act_dim);
+  int size() const { return T * N; }
+};
+
+// Generalized advantage estimation (Schulman et al. 2016, "High-Dimensional Continuous Control
+// Using Generalized Advantage Estimation"):
+//   delta_t = r_t + gamma * V_next - V(s_t),  A_t = delta_t + gamma * lambda * A_{t+1},
+// where at a terminated step V_next = 0, at a truncated step V_next = V(final observation), and
+// the recursion restarts after either. lambda = 1 gives Monte Carlo returns minus the baseline.
+void ComputeGae(Rollout& r, double gamma, double lambda);
+
+// 1 - Var(returns - values) / Var(returns); NaN when Var(returns) = 0.
+double ExplainedVariance(std::span<const float> values, std::span<const float> returns);
+
+//---------------------------------- Algorithm -------------------------------------------------
+
+// What an update reports; fields an algorithm does not compute stay NaN.
+struct UpdateStats {
+  double policy_loss = NAN, value_loss = NAN, entropy = NAN, approx_kl = NAN;
+  double clip_fraction = NAN, learning_rate = NAN, clip_range = NAN, grad_norm = NAN;
+  int epochs = 0;  // epochs actually run (early stopping may cut them)
+};
+
+// Settings shared by every on-policy algorithm: rollout shape, discounting, networks, run length.
+struct TrainConfig {
+  std::string algo = "ppo";
+  std::string env = "CartPole-v1";
+  int64_t seed = 1;
+  int64_t n_timesteps = 1000000;  // total environment steps (rounded down to whole rollouts)
+  int n_envs = 8;
+  int n_steps = 2048;             // steps per copy per rollout
+  double gamma = 0.99;
+  double gae_lambda = 0.95;
+  NetConfig net;
+  int threads = 2;                // worker threads; results do not depend on it
+  int eval_episodes = 10;         // deterministic evaluation episodes at the end of training
+
+  void Bind(ConfigBinder& b);
+  void Validate() const;
+};
+
+// An algorithm's own hyperparameters.
+class AlgoConfig {
+ public:
+  virtual ~AlgoConfig() = default;
+  virtual void Bind(ConfigBinder& b) = 0;
+  virtual void Validate(const TrainConfig& train) const = 0;
+};
+
+// Owns the policy, the value function and their optimiser state; updates them from a rollout
+// whose advantages and returns are already computed.
+class Algorithm {
+ public:
+  Algorithm(const EnvSpec& spec, const TrainConfig& train, Rng rng, ThreadPool* pool);
+  virtual ~Algorithm() = default;
+
+  // progress_remaining goes from 1 (start of training) to 0 (end), for schedules.
+  virtual UpdateStats Update(const Rollout& r, double progress_remaining) = 0;
+
+  Policy& policy() { return policy_; }
+  ValueFunction& value() { return value_; }
+
+ protected:
+  Policy policy_;
+  ValueFunction value_;
+  Rng rng_;          // the algorithm's own stream (minibatch shuffles)
+  ThreadPool* pool_;  // not owned; may be null
+};
+
+// The algorithm table.
+struct AlgoEntry {
+  std::string name;
+  std::string summary;
+  std::function<std::unique_ptr<AlgoConfig>()> make_config;
+  std::function<std::unique_ptr<Algorithm>(const AlgoConfig&, const EnvSpec&, const TrainConfig&,
+                                           Rng, ThreadPool*)>
+      make;
+};
+const std::vector<AlgoEntry>& Algorithms();
+// Throws Error for an unknown name, listing the known ones.
+const AlgoEntry& FindAlgorithm(const std::string& name);
+
+}  // namespace ratchet

@@ -1,0 +1,104 @@
+// Ratchet core: errors and checks, the splittable random number generator, the thread pool.
+#pragma once
+
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ratchet {
+
+//---------------------------------- Errors ----------------------------------------------------
+
+// A user error: bad config, unknown id, unreadable file, invalid action. The message names the
+// problem and, where there is one, the fix. The CLI prints it as one line and exits with code 2.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A broken internal invariant (a bug in Ratchet, not in the input).
+class InternalError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+[[noreturn]] void FailCheck(const char* file, int line, const char* cond, const std::string& msg);
+
+// Internal invariant check; stays on in release builds.
+#define RATCHET_CHECK(cond, msg)                                  \
+  do {                                                            \
+    if (!(cond)) ::ratchet::FailCheck(__FILE__, __LINE__, #cond, (msg)); \
+  } while (0)
+
+//---------------------------------- Random numbers --------------------------------------------
+
+// xoshiro256** seeded through SplitMix64. Streams are split off deterministically: Split(k) gives
+// the same child for the same parent seed and k, and children are statistically independent.
+class Rng {
+ public:
+  using State = std::array<uint64_t, 4>;
+
+  // Seeds stream `stream` of `seed`; (seed, 0) and (seed, 1) are unrelated sequences.
+  explicit Rng(uint64_t seed = 0, uint64_t stream = 0);
+
+  // A child generator keyed by `key`; does not advance this generator.
+  Rng Split(uint64_t key) const;
+
+  uint64_t NextU64();
+  // Uniform double in [0, 1) with 53 random bits.
+  double Uniform();
+  // Uniform double in [low, high).
+  double Uniform(double low, double high) { return low + (high - low) * Uniform(); }
+  // Standard normal (Box-Muller, one draw per call: no cached second value in the state).
+  double Normal();
+  // Uniform integer in [0, n).
+  uint64_t Below(uint64_t n);
+
+  const State& state() const { return s_; }
+  void set_state(const State& s) { s_ = s; }
+
+ private:
+  State s_;
+};
+
+//---------------------------------- Thread pool -----------------------------------------------
+
+// A fixed set of worker threads running fork-join loops. ParallelFor splits [0, n) into
+// contiguous chunks, one per thread, so which thread runs which index depends only on n and the
+// thread count; callers keep results independent of it by writing disjoint outputs.
+class ThreadPool {
+ public:
+  // num_threads counts the calling thread; 1 runs everything inline.
+  explicit ThreadPool(int num_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int num_threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Runs fn(begin, end) over chunks of [0, n) and waits for all of them.
+  void ParallelFor(int n, const std::function<void(int, int)>& fn);
+  // Runs a and b concurrently (b on a worker when there is one) and waits for both.
+  void Fork2(const std::function<void()>& a, const std::function<void()>& b);
+
+ private:
+  void WorkerLoop(int index);
+  void RunJobs(int num_jobs, const std::function<void(int)>& job);
+
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable start_cv_, done_cv_;
+  const std::function<void(int)>* job_ = nullptr;
+  int num_jobs_ = 0;
+  uint64_t generation_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+};
+
+}  // namespace ratchet

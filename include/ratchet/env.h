@@ -1,0 +1,142 @@
+// Ratchet environments: spaces, the Env interface, the registry and the vectorized environment.
+//
+// Actions travel as float vectors for both space kinds: a Box action of dimension D is D floats;
+// a Discrete action is one float holding the index (exact for any supported n).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ratchet/core.h"
+
+namespace ratchet {
+
+//---------------------------------- Spaces ----------------------------------------------------
+
+struct Space {
+  enum class Kind { kBox, kDiscrete };
+  Kind kind = Kind::kBox;
+  int n = 0;                          // Discrete: number of actions
+  std::vector<float> low, high;       // Box: bounds, one per dimension (may be +-inf)
+
+  static Space Box(std::vector<float> low, std::vector<float> high);
+  static Space Discrete(int n);
+  bool is_discrete() const { return kind == Kind::kDiscrete; }
+  // Floats one element of the space occupies: D for Box, 1 for Discrete.
+  int flat_dim() const { return is_discrete() ? 1 : static_cast<int>(low.size()); }
+  std::string ToString() const;  // "Discrete(2)" or "Box(4)"
+};
+
+struct EnvSpec {
+  std::string id;
+  Space observation_space;
+  Space action_space;
+  int max_episode_steps = 0;               // 0: no time limit
+  std::optional<double> reward_threshold;  // the registry's "solved" return
+};
+
+struct StepResult {
+  double reward = 0.0;
+  bool terminated = false;  // the MDP reached a terminal state: do not bootstrap
+  bool truncated = false;   // cut by a time limit: bootstrap from the final observation
+};
+
+//---------------------------------- Env -------------------------------------------------------
+
+class Env {
+ public:
+  virtual ~Env() = default;
+  virtual const EnvSpec& spec() const = 0;
+  // Reseeds the environment's generator with `seed` and starts an episode.
+  virtual void Reset(uint64_t seed, std::span<float> obs) = 0;
+  // Starts an episode, continuing the current random stream.
+  virtual void Reset(std::span<float> obs) = 0;
+  // Advances one step. Throws Error for an action outside the action space.
+  virtual StepResult Step(std::span<const float> action, std::span<float> obs) = 0;
+  // Everything needed to continue bit-exactly: physics state, counters and generator state.
+  virtual std::vector<uint8_t> SaveState() const = 0;
+  // Throws Error when the bytes are not a state of this environment.
+  virtual void RestoreState(std::span<const uint8_t> state) = 0;
+};
+
+// Truncates episodes after max_steps steps (Gymnasium's TimeLimit: the max_steps-th step returns
+// truncated = true; terminated and truncated may both be true).
+class TimeLimit final : public Env {
+ public:
+  TimeLimit(std::unique_ptr<Env> env, int max_steps);
+  const EnvSpec& spec() const override { return env_->spec(); }
+  void Reset(uint64_t seed, std::span<float> obs) override;
+  void Reset(std::span<float> obs) override;
+  StepResult Step(std::span<const float> action, std::span<float> obs) override;
+  std::vector<uint8_t> SaveState() const override;
+  void RestoreState(std::span<const uint8_t> state) override;
+  int elapsed() const { return elapsed_; }
+
+ private:
+  std::unique_ptr<Env> env_;
+  int max_steps_;
+  int elapsed_ = 0;
+};
+
+//---------------------------------- Registry --------------------------------------------------
+
+// Creates a registered environment, wrapped in its TimeLimit. Throws Error for an unknown id,
+// listing the known ones.
+std::unique_ptr<Env> MakeEnv(const std::string& id);
+// The registered ids, in registry order.
+std::vector<std::string> ListEnvs();
+// The spec of a registered id, without building the environment.
+EnvSpec EnvSpecOf(const std::string& id);
+
+//---------------------------------- VectorEnv -------------------------------------------------
+
+// Statistics of one finished episode.
+struct EpisodeStat {
+  int env = 0;          // which copy
+  double ret = 0.0;     // undiscounted return
+  int length = 0;       // steps
+};
+
+// N copies of one environment stepped together (EnvPool's contract). Copy i is seeded with
+// seed + i at the first Reset. A copy whose episode ends is reset within the same Step: its row
+// of `obs` then holds the first observation of the new episode, and final_obs(i) holds the last
+// observation of the finished one. Threaded stepping gives bitwise the same results as serial.
+class VectorEnv {
+ public:
+  // Builds num_envs copies of env `id`. pool may be null (serial); it is not owned.
+  VectorEnv(const std::string& id, int num_envs, ThreadPool* pool = nullptr);
+
+  int num_envs() const { return static_cast<int>(envs_.size()); }
+  const EnvSpec& spec() const { return envs_[0]->spec(); }
+  int obs_dim() const { return obs_dim_; }
+  int act_dim() const { return act_dim_; }
+
+  // obs: (N, obs_dim) row-major, i.e. copy i's observation at obs[i * obs_dim].
+  void Reset(uint64_t seed, std::span<float> obs);
+  // actions (N, act_dim); writes obs (N, obs_dim), rewards (N), terminated (N), truncated (N).
+  void Step(std::span<const float> actions, std::span<float> obs, std::span<float> rewards,
+            std::span<uint8_t> terminated, std::span<uint8_t> truncated);
+  // The last observation of copy i's episode that ended in the latest Step.
+  std::span<const float> final_obs(int i) const {
+    return {final_obs_.data() + static_cast<size_t>(i) * obs_dim_, static_cast<size_t>(obs_dim_)};
+  }
+  // Episodes finished since the last call, in copy order within each Step.
+  std::vector<EpisodeStat> TakeEpisodeStats();
+
+  Env& env(int i) { return *envs_[i]; }
+
+ private:
+  std::vector<std::unique_ptr<Env>> envs_;
+  ThreadPool* pool_;
+  int obs_dim_, act_dim_;
+  std::vector<float> final_obs_;
+  std::vector<double> ep_return_;
+  std::vector<int> ep_length_;
+  std::vector<uint8_t> finished_;  // per copy, set by the latest Step
+  std::vector<EpisodeStat> stats_;
+};
+
+}  // namespace ratchet

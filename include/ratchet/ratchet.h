@@ -1,0 +1,11 @@
+// Ratchet: policy-gradient reinforcement learning in C++. Include this for the whole public API.
+#pragma once
+
+#include "ratchet/algo.h"
+#include "ratchet/config.h"
+#include "ratchet/core.h"
+#include "ratchet/dist.h"
+#include "ratchet/env.h"
+#include "ratchet/nn.h"
+#include "ratchet/policy.h"
+#include "ratchet/train.h"

@@ -1,0 +1,87 @@
+// Ratchet training: the resolved run configuration, the Trainer loop, evaluation and the model
+// file.
+#pragma once
+
+#include <filesystem>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ratchet/algo.h"
+
+namespace ratchet {
+
+//---------------------------------- Run configuration -----------------------------------------
+
+// Everything a run was started with: shared settings plus the algorithm's own.
+struct RunConfig {
+  TrainConfig train;
+  std::unique_ptr<AlgoConfig> algo;
+
+  // A binder over every settable key of both (train.algo and train.env are not settable).
+  // The binder points into this object: do not move the RunConfig while it is in use.
+  ConfigBinder Binder();
+  // "key: value" YAML, algo/env/seed first; LoadRunConfig reads it back.
+  std::string ToYaml();
+};
+
+struct ResolveOptions {
+  std::string algo, env;
+  std::optional<int64_t> seed, steps;
+  std::string preset_path;         // empty: the preset compiled from configs/<algo>.yaml
+  std::vector<std::string> sets;   // "key=value" overrides, applied last
+};
+
+// Struct defaults <- preset entry for env (or its `default` entry) <- --set <- --seed/--steps.
+// Validates the result; throws Error naming any problem.
+RunConfig ResolveRunConfig(const ResolveOptions& opt);
+// Reads RUN_DIR/config.yaml as written by ToYaml.
+RunConfig LoadRunConfig(const std::filesystem::path& run_dir);
+
+//---------------------------------- Evaluation ------------------------------------------------
+
+struct EvalResult {
+  std::vector<double> returns;
+  double mean = 0.0, std = 0.0;
+};
+
+// Runs `episodes` episodes on a fresh env; episode k is reset with seed + k. Deterministic
+// evaluation takes the distribution's mode; stochastic evaluation samples from Rng(seed, 1).
+EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episodes, uint64_t seed,
+                    bool deterministic);
+
+// Evaluation seeds start here, far from the training seeds seed + i.
+inline constexpr uint64_t kEvalSeedBase = 1'000'000'000ULL;
+
+//---------------------------------- Model file ------------------------------------------------
+
+// model.bin: magic "RATCHETM", format version, policy and value parameter vectors, FNV-1a
+// checksum. Written to a temporary file and renamed, so a crash never leaves half a model.
+void SaveModel(const std::filesystem::path& path, const Policy& policy, const ValueFunction& value);
+// Throws Error for a missing file, wrong magic, newer version, size mismatch or bad checksum.
+void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction& value);
+
+//---------------------------------- Trainer ---------------------------------------------------
+
+struct TrainOptions {
+  std::ostream* progress = nullptr;  // live progress line; null: silent
+  bool progress_is_tty = false;      // redraw one line with \r instead of printing lines
+};
+
+struct TrainResult {
+  int64_t steps = 0;
+  int updates = 0;
+  double wall_seconds = 0.0;
+  std::optional<EvalResult> eval;  // when eval_episodes > 0
+};
+
+// Trains from scratch into run_dir (which must exist): writes config.yaml first, a progress.csv
+// row per update, and model.bin at the end.
+TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt);
+
+// The columns of progress.csv, in order.
+const std::vector<std::string>& ProgressColumns();
+
+}  // namespace ratchet

@@ -1,0 +1,179 @@
+#include "algo/ppo.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <numeric>
+
+namespace ratchet {
+
+void PpoConfig::Bind(ConfigBinder& b) {
+  b.Add("batch_size", &batch_size, "minibatch size");
+  b.Add("n_epochs", &n_epochs, "passes over each rollout");
+  b.Add("learning_rate", &learning_rate, "Adam step size; lin_X decays linearly from X to 0");
+  b.Add("clip_range", &clip_range, "epsilon of the clipped surrogate; lin_X decays linearly");
+  b.Add("clip_range_vf", &clip_range_vf, "value clipping around the old values; null turns it off");
+  b.Add("normalize_advantage", &normalize_advantage, "normalise advantages per minibatch");
+  b.Add("ent_coef", &ent_coef, "entropy bonus weight");
+  b.Add("vf_coef", &vf_coef, "value loss weight");
+  b.Add("max_grad_norm", &max_grad_norm, "global gradient-norm clip");
+  b.Add("target_kl", &target_kl, "stop the epochs when approximate KL > 1.5 * target_kl; null: off");
+  b.Add("adam_eps", &adam_eps, "Adam epsilon");
+}
+
+void PpoConfig::Validate(const TrainConfig& train) const {
+  const int rollout = train.n_steps * train.n_envs;
+  if (batch_size < 1 || batch_size > rollout)
+    throw Error(fmt::format("batch_size must be in [1, n_steps * n_envs = {}], got {}", rollout,
+                            batch_size));
+  if (n_epochs < 1) throw Error(fmt::format("n_epochs must be at least 1, got {}", n_epochs));
+  if (learning_rate.start <= 0) throw Error("learning_rate must be positive");
+  if (clip_range.start <= 0) throw Error("clip_range must be positive");
+  if (clip_range_vf && *clip_range_vf <= 0) throw Error("clip_range_vf must be positive or null");
+  if (ent_coef < 0 || vf_coef < 0) throw Error("ent_coef and vf_coef must be non-negative");
+  if (max_grad_norm <= 0) throw Error("max_grad_norm must be positive");
+  if (target_kl && *target_kl <= 0) throw Error("target_kl must be positive or null");
+  if (adam_eps <= 0) throw Error("adam_eps must be positive");
+}
+
+Ppo::Ppo(const PpoConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng,
+         ThreadPool* pool)
+    : Algorithm(spec, train, rng, pool),
+      cfg_(cfg),
+      adam_pi_(policy_.num_params(), 0.9, 0.999, cfg.adam_eps),
+      adam_v_(value_.num_params(), 0.9, 0.999, cfg.adam_eps) {}
+
+void Ppo::Gather(const Rollout& r, const int* idx, int b) {
+  const int od = r.obs_dim, ad = r.act_dim;
+  obs_mb_.resize(od, b);
+  act_mb_.resize(ad, b);
+  old_logp_.resize(b);
+  adv_.resize(b);
+  ret_.resize(b);
+  old_v_.resize(b);
+  for (int j = 0; j < b; ++j) {
+    const size_t k = idx[j];
+    std::copy_n(r.obs.data() + k * od, od, obs_mb_.col(j).data());
+    std::copy_n(r.actions.data() + k * ad, ad, act_mb_.col(j).data());
+    old_logp_[j] = r.logp[k];
+    adv_[j] = r.advantages[k];
+    ret_[j] = r.returns[k];
+    old_v_[j] = r.values[k];
+  }
+  if (cfg_.normalize_advantage && b > 1) {
+    const float mean = adv_.mean();
+    const float std = std::sqrt((adv_.array() - mean).square().sum() / (b - 1));  // unbiased, as torch
+    adv_ = (adv_.array() - mean) / (std + 1e-8f);
+  }
+}
+
+void Ppo::PolicyStep(int b, double clip, MinibatchStats* s) {
+  const MatMap<float> dist = policy_.Forward(obs_mb_, ws_pi_);  // (dist_dim, b)
+  d_dist_.setZero(policy_.dist_dim(), b);
+  const float lo = static_cast<float>(1.0 - clip), hi = static_cast<float>(1.0 + clip);
+  const float inv_b = 1.0f / static_cast<float>(b);
+  const float c_ent = static_cast<float>(-cfg_.ent_coef) * inv_b;
+  double pg = 0, ent = 0, kl = 0, clipped = 0;
+  for (int j = 0; j < b; ++j) {
+    const float* dp = dist.col(j).data();
+    const float* a = act_mb_.col(j).data();
+    const float log_ratio = policy_.LogProb(dp, a) - old_logp_[j];
+    const float ratio = std::exp(log_ratio);
+    const float A = adv_[j];
+    const float s1 = ratio * A;
+    const float s2 = std::clamp(ratio, lo, hi) * A;
+    pg -= std::min(s1, s2);
+    // d(-min(s1, s2))/d log pi: the unclipped branch carries ratio * A, the clipped one nothing
+    const float g = s1 <= s2 ? -ratio * A * inv_b : 0.0f;
+    const float h = policy_.Entropy(dp);
+    ent += h;
+    policy_.AccumulateGrad(dp, a, g, c_ent, d_dist_.col(j).data());
+    kl += (ratio - 1.0f) - log_ratio;  // the low-variance estimator k3 of KL(old || new)
+    clipped += std::fabs(ratio - 1.0f) > clip;
+  }
+  policy_.Backward(d_dist_, ws_pi_);
+  s->pg_loss = pg / b;
+  s->entropy = ent / b;
+  s->approx_kl = kl / b;
+  s->clip_fraction = clipped / b;
+}
+
+void Ppo::ValueStep(int b, MinibatchStats* s) {
+  const MatMap<float> v = value_.Forward(obs_mb_, ws_v_);  // (1, b)
+  d_value_.resize(1, b);
+  const float scale = static_cast<float>(cfg_.vf_coef) * 2.0f / static_cast<float>(b);
+  double loss = 0;
+  for (int j = 0; j < b; ++j) {
+    const float e = v(0, j) - ret_[j];
+    float g = e;
+    if (cfg_.clip_range_vf) {
+      const float c = static_cast<float>(*cfg_.clip_range_vf);
+      const float dv = v(0, j) - old_v_[j];
+      const float ec = old_v_[j] + std::clamp(dv, -c, c) - ret_[j];
+      if (ec * ec > e * e) g = std::fabs(dv) < c ? ec : 0.0f;
+    }
+    loss += static_cast<double>(e) * e;
+    d_value_(0, j) = scale * g;
+  }
+  value_.Backward(d_value_, ws_v_);
+  s->value_loss = loss / b;
+}
+
+UpdateStats Ppo::Update(const Rollout& r, double progress_remaining) {
+  const int M = r.size();
+  const int B = std::min(cfg_.batch_size, M);
+  const double lr = cfg_.learning_rate(progress_remaining);
+  const double clip = cfg_.clip_range(progress_remaining);
+  order_.resize(M);
+  UpdateStats out;
+  out.learning_rate = lr;
+  out.clip_range = clip;
+  double pg = 0, vl = 0, ent = 0, cf = 0, gn = 0;
+  int n_mb = 0;
+  double last_kl = 0;
+  bool stop = false;
+  for (int epoch = 0; epoch < cfg_.n_epochs && !stop; ++epoch) {
+    std::iota(order_.begin(), order_.end(), 0);
+    for (int k = M - 1; k > 0; --k) std::swap(order_[k], order_[rng_.Below(k + 1)]);
+    for (int start = 0; start < M; start += B) {
+      const int b = std::min(B, M - start);
+      Gather(r, order_.data() + start, b);
+      policy_.ZeroGrad();
+      value_.ZeroGrad();
+      MinibatchStats s;
+      auto pi = [&] { PolicyStep(b, clip, &s); };
+      auto vf = [&] { ValueStep(b, &s); };
+      if (pool_ != nullptr) {
+        pool_->Fork2(pi, vf);
+      } else {
+        pi();
+        vf();
+      }
+      last_kl = s.approx_kl;
+      if (cfg_.target_kl && s.approx_kl > 1.5 * *cfg_.target_kl) {
+        stop = true;
+        break;
+      }
+      gn += ClipGlobalNorm({policy_.grads(), value_.grads()}, cfg_.max_grad_norm);
+      adam_pi_.Step(policy_.params(), policy_.grads(), lr);
+      adam_v_.Step(value_.params(), value_.grads(), lr);
+      pg += s.pg_loss;
+      vl += s.value_loss;
+      ent += s.entropy;
+      cf += s.clip_fraction;
+      ++n_mb;
+    }
+    out.epochs = epoch + 1;
+  }
+  if (n_mb > 0) {
+    out.policy_loss = pg / n_mb;
+    out.value_loss = vl / n_mb;
+    out.entropy = ent / n_mb;
+    out.clip_fraction = cf / n_mb;
+    out.grad_norm = gn / n_mb;
+  }
+  out.approx_kl = last_kl;
+  return out;
+}
+
+}  // namespace ratchet

@@ -1,0 +1,57 @@
+// PPO-clip: Schulman, Wolski, Dhariwal, Radford & Klimov 2017, "Proximal Policy Optimization
+// Algorithms", Algorithm 1 with the clipped surrogate L^CLIP (eq. 7), as in Stable-Baselines3.
+// Deviations from the paper, all shared with SB3 / CleanRL: separate policy and value networks
+// optimised with one joint loss (policy + vf_coef * value - ent_coef * entropy) under one global
+// gradient-norm clip; advantages normalised per minibatch; optional value clipping (the
+// OpenAI baselines form, max of clipped and unclipped squared errors); early stop of all epochs
+// when a minibatch's approximate KL exceeds 1.5 * target_kl (that minibatch is not applied).
+#pragma once
+
+#include "ratchet/algo.h"
+
+namespace ratchet {
+
+struct PpoConfig final : AlgoConfig {
+  int batch_size = 64;                              // minibatch size
+  int n_epochs = 10;                                // passes over each rollout
+  Schedule learning_rate = Schedule::Constant(3e-4);  // Adam step size
+  Schedule clip_range = Schedule::Constant(0.2);    // epsilon of the clipped surrogate
+  std::optional<double> clip_range_vf;              // value clipping around the old values (null: off)
+  bool normalize_advantage = true;                  // per-minibatch advantage normalisation
+  double ent_coef = 0.0;                            // entropy bonus weight
+  double vf_coef = 0.5;                             // value loss weight
+  double max_grad_norm = 0.5;                       // global gradient-norm clip
+  std::optional<double> target_kl;                  // early stop threshold (null: off)
+  double adam_eps = 1e-5;                           // Adam epsilon
+
+  void Bind(ConfigBinder& b) override;
+  void Validate(const TrainConfig& train) const override;
+};
+
+class Ppo final : public Algorithm {
+ public:
+  Ppo(const PpoConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng,
+      ThreadPool* pool);
+  UpdateStats Update(const Rollout& r, double progress_remaining) override;
+
+ private:
+  struct MinibatchStats {
+    double pg_loss = 0, entropy = 0, approx_kl = 0, clip_fraction = 0, value_loss = 0;
+  };
+  void Gather(const Rollout& r, const int* idx, int b);
+  void PolicyStep(int b, double clip, MinibatchStats* s);
+  void ValueStep(int b, MinibatchStats* s);
+
+  PpoConfig cfg_;
+  Adam adam_pi_, adam_v_;
+  std::vector<int> order_;
+  // minibatch buffers, columns are samples
+  Mat<float> obs_mb_;      // (obs_dim, b)
+  Mat<float> act_mb_;      // (act_dim, b)
+  Eigen::VectorXf old_logp_, adv_, ret_, old_v_;  // (b)
+  Mat<float> d_dist_;      // (dist_dim, b)
+  Mat<float> d_value_;     // (1, b)
+  MlpWorkspace<float> ws_pi_, ws_v_;
+};
+
+}  // namespace ratchet

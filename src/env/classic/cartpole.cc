@@ -1,0 +1,96 @@
+#include "env/classic/cartpole.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace ratchet {
+
+EnvSpec CartPole::MakeSpec(const std::string& id, int max_episode_steps, double threshold) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float high[4] = {static_cast<float>(kXThreshold * 2), inf,
+                         static_cast<float>(kThetaThreshold * 2), inf};
+  EnvSpec spec;
+  spec.id = id;
+  spec.observation_space =
+      Space::Box({-high[0], -high[1], -high[2], -high[3]}, {high[0], high[1], high[2], high[3]});
+  spec.action_space = Space::Discrete(2);
+  spec.max_episode_steps = max_episode_steps;
+  spec.reward_threshold = threshold;
+  return spec;
+}
+
+void CartPole::WriteObs(std::span<float> obs) const {
+  for (int i = 0; i < 4; ++i) obs[i] = static_cast<float>(s_[i]);
+}
+
+void CartPole::Reset(uint64_t seed, std::span<float> obs) {
+  rng_ = Rng(seed);
+  Reset(obs);
+}
+
+void CartPole::Reset(std::span<float> obs) {
+  for (double& v : s_) v = rng_.Uniform(-0.05, 0.05);
+  steps_beyond_terminated_ = -1;
+  WriteObs(obs);
+}
+
+StepResult CartPole::Step(std::span<const float> action, std::span<float> obs) {
+  const float a = action[0];
+  if (!(a == 0.0f || a == 1.0f))
+    throw Error(spec_.id + ": action must be 0 or 1 (Discrete(2)), got " + std::to_string(a));
+  const double force = a == 1.0f ? kForceMag : -kForceMag;
+  double& x = s_[0];
+  double& x_dot = s_[1];
+  double& theta = s_[2];
+  double& theta_dot = s_[3];
+  const double costheta = std::cos(theta);
+  const double sintheta = std::sin(theta);
+  const double temp = (force + kPoleMassLength * theta_dot * theta_dot * sintheta) / kTotalMass;
+  const double thetaacc = (kGravity * sintheta - costheta * temp) /
+                          (kLength * (4.0 / 3.0 - kMassPole * costheta * costheta / kTotalMass));
+  const double xacc = temp - kPoleMassLength * thetaacc * costheta / kTotalMass;
+  // explicit Euler: every right-hand side uses the old values
+  x = x + kTau * x_dot;
+  x_dot = x_dot + kTau * xacc;
+  theta = theta + kTau * theta_dot;
+  theta_dot = theta_dot + kTau * thetaacc;
+
+  StepResult r;
+  r.terminated = x < -kXThreshold || x > kXThreshold || theta < -kThetaThreshold ||
+                 theta > kThetaThreshold;
+  if (!r.terminated) {
+    r.reward = 1.0;
+  } else if (steps_beyond_terminated_ < 0) {
+    steps_beyond_terminated_ = 0;  // the terminating step itself still pays +1
+    r.reward = 1.0;
+  } else {
+    ++steps_beyond_terminated_;  // stepping a finished episode: no reward
+    r.reward = 0.0;
+  }
+  WriteObs(obs);
+  return r;
+}
+
+std::vector<uint8_t> CartPole::SaveState() const {
+  std::vector<uint8_t> out(sizeof(s_) + sizeof(int) + sizeof(Rng::State));
+  uint8_t* p = out.data();
+  std::memcpy(p, s_, sizeof(s_));
+  std::memcpy(p + sizeof(s_), &steps_beyond_terminated_, sizeof(int));
+  std::memcpy(p + sizeof(s_) + sizeof(int), rng_.state().data(), sizeof(Rng::State));
+  return out;
+}
+
+void CartPole::RestoreState(std::span<const uint8_t> state) {
+  if (state.size() != sizeof(s_) + sizeof(int) + sizeof(Rng::State))
+    throw Error(spec_.id + ": saved state has the wrong size (" + std::to_string(state.size()) +
+                " bytes); was it saved by another environment?");
+  const uint8_t* p = state.data();
+  std::memcpy(s_, p, sizeof(s_));
+  std::memcpy(&steps_beyond_terminated_, p + sizeof(s_), sizeof(int));
+  Rng::State rs;
+  std::memcpy(rs.data(), p + sizeof(s_) + sizeof(int), sizeof(Rng::State));
+  rng_.set_state(rs);
+}
+
+}  // namespace ratchet

@@ -1,0 +1,64 @@
+// Spaces and the TimeLimit wrapper.
+#include <cstring>
+#include <fmt/format.h>
+
+#include "ratchet/env.h"
+
+namespace ratchet {
+
+Space Space::Box(std::vector<float> low, std::vector<float> high) {
+  RATCHET_CHECK(low.size() == high.size() && !low.empty(), "Box bounds must match and be non-empty");
+  Space s;
+  s.kind = Kind::kBox;
+  s.low = std::move(low);
+  s.high = std::move(high);
+  return s;
+}
+
+Space Space::Discrete(int n) {
+  RATCHET_CHECK(n > 0, "Discrete(n) needs n > 0");
+  Space s;
+  s.kind = Kind::kDiscrete;
+  s.n = n;
+  return s;
+}
+
+std::string Space::ToString() const {
+  return is_discrete() ? fmt::format("Discrete({})", n) : fmt::format("Box({})", low.size());
+}
+
+TimeLimit::TimeLimit(std::unique_ptr<Env> env, int max_steps)
+    : env_(std::move(env)), max_steps_(max_steps) {}
+
+void TimeLimit::Reset(uint64_t seed, std::span<float> obs) {
+  elapsed_ = 0;
+  env_->Reset(seed, obs);
+}
+
+void TimeLimit::Reset(std::span<float> obs) {
+  elapsed_ = 0;
+  env_->Reset(obs);
+}
+
+StepResult TimeLimit::Step(std::span<const float> action, std::span<float> obs) {
+  StepResult r = env_->Step(action, obs);
+  ++elapsed_;
+  if (max_steps_ > 0 && elapsed_ >= max_steps_) r.truncated = true;
+  return r;
+}
+
+std::vector<uint8_t> TimeLimit::SaveState() const {
+  std::vector<uint8_t> out = env_->SaveState();
+  const size_t n = out.size();
+  out.resize(n + sizeof(int));
+  std::memcpy(out.data() + n, &elapsed_, sizeof(int));
+  return out;
+}
+
+void TimeLimit::RestoreState(std::span<const uint8_t> state) {
+  if (state.size() < sizeof(int)) throw Error("saved environment state is truncated");
+  env_->RestoreState(state.first(state.size() - sizeof(int)));
+  std::memcpy(&elapsed_, state.data() + state.size() - sizeof(int), sizeof(int));
+}
+
+}  // namespace ratchet

@@ -1,0 +1,50 @@
+// The environment registry: one plain table, no static self-registration.
+#include <functional>
+
+#include "env/classic/cartpole.h"
+#include "ratchet/env.h"
+
+namespace ratchet {
+namespace {
+
+struct Entry {
+  const char* id;
+  std::function<EnvSpec()> spec;
+  std::function<std::unique_ptr<Env>(const EnvSpec&)> make;
+};
+
+const std::vector<Entry>& Table() {
+  static const std::vector<Entry> table = {
+      {"CartPole-v0", [] { return CartPole::MakeSpec("CartPole-v0", 200, 195.0); },
+       [](const EnvSpec& s) { return std::make_unique<CartPole>(s); }},
+      {"CartPole-v1", [] { return CartPole::MakeSpec("CartPole-v1", 500, 475.0); },
+       [](const EnvSpec& s) { return std::make_unique<CartPole>(s); }},
+  };
+  return table;
+}
+
+const Entry& Find(const std::string& id) {
+  for (const Entry& e : Table())
+    if (id == e.id) return e;
+  std::string known;
+  for (const Entry& e : Table()) known += (known.empty() ? "" : ", ") + std::string(e.id);
+  throw Error("unknown environment '" + id + "'; known environments: " + known);
+}
+
+}  // namespace
+
+std::unique_ptr<Env> MakeEnv(const std::string& id) {
+  const Entry& e = Find(id);
+  const EnvSpec spec = e.spec();
+  return std::make_unique<TimeLimit>(e.make(spec), spec.max_episode_steps);
+}
+
+std::vector<std::string> ListEnvs() {
+  std::vector<std::string> ids;
+  for (const Entry& e : Table()) ids.emplace_back(e.id);
+  return ids;
+}
+
+EnvSpec EnvSpecOf(const std::string& id) { return Find(id).spec(); }
+
+}  // namespace ratchet

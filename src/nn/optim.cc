@@ -1,0 +1,85 @@
+#include <cmath>
+#include <cstdlib>
+#include <fmt/format.h>
+
+#include "ratchet/nn.h"
+
+namespace ratchet {
+
+Adam::Adam(int n, double beta1, double beta2, double eps)
+    : beta1_(beta1), beta2_(beta2), eps_(eps), m_(n, 0.0f), v_(n, 0.0f) {}
+
+void Adam::Step(std::span<float> params, std::span<const float> grads, double lr) {
+  RATCHET_CHECK(params.size() == m_.size() && grads.size() == m_.size(), "Adam size mismatch");
+  ++t_;
+  const float b1 = static_cast<float>(beta1_), b2 = static_cast<float>(beta2_);
+  const float step = static_cast<float>(lr / (1.0 - std::pow(beta1_, static_cast<double>(t_))));
+  const float inv_sqrt_bc2 =
+      static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(beta2_, static_cast<double>(t_))));
+  const float eps = static_cast<float>(eps_);
+  float* p = params.data();
+  const float* g = grads.data();
+  float* m = m_.data();
+  float* v = v_.data();
+  const size_t n = m_.size();
+  for (size_t i = 0; i < n; ++i) {
+    m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+    v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+    p[i] -= step * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
+  }
+}
+
+namespace {
+
+double SumSquares(std::span<const float> g) {
+  double sq = 0.0;
+  for (float x : g) sq += static_cast<double>(x) * x;
+  return sq;
+}
+
+}  // namespace
+
+double GlobalNorm(std::initializer_list<std::span<const float>> grads) {
+  double sq = 0.0;
+  for (auto g : grads) sq += SumSquares(g);
+  return std::sqrt(sq);
+}
+
+double ClipGlobalNorm(std::initializer_list<std::span<float>> grads, double max_norm) {
+  double sq = 0.0;
+  for (auto g : grads) sq += SumSquares(g);
+  const double norm = std::sqrt(sq);
+  if (norm > max_norm) {
+    const float scale = static_cast<float>(max_norm / (norm + 1e-6));
+    for (auto g : grads)
+      Eigen::Map<Eigen::VectorXf>(g.data(), static_cast<Eigen::Index>(g.size())) *= scale;
+  }
+  return norm;
+}
+
+namespace {
+
+bool ParseDouble(const std::string& s, double* out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  *out = std::strtod(s.c_str(), &end);
+  return end == s.c_str() + s.size() && std::isfinite(*out);
+}
+
+}  // namespace
+
+Schedule Schedule::Parse(const std::string& text, const std::string& what) {
+  double v;
+  if (text.rfind("lin_", 0) == 0) {
+    if (ParseDouble(text.substr(4), &v)) return Linear(v);
+  } else if (ParseDouble(text, &v)) {
+    return Constant(v);
+  }
+  throw Error(fmt::format("{}: expected a number or lin_<number>, got '{}'", what, text));
+}
+
+std::string Schedule::ToString() const {
+  return linear ? fmt::format("lin_{}", start) : fmt::format("{}", start);
+}
+
+}  // namespace ratchet

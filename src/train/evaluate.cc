@@ -1,0 +1,45 @@
+#include <cmath>
+
+#include "ratchet/train.h"
+
+namespace ratchet {
+
+EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episodes, uint64_t seed,
+                    bool deterministic) {
+  std::unique_ptr<Env> env = MakeEnv(env_id);
+  const EnvSpec& spec = env->spec();
+  const int od = spec.observation_space.flat_dim();
+  const int ad = policy.act_dim();
+  std::vector<float> obs(od), action(ad), env_action(ad);
+  MlpWorkspace<float> ws;
+  Rng rng(seed, 1);
+  EvalResult out;
+  for (int ep = 0; ep < episodes; ++ep) {
+    env->Reset(seed + static_cast<uint64_t>(ep), obs);
+    double ret = 0.0;
+    for (;;) {
+      const MatMap<float> dp = policy.Forward(ConstMatMap<float>(obs.data(), od, 1), ws);
+      if (deterministic) {
+        policy.Mode(dp.data(), action.data());
+      } else {
+        policy.Sample(dp.data(), rng, action.data());
+      }
+      env_action = action;
+      if (!spec.action_space.is_discrete())
+        for (int d = 0; d < ad; ++d)
+          env_action[d] = std::clamp(action[d], spec.action_space.low[d], spec.action_space.high[d]);
+      const StepResult r = env->Step(env_action, obs);
+      ret += r.reward;
+      if (r.terminated || r.truncated) break;
+    }
+    out.returns.push_back(ret);
+  }
+  double sum = 0.0, sq = 0.0;
+  for (double r : out.returns) sum += r;
+  out.mean = episodes > 0 ? sum / episodes : 0.0;
+  for (double r : out.returns) sq += (r - out.mean) * (r - out.mean);
+  out.std = episodes > 0 ? std::sqrt(sq / episodes) : 0.0;
+  return out;
+}
+
+}  // namespace ratchet

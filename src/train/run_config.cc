@@ -1,0 +1,106 @@
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+#include <yaml-cpp/yaml.h>
+
+#include "ratchet/train.h"
+#include "train/yaml_util.h"
+
+namespace ratchet {
+
+ConfigBinder RunConfig::Binder() {
+  ConfigBinder b;
+  b.Add("seed", &train.seed, "seed of the run: networks, sampling, env copies (seed + i)");
+  train.Bind(b);
+  algo->Bind(b);
+  return b;
+}
+
+std::string RunConfig::ToYaml() {
+  std::ostringstream out;
+  out << "# resolved Ratchet run configuration\n";
+  out << "algo: " << train.algo << "\nenv: " << train.env << "\n";
+  for (const auto& [k, v] : Binder().Dump()) out << k << ": " << v << "\n";
+  return out.str();
+}
+
+namespace {
+
+std::string ReadFile(const std::filesystem::path& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(fmt::format("cannot read {} '{}'", what, path.string()));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw Error(fmt::format("cannot read {} '{}'", what, path.string()));
+  return ss.str();
+}
+
+RunConfig MakeEmpty(const std::string& algo, const std::string& env) {
+  RunConfig cfg;
+  cfg.train.algo = FindAlgorithm(algo).name;
+  EnvSpecOf(env);  // throws for an unknown id, listing the known ones
+  cfg.train.env = env;
+  cfg.algo = FindAlgorithm(algo).make_config();
+  return cfg;
+}
+
+void Validate(RunConfig& cfg) {
+  cfg.train.Validate();
+  cfg.algo->Validate(cfg.train);
+}
+
+}  // namespace
+
+RunConfig ResolveRunConfig(const ResolveOptions& opt) {
+  RunConfig cfg = MakeEmpty(opt.algo, opt.env);
+  ConfigBinder b = cfg.Binder();
+  std::string text, source;
+  if (opt.preset_path.empty()) {
+    const auto& presets = EmbeddedPresets();
+    const auto it = presets.find(cfg.train.algo);
+    if (it != presets.end()) {
+      text = it->second;
+      source = "configs/" + cfg.train.algo + ".yaml";
+    }
+  } else {
+    text = ReadFile(opt.preset_path, "preset file");
+    source = opt.preset_path;
+  }
+  if (!text.empty())
+    for (const auto& [k, v] : PresetFor(text, cfg.train.env, source))
+      b.Set(k, v, fmt::format("preset {}", source));
+  for (const std::string& s : opt.sets) {
+    const auto [k, v] = ParseAssignment(s);
+    b.Set(k, v, "--set " + s);
+  }
+  if (opt.seed) cfg.train.seed = *opt.seed;
+  if (opt.steps) cfg.train.n_timesteps = *opt.steps;
+  Validate(cfg);
+  return cfg;
+}
+
+RunConfig LoadRunConfig(const std::filesystem::path& run_dir) {
+  if (!std::filesystem::is_directory(run_dir))
+    throw Error(fmt::format("run directory '{}' does not exist", run_dir.string()));
+  const std::filesystem::path path = run_dir / "config.yaml";
+  const std::string text = ReadFile(path, "run config");
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw Error(fmt::format("{}: malformed YAML at line {}: {}", path.string(), e.mark.line + 1, e.msg));
+  }
+  if (!root.IsMap() || !root["algo"] || !root["env"])
+    throw Error(fmt::format("{}: not a Ratchet run config (no algo/env keys)", path.string()));
+  RunConfig cfg = MakeEmpty(root["algo"].as<std::string>(), root["env"].as<std::string>());
+  ConfigBinder b = cfg.Binder();
+  for (const auto& kv : root) {
+    const std::string key = kv.first.as<std::string>();
+    if (key == "algo" || key == "env") continue;
+    b.Set(key, YamlValueText(kv.second, path.string(), key), path.string());
+  }
+  Validate(cfg);
+  return cfg;
+}
+
+}  // namespace ratchet

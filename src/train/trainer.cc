@@ -1,0 +1,204 @@
+// The training loop (one for every algorithm): collect a rollout with the current policy,
+// estimate advantages, hand the rollout to Algorithm::Update, log, repeat.
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <fmt/format.h>
+#include <fstream>
+#include <ostream>
+
+#include "ratchet/train.h"
+
+namespace ratchet {
+
+const std::vector<std::string>& ProgressColumns() {
+  static const std::vector<std::string> cols = {
+      "update",        "steps",        "wall_time",      "episodes",    "ep_return_mean",
+      "ep_return_std", "ep_len_mean",  "policy_loss",    "value_loss",  "entropy",
+      "approx_kl",     "clip_fraction", "explained_variance", "grad_norm", "epochs",
+      "learning_rate", "clip_range"};
+  return cols;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Steps the vectorized env with the current policy and records what the learner needs.
+class Collector {
+ public:
+  Collector(Algorithm& algo, VectorEnv& venv, const EnvSpec& spec, Rng rng)
+      : algo_(algo), venv_(venv), spec_(spec), rng_(rng) {
+    const int N = venv.num_envs();
+    obs_.assign(static_cast<size_t>(N) * venv.obs_dim(), 0.0f);
+    env_actions_.assign(static_cast<size_t>(N) * venv.act_dim(), 0.0f);
+    rewards_.assign(N, 0.0f);
+    term_.assign(N, 0);
+    trunc_.assign(N, 0);
+  }
+
+  void Reset(uint64_t seed) { venv_.Reset(seed, obs_); }
+
+  // Fills r (T x N) and its bootstrap values; keeps the last 100 finished episodes in `recent`.
+  // Returns how many episodes finished.
+  int64_t Collect(Rollout& r, std::deque<EpisodeStat>& recent) {
+    int64_t finished = 0;
+    const int N = venv_.num_envs(), od = venv_.obs_dim(), ad = venv_.act_dim();
+    Policy& pi = algo_.policy();
+    ValueFunction& vf = algo_.value();
+    const bool box = !spec_.action_space.is_discrete();
+    for (int t = 0; t < r.T; ++t) {
+      const size_t base = static_cast<size_t>(t) * N;
+      std::copy(obs_.begin(), obs_.end(), r.obs.begin() + base * od);
+      const ConstMatMap<float> obs(obs_.data(), od, N);
+      const MatMap<float> dist = pi.Forward(obs, ws_pi_);
+      const MatMap<float> v = vf.Forward(obs, ws_v_);
+      for (int i = 0; i < N; ++i) {
+        float* a = r.actions.data() + (base + i) * ad;
+        pi.Sample(dist.col(i).data(), rng_, a);
+        r.logp[base + i] = pi.LogProb(dist.col(i).data(), a);
+        r.values[base + i] = v(0, i);
+        for (int d = 0; d < ad; ++d) {
+          // the env gets the action clipped to its bounds; the rollout keeps the raw sample
+          env_actions_[i * ad + d] =
+              box ? std::clamp(a[d], spec_.action_space.low[d], spec_.action_space.high[d]) : a[d];
+        }
+      }
+      venv_.Step(env_actions_, obs_, rewards_, term_, trunc_);
+      for (int i = 0; i < N; ++i) {
+        r.rewards[base + i] = rewards_[i];
+        r.terminated[base + i] = term_[i];
+        r.truncated[base + i] = trunc_[i];
+        r.final_values[base + i] = 0.0f;
+        if (trunc_[i] && !term_[i]) {
+          // bootstrap through the time limit from the episode's last observation
+          const auto fo = venv_.final_obs(i);
+          r.final_values[base + i] =
+              vf.Forward(ConstMatMap<float>(fo.data(), od, 1), ws_v_)(0, 0);
+        }
+      }
+      for (const EpisodeStat& e : venv_.TakeEpisodeStats()) {
+        ++finished;
+        recent.push_back(e);
+        if (recent.size() > 100) recent.pop_front();
+      }
+    }
+    const MatMap<float> v = vf.Forward(ConstMatMap<float>(obs_.data(), od, N), ws_v_);
+    for (int i = 0; i < N; ++i) r.last_values[i] = v(0, i);
+    return finished;
+  }
+
+ private:
+  Algorithm& algo_;
+  VectorEnv& venv_;
+  const EnvSpec& spec_;
+  Rng rng_;
+  std::vector<float> obs_, env_actions_, rewards_;
+  std::vector<uint8_t> term_, trunc_;
+  MlpWorkspace<float> ws_pi_, ws_v_;
+};
+
+std::string Fmt(double v) { return std::isnan(v) ? "" : fmt::format("{:.9g}", v); }
+
+std::string Duration(double s) {
+  if (!std::isfinite(s)) return "?";
+  if (s < 60) return fmt::format("{:.1f}s", s);
+  if (s < 3600) return fmt::format("{}m{:02d}s", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
+  return fmt::format("{}h{:02d}m", static_cast<int>(s) / 3600, (static_cast<int>(s) % 3600) / 60);
+}
+
+}  // namespace
+
+TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt) {
+  const TrainConfig& tc = cfg.train;
+  const auto t0 = Clock::now();
+  {
+    std::ofstream out(run_dir / "config.yaml");
+    out << cfg.ToYaml();
+    if (!out) throw Error(fmt::format("cannot write '{}'", (run_dir / "config.yaml").string()));
+  }
+  std::ofstream csv(run_dir / "progress.csv");
+  if (!csv) throw Error(fmt::format("cannot write '{}'", (run_dir / "progress.csv").string()));
+  for (size_t c = 0; c < ProgressColumns().size(); ++c) csv << (c ? "," : "") << ProgressColumns()[c];
+  csv << "\n";
+
+  ThreadPool pool(tc.threads);
+  VectorEnv venv(tc.env, tc.n_envs, &pool);
+  const EnvSpec spec = venv.spec();
+  const Rng root(static_cast<uint64_t>(tc.seed));
+  std::unique_ptr<Algorithm> algo =
+      FindAlgorithm(tc.algo).make(*cfg.algo, spec, tc, root.Split(1), &pool);
+  Collector collector(*algo, venv, spec, root.Split(2));
+  collector.Reset(static_cast<uint64_t>(tc.seed));
+
+  Rollout r;
+  r.Resize(tc.n_steps, tc.n_envs, venv.obs_dim(), venv.act_dim());
+  const int64_t per_update = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
+  const int updates = static_cast<int>(tc.n_timesteps / per_update);
+  std::deque<EpisodeStat> recent;
+  int64_t episodes = 0;
+  TrainResult res;
+  auto last_print = Clock::now() - std::chrono::hours(1);
+  for (int u = 1; u <= updates; ++u) {
+    const int64_t finished_now = collector.Collect(r, recent);
+    res.steps += per_update;
+    ComputeGae(r, tc.gamma, tc.gae_lambda);
+    const double progress_remaining =
+        std::max(0.0, 1.0 - static_cast<double>(res.steps) / static_cast<double>(tc.n_timesteps));
+    const UpdateStats s = algo->Update(r, progress_remaining);
+    for (float p : algo->policy().params())
+      if (!std::isfinite(p))
+        throw Error(fmt::format("training diverged at update {}: a policy parameter is not finite; "
+                                "lower learning_rate or max_grad_norm", u));
+
+    double ret_mean = NAN, ret_std = NAN, len_mean = NAN;
+    if (!recent.empty()) {
+      double sr = 0, sl = 0;
+      for (const auto& e : recent) {
+        sr += e.ret;
+        sl += e.length;
+      }
+      ret_mean = sr / recent.size();
+      len_mean = sl / recent.size();
+      double sq = 0;
+      for (const auto& e : recent) sq += (e.ret - ret_mean) * (e.ret - ret_mean);
+      ret_std = std::sqrt(sq / recent.size());
+    }
+    episodes += static_cast<int64_t>(finished_now);
+    const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double ev = ExplainedVariance(r.values, r.returns);
+    csv << u << "," << res.steps << "," << fmt::format("{:.3f}", wall) << "," << episodes << ","
+        << Fmt(ret_mean) << "," << Fmt(ret_std) << "," << Fmt(len_mean) << "," << Fmt(s.policy_loss)
+        << "," << Fmt(s.value_loss) << "," << Fmt(s.entropy) << "," << Fmt(s.approx_kl) << ","
+        << Fmt(s.clip_fraction) << "," << Fmt(ev) << "," << Fmt(s.grad_norm) << "," << s.epochs
+        << "," << Fmt(s.learning_rate) << "," << Fmt(s.clip_range) << "\n";
+    csv.flush();
+    if (!csv) throw Error(fmt::format("cannot write '{}'", (run_dir / "progress.csv").string()));
+
+    const auto now = Clock::now();
+    if (opt.progress != nullptr &&
+        (u == updates || now - last_print > std::chrono::milliseconds(opt.progress_is_tty ? 200 : 5000))) {
+      last_print = now;
+      const double sps = res.steps / std::max(wall, 1e-9);
+      const double eta = (static_cast<double>(updates) * per_update - res.steps) / sps;
+      std::string line = fmt::format(
+          "{} {} seed {} | {:>9}/{} steps ({:3.0f}%) | {:>7.0f} steps/s | return {:>8} | ETA {}",
+          tc.algo, tc.env, tc.seed, res.steps, static_cast<int64_t>(updates) * per_update,
+          100.0 * res.steps / (static_cast<double>(updates) * per_update), sps,
+          std::isnan(ret_mean) ? std::string("-") : fmt::format("{:.1f}", ret_mean), Duration(eta));
+      if (opt.progress_is_tty) {
+        *opt.progress << "\r\033[K" << line << (u == updates ? "\n" : "") << std::flush;
+      } else {
+        *opt.progress << line << "\n" << std::flush;
+      }
+    }
+    res.updates = u;
+  }
+  SaveModel(run_dir / "model.bin", algo->policy(), algo->value());
+  res.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (tc.eval_episodes > 0)
+    res.eval = Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true);
+  return res;
+}
+
+}  // namespace ratchet
