@@ -70,24 +70,21 @@ void Ppo::Gather(const Rollout& r, const int* idx, int b) {
 void Ppo::PolicyStep(int b, double clip, MinibatchStats* s) {
   const MatMap<float> dist = policy_.Forward(obs_mb_, ws_pi_);  // (dist_dim, b)
   d_dist_.setZero(policy_.dist_dim(), b);
-  const float lo = static_cast<float>(1.0 - clip), hi = static_cast<float>(1.0 + clip);
+  const float eps = static_cast<float>(clip);
   const float inv_b = 1.0f / static_cast<float>(b);
   const float c_ent = static_cast<float>(-cfg_.ent_coef) * inv_b;
   double pg = 0, ent = 0, kl = 0, clipped = 0;
   for (int j = 0; j < b; ++j) {
     const float* dp = dist.col(j).data();
     const float* a = act_mb_.col(j).data();
-    const float log_ratio = policy_.LogProb(dp, a) - old_logp_[j];
-    const float ratio = std::exp(log_ratio);
-    const float A = adv_[j];
-    const float s1 = ratio * A;
-    const float s2 = std::clamp(ratio, lo, hi) * A;
-    pg -= std::min(s1, s2);
-    // d(-min(s1, s2))/d log pi: the unclipped branch carries ratio * A, the clipped one nothing
-    const float g = s1 <= s2 ? -ratio * A * inv_b : 0.0f;
+    const float logp = policy_.LogProb(dp, a);
+    float g;
+    pg += ClipSurrogateLoss(logp, old_logp_[j], adv_[j], eps, &g);
     const float h = policy_.Entropy(dp);
     ent += h;
-    policy_.AccumulateGrad(dp, a, g, c_ent, d_dist_.col(j).data());
+    policy_.AccumulateGrad(dp, a, g * inv_b, c_ent, d_dist_.col(j).data());
+    const float log_ratio = logp - old_logp_[j];
+    const float ratio = std::exp(log_ratio);
     kl += (ratio - 1.0f) - log_ratio;  // the low-variance estimator k3 of KL(old || new)
     clipped += std::fabs(ratio - 1.0f) > clip;
   }
@@ -101,18 +98,13 @@ void Ppo::PolicyStep(int b, double clip, MinibatchStats* s) {
 void Ppo::ValueStep(int b, MinibatchStats* s) {
   const MatMap<float> v = value_.Forward(obs_mb_, ws_v_);  // (1, b)
   d_value_.resize(1, b);
-  const float scale = static_cast<float>(cfg_.vf_coef) * 2.0f / static_cast<float>(b);
+  const float scale = static_cast<float>(cfg_.vf_coef) / static_cast<float>(b);
+  std::optional<float> clip;
+  if (cfg_.clip_range_vf) clip = static_cast<float>(*cfg_.clip_range_vf);
   double loss = 0;
   for (int j = 0; j < b; ++j) {
-    const float e = v(0, j) - ret_[j];
-    float g = e;
-    if (cfg_.clip_range_vf) {
-      const float c = static_cast<float>(*cfg_.clip_range_vf);
-      const float dv = v(0, j) - old_v_[j];
-      const float ec = old_v_[j] + std::clamp(dv, -c, c) - ret_[j];
-      if (ec * ec > e * e) g = std::fabs(dv) < c ? ec : 0.0f;
-    }
-    loss += static_cast<double>(e) * e;
+    float g;
+    loss += ValueLoss(v(0, j), ret_[j], old_v_[j], clip, &g);
     d_value_(0, j) = scale * g;
   }
   value_.Backward(d_value_, ws_v_);

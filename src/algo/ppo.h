@@ -7,6 +7,10 @@
 // when a minibatch's approximate KL exceeds 1.5 * target_kl (that minibatch is not applied).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
 #include "ratchet/algo.h"
 
 namespace ratchet {
@@ -27,6 +31,36 @@ struct PpoConfig final : AlgoConfig {
   void Bind(ConfigBinder& b) override;
   void Validate(const TrainConfig& train) const override;
 };
+
+// One sample's clipped surrogate loss -min(r A, clip(r, 1-eps, 1+eps) A) with r = exp(logp -
+// old_logp); returns the loss and writes d loss / d logp.
+template <typename T>
+T ClipSurrogateLoss(T logp, T old_logp, T adv, T eps, T* d_logp) {
+  const T ratio = std::exp(logp - old_logp);
+  const T s1 = ratio * adv;
+  const T s2 = std::clamp(ratio, T(1) - eps, T(1) + eps) * adv;
+  // the unclipped branch carries d(r A)/d logp = r A; the clipped one is flat
+  *d_logp = s1 <= s2 ? -s1 : T(0);
+  return -std::min(s1, s2);
+}
+
+// One sample's value loss: (v - R)^2, or with clipping (OpenAI baselines) the larger of that and
+// (old_v + clip(v - old_v, -c, c) - R)^2. Returns the loss and writes d loss / d v.
+template <typename T>
+T ValueLoss(T v, T ret, T old_v, std::optional<T> clip, T* d_v) {
+  const T e = v - ret;
+  T loss = e * e;
+  *d_v = 2 * e;
+  if (clip) {
+    const T dv = v - old_v;
+    const T ec = old_v + std::clamp(dv, -*clip, *clip) - ret;
+    if (ec * ec > loss) {
+      loss = ec * ec;
+      *d_v = std::fabs(dv) < *clip ? 2 * ec : T(0);
+    }
+  }
+  return loss;
+}
 
 class Ppo final : public Algorithm {
  public:

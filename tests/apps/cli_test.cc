@@ -1,0 +1,125 @@
+// Runs the real `ratchet` binary: bad input must give exit code 2 and one line on stderr.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "test_util.h"
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result RunCli(const std::string& args, const std::string& cwd = "") {
+  static int counter = 0;
+  const auto dir = ratchet::testing::FreshDir("cli_io_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
+  const std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(RATCHET_CLI) +
+                          " " + args + " >" + (dir / "out").string() + " 2>" + (dir / "err").string();
+  const int status = std::system(cmd.c_str());
+  auto slurp = [](const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir / "out"), slurp(dir / "err")};
+}
+
+int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+struct BadCase {
+  const char* name;
+  const char* args;
+  const char* expect;  // a fragment of the one-line message
+};
+
+class CliBadInputTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(CliBadInputTest, ExitsTwoWithOneClearLine) {
+  const auto dir = ratchet::testing::FreshDir(std::string("cli_bad_") + GetParam().name);
+  const Result r = RunCli(std::string(GetParam().args) + " --run-dir " + (dir / "run").string());
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_EQ(Lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find(GetParam().expect), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "run"));  // nothing is written on bad input
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, CliBadInputTest,
+    ::testing::Values(
+        BadCase{"unknown_env", "train --env Foo-v0", "unknown environment 'Foo-v0'"},
+        BadCase{"unknown_algo", "train --algo dqn", "unknown algorithm 'dqn'"},
+        BadCase{"malformed_set", "train --set n_epochs", "--set expects key=value"},
+        BadCase{"unknown_key", "train --set learning_rat=1", "unknown config key 'learning_rat'"},
+        BadCase{"bad_value", "train --set n_epochs=abc", "expected an integer"},
+        BadCase{"negative_steps", "train --steps -5", "--steps must be a positive integer"},
+        BadCase{"text_steps", "train --steps lots", "--steps must be a positive integer, got 'lots'"},
+        BadCase{"zero_steps", "train --steps 0", "--steps must be a positive integer"},
+        BadCase{"bad_seed", "train --seed x1", "--seed must be a non-negative integer"},
+        BadCase{"missing_preset", "train --config /nonexistent.yaml", "cannot read preset file"},
+        BadCase{"unknown_flag", "train --stepz 5", "stepz"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(CliTest, EvalOfMissingOrBrokenRunDirectory) {
+  Result r = RunCli("eval /nonexistent/run_dir");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(Lines(r.err), 1);
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+
+  const auto dir = ratchet::testing::FreshDir("cli_eval_broken");
+  r = RunCli("eval " + dir.string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("cannot read run config"), std::string::npos) << r.err;
+
+  r = RunCli("eval " + dir.string() + " --episodes -3");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--episodes must be a positive integer"), std::string::npos) << r.err;
+}
+
+TEST(CliTest, TrainThenEvalAndRefuseToOverwrite) {
+  const auto dir = ratchet::testing::FreshDir("cli_train");
+  const std::string run = (dir / "run").string();
+  Result r = RunCli("train --steps 2048 --quiet --run-dir " + run);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("trained 2048 steps"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("deterministic evaluation over 10 episodes"), std::string::npos) << r.out;
+  for (const char* f : {"config.yaml", "progress.csv", "model.bin"})
+    EXPECT_TRUE(std::filesystem::exists(dir / "run" / f)) << f;
+
+  r = RunCli("eval " + run + " --episodes 3");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("deterministic"), std::string::npos);
+  EXPECT_NE(r.out.find("stochastic"), std::string::npos);
+
+  // a second train into the same directory is refused and the first run is untouched
+  const auto before = std::filesystem::last_write_time(dir / "run" / "model.bin");
+  r = RunCli("train --steps 2048 --quiet --run-dir " + run);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
+  EXPECT_EQ(std::filesystem::last_write_time(dir / "run" / "model.bin"), before);
+
+  // a corrupt model is reported, not crashed on
+  std::ofstream(dir / "run" / "model.bin", std::ios::binary) << "garbage";
+  r = RunCli("eval " + run);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(Lines(r.err), 1);
+  EXPECT_NE(r.err.find("model"), std::string::npos) << r.err;
+}
+
+TEST(CliTest, ListsEnvsAndAlgos) {
+  Result r = RunCli("envs");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("CartPole-v0"), std::string::npos);
+  EXPECT_NE(r.out.find("CartPole-v1"), std::string::npos);
+  r = RunCli("algos");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("ppo"), std::string::npos);
+  r = RunCli("");
+  EXPECT_EQ(r.code, 2);
+}
+
+}  // namespace

@@ -1,0 +1,32 @@
+// Shared helpers for the test suite.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace ratchet::testing {
+
+// Central finite difference of f at x along coordinate i.
+inline double CentralDiff(const std::function<double(const std::vector<double>&)>& f,
+                          std::vector<double> x, size_t i, double h = 1e-6) {
+  const double x0 = x[i];
+  x[i] = x0 + h;
+  const double fp = f(x);
+  x[i] = x0 - h;
+  const double fm = f(x);
+  return (fp - fm) / (2 * h);
+}
+
+// A fresh, empty directory under the test temp dir, removed first if it exists.
+inline std::filesystem::path FreshDir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("ratchet_test_" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace ratchet::testing

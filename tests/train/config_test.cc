@@ -1,0 +1,124 @@
+#include <fstream>
+
+#include "ratchet/train.h"
+#include "test_util.h"
+
+namespace ratchet {
+namespace {
+
+ResolveOptions Opts(std::vector<std::string> sets = {}) {
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "CartPole-v1";
+  o.sets = std::move(sets);
+  return o;
+}
+
+std::string ErrorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigTest, PresetForCartPoleIsTheTunedSetting) {
+  RunConfig c = ResolveRunConfig(Opts());
+  EXPECT_EQ(c.train.n_envs, 8);
+  EXPECT_EQ(c.train.n_steps, 32);
+  EXPECT_EQ(c.train.n_timesteps, 100000);
+  EXPECT_DOUBLE_EQ(c.train.gamma, 0.98);
+  const auto dump = c.Binder().Dump();
+  auto get = [&](const std::string& k) {
+    for (const auto& [key, v] : dump)
+      if (key == k) return v;
+    return std::string("?");
+  };
+  EXPECT_EQ(get("learning_rate"), "lin_0.001");
+  EXPECT_EQ(get("n_epochs"), "20");
+  EXPECT_EQ(get("batch_size"), "256");
+}
+
+TEST(ConfigTest, SetOverridesAndFlagsWin) {
+  ResolveOptions o = Opts({"n_epochs=3", "net_arch=[32,16]", "target_kl=0.02"});
+  o.steps = 5000;
+  o.seed = 9;
+  RunConfig c = ResolveRunConfig(o);
+  EXPECT_EQ(c.train.n_timesteps, 5000);
+  EXPECT_EQ(c.train.seed, 9);
+  EXPECT_EQ(c.train.net.hidden, (std::vector<int>{32, 16}));
+}
+
+TEST(ConfigTest, UnknownEnvOrAlgoIsAnError) {
+  ResolveOptions o = Opts();
+  o.env = "Nope-v0";
+  EXPECT_NE(ErrorOf([&] { ResolveRunConfig(o); }).find("unknown environment 'Nope-v0'"), std::string::npos);
+  o = Opts();
+  o.algo = "dqn";
+  EXPECT_NE(ErrorOf([&] { ResolveRunConfig(o); }).find("unknown algorithm 'dqn'; known algorithms: ppo"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, BadSetsNameTheProblem) {
+  EXPECT_NE(ErrorOf([] { ResolveRunConfig(Opts({"n_epochs"})); }).find("key=value"), std::string::npos);
+  EXPECT_NE(ErrorOf([] { ResolveRunConfig(Opts({"=3"})); }).find("key=value"), std::string::npos);
+  EXPECT_NE(ErrorOf([] { ResolveRunConfig(Opts({"n_epoch=3"})); }).find("unknown config key 'n_epoch'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ResolveRunConfig(Opts({"n_epochs=many"})); }).find("expected an integer"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ResolveRunConfig(Opts({"gamma=1.5"})); }).find("gamma must be in (0, 1]"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ResolveRunConfig(Opts({"batch_size=100000"})); }).find("batch_size"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ResolveRunConfig(Opts({"activation=sigmoid"})); }).find("tanh or relu"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([] { ResolveRunConfig(Opts({"n_timesteps=100"})); }).find("smaller than one rollout"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, PresetWithUnknownKeyIsRejected) {
+  const auto dir = testing::FreshDir("preset");
+  std::ofstream(dir / "bad.yaml") << "CartPole-v1:\n  n_steps: 32\n  learning_rat: 0.1\n";
+  ResolveOptions o = Opts();
+  o.preset_path = (dir / "bad.yaml").string();
+  const std::string msg = ErrorOf([&] { ResolveRunConfig(o); });
+  EXPECT_NE(msg.find("unknown config key 'learning_rat'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("bad.yaml"), std::string::npos) << msg;
+  std::ofstream(dir / "broken.yaml") << "CartPole-v1: [\n";
+  o.preset_path = (dir / "broken.yaml").string();
+  EXPECT_NE(ErrorOf([&] { ResolveRunConfig(o); }).find("malformed YAML"), std::string::npos);
+  o.preset_path = (dir / "missing.yaml").string();
+  EXPECT_NE(ErrorOf([&] { ResolveRunConfig(o); }).find("cannot read preset file"), std::string::npos);
+}
+
+TEST(ConfigTest, PresetDefaultEntryServesOtherIds) {
+  const auto dir = testing::FreshDir("preset_default");
+  std::ofstream(dir / "p.yaml") << "default:\n  n_steps: 64\nCartPole-v0:\n  n_steps: 16\n";
+  ResolveOptions o = Opts();
+  o.preset_path = (dir / "p.yaml").string();
+  EXPECT_EQ(ResolveRunConfig(o).train.n_steps, 64);
+  o.env = "CartPole-v0";
+  EXPECT_EQ(ResolveRunConfig(o).train.n_steps, 16);
+}
+
+TEST(ConfigTest, RunConfigRoundTrips) {
+  const auto dir = testing::FreshDir("roundtrip");
+  RunConfig c = ResolveRunConfig(Opts({"net_arch=[32,16]", "clip_range_vf=0.3", "learning_rate=2e-4"}));
+  const std::string yaml = c.ToYaml();
+  std::ofstream(dir / "config.yaml") << yaml;
+  RunConfig back = LoadRunConfig(dir);
+  EXPECT_EQ(back.ToYaml(), yaml);
+  EXPECT_EQ(back.train.net.hidden, (std::vector<int>{32, 16}));
+}
+
+TEST(ConfigTest, LoadRunConfigErrors) {
+  EXPECT_NE(ErrorOf([] { LoadRunConfig("/nonexistent/run"); }).find("does not exist"), std::string::npos);
+  const auto dir = testing::FreshDir("noconfig");
+  EXPECT_NE(ErrorOf([&] { LoadRunConfig(dir); }).find("cannot read run config"), std::string::npos);
+  std::ofstream(dir / "config.yaml") << "hello: world\n";
+  EXPECT_NE(ErrorOf([&] { LoadRunConfig(dir); }).find("not a Ratchet run config"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ratchet
