@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -70,8 +71,10 @@ class Rng {
 //---------------------------------- Thread pool -----------------------------------------------
 
 // A fixed set of worker threads running fork-join loops. ParallelFor splits [0, n) into
-// contiguous chunks, one per thread, so which thread runs which index depends only on n and the
-// thread count; callers keep results independent of it by writing disjoint outputs.
+// contiguous chunks, one per thread, so chunk boundaries depend only on n and the thread count;
+// callers keep results independent of which thread runs a chunk by writing disjoint outputs.
+// Jobs are claimed, not assigned: the calling thread takes any job no worker has started, so a
+// round never waits on a worker the OS has not scheduled (several runs sharing two cores).
 class ThreadPool {
  public:
   // num_threads counts the calling thread; 1 runs everything inline.
@@ -84,21 +87,24 @@ class ThreadPool {
 
   // Runs fn(begin, end) over chunks of [0, n) and waits for all of them.
   void ParallelFor(int n, const std::function<void(int, int)>& fn);
-  // Runs a and b concurrently (b on a worker when there is one) and waits for both.
+  // Runs a and b, concurrently when a worker is free, and waits for both.
   void Fork2(const std::function<void()>& a, const std::function<void()>& b);
 
  private:
-  void WorkerLoop(int index);
+  void WorkerLoop();
   void RunJobs(int num_jobs, const std::function<void(int)>& job);
+  // Claims and runs jobs of round `round` until none is left.
+  void Drain(uint32_t round);
 
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable start_cv_, done_cv_;
-  const std::function<void(int)>* job_ = nullptr;
-  int num_jobs_ = 0;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+  std::atomic<const std::function<void(int)>*> job_{nullptr};
+  std::atomic<int> num_jobs_{0};
+  // high 32 bits: the round; low 32 bits: the next unclaimed job of that round
+  std::atomic<uint64_t> ticket_{0};
+  std::atomic<int> done_{0};
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace ratchet

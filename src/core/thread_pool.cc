@@ -1,10 +1,22 @@
+#include <immintrin.h>
+
 #include "ratchet/core.h"
 
 namespace ratchet {
+namespace {
+
+// Polling budget before sleeping on a condition variable (roughly 10-30 us). Rounds are short
+// (a minibatch half is ~100 us), so a short poll catches most of them without a wake-up.
+constexpr int kSpins = 4000;
+
+uint32_t RoundOf(uint64_t t) { return static_cast<uint32_t>(t >> 32); }
+uint32_t NextOf(uint64_t t) { return static_cast<uint32_t>(t); }
+
+}  // namespace
 
 ThreadPool::ThreadPool(int num_threads) {
   if (num_threads < 1) throw Error("thread count must be at least 1, got " + std::to_string(num_threads));
-  for (int i = 1; i < num_threads; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+  for (int i = 1; i < num_threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -16,24 +28,38 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::WorkerLoop(int index) {
-  uint64_t seen = 0;
+void ThreadPool::Drain(uint32_t round) {
   for (;;) {
-    const std::function<void(int)>* job;
-    int num_jobs;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
-      num_jobs = num_jobs_;
-    }
-    if (index < num_jobs) (*job)(index);
-    {
+    uint64_t t = ticket_.load(std::memory_order_acquire);
+    const int num_jobs = num_jobs_.load(std::memory_order_relaxed);
+    if (RoundOf(t) != round || NextOf(t) >= static_cast<uint32_t>(num_jobs)) return;
+    if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) continue;
+    // a successful claim proves the round is still open, so job_ is still alive
+    (*job_.load(std::memory_order_relaxed))(static_cast<int>(NextOf(t)));
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == num_jobs) {
       std::lock_guard<std::mutex> lock(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
+      done_cv_.notify_all();
     }
+  }
+}
+
+void ThreadPool::WorkerLoop() {
+  uint32_t seen = 0;
+  for (;;) {
+    auto has_work = [&] {
+      const uint64_t t = ticket_.load(std::memory_order_acquire);
+      return stop_.load(std::memory_order_acquire) ||
+             (RoundOf(t) != seen && NextOf(t) < static_cast<uint32_t>(num_jobs_.load(std::memory_order_relaxed)));
+    };
+    bool ready = false;
+    for (int k = 0; k < kSpins && !(ready = has_work()); ++k) _mm_pause();
+    if (!ready) {
+      std::unique_lock<std::mutex> lock(mu_);
+      start_cv_.wait(lock, [&] { return stop_.load() || RoundOf(ticket_.load()) != seen; });
+    }
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = RoundOf(ticket_.load(std::memory_order_acquire));
+    Drain(seen);
   }
 }
 
@@ -42,19 +68,22 @@ void ThreadPool::RunJobs(int num_jobs, const std::function<void(int)>& job) {
     for (int i = 0; i < num_jobs; ++i) job(i);
     return;
   }
+  const uint32_t round = RoundOf(ticket_.load(std::memory_order_relaxed)) + 1;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    job_ = &job;
-    num_jobs_ = num_jobs;
-    pending_ = static_cast<int>(workers_.size());
-    ++generation_;
+    job_.store(&job, std::memory_order_relaxed);
+    num_jobs_.store(num_jobs, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    ticket_.store(static_cast<uint64_t>(round) << 32, std::memory_order_release);
   }
   start_cv_.notify_all();
-  // the calling thread takes job 0 and any jobs beyond the worker count
-  job(0);
-  for (int i = num_threads(); i < num_jobs; ++i) job(i);
-  std::unique_lock<std::mutex> lock(mu_);
-  done_cv_.wait(lock, [&] { return pending_ == 0; });
+  Drain(round);
+  // every job is claimed; wait for the ones workers are still running
+  for (int k = 0; k < kSpins && done_.load(std::memory_order_acquire) != num_jobs; ++k) _mm_pause();
+  if (done_.load(std::memory_order_acquire) != num_jobs) {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [&] { return done_.load() == num_jobs; });
+  }
 }
 
 void ThreadPool::ParallelFor(int n, const std::function<void(int, int)>& fn) {

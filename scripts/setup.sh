@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs Ratchet's build dependencies from Debian packages when they are missing.
+# Idempotent: does nothing (and needs no network) when everything is already installed.
+set -euo pipefail
+
+packages=(g++ cmake ninja-build libeigen3-dev libyaml-cpp-dev libcli11-dev libfmt-dev
+          libgtest-dev libbenchmark-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 2; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
