@@ -109,8 +109,32 @@ int main(int argc, char** argv) {
   eval->add_option("--episodes", episodes_text, "episodes per mode")->capture_default_str();
   eval->add_option("--seed", eval_seed, "seed of the first evaluation episode");
 
+  ResolveOptions show;
+  std::string show_preset;
+  CLI::App* config = app.add_subcommand("config", "print the resolved configuration of a run, with a note per key");
+  show.algo = "ppo";
+  show.env = "CartPole-v1";
+  config->add_option("--algo", show.algo, "algorithm")->capture_default_str();
+  config->add_option("--env", show.env, "environment id")->capture_default_str();
+  config->add_option("--set", show.sets, "override a config key: --set key=value (repeatable)");
+  config->add_option("--config", show_preset, "preset YAML file");
+
   CLI::App* envs = app.add_subcommand("envs", "list the environments");
   CLI::App* algos = app.add_subcommand("algos", "list the algorithms");
+
+  if (argc >= 2 && argv[1][0] != '-') {
+    const std::string cmd = argv[1];
+    bool known = false;
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      known |= sub->get_name() == cmd;
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::cerr << "ratchet: error: unknown command '" << cmd << "'; commands: " << names << "\n";
+      return 2;
+    }
+  }
 
   try {
     app.parse(argc, argv);
@@ -133,6 +157,15 @@ int main(int argc, char** argv) {
       return Train(opt, run_dir, quiet);
     }
     if (*eval) return Eval(eval_dir, episodes_text, eval_seed);
+    if (*config) {
+      show.preset_path = show_preset;
+      RunConfig cfg = ResolveRunConfig(show);
+      ConfigBinder b = cfg.Binder();
+      std::cout << "algo: " << cfg.train.algo << "\nenv: " << cfg.train.env << "\n";
+      for (const auto& [k, v] : b.Dump())
+        std::cout << fmt::format("{:<32} # {}\n", k + ": " + v, b.Doc(k));
+      return 0;
+    }
     if (*envs) {
       std::cout << fmt::format("{:<28} {:<14} {:<10} {:>9} {:>10}\n", "id", "observation", "action",
                                "max_steps", "threshold");

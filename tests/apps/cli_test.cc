@@ -120,6 +120,22 @@ TEST(CliTest, ListsEnvsAndAlgos) {
   EXPECT_NE(r.out.find("ppo"), std::string::npos);
   r = RunCli("");
   EXPECT_EQ(r.code, 2);
+  r = RunCli("bogus");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown command 'bogus'"), std::string::npos) << r.err;
+  r = RunCli("--help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("train"), std::string::npos);
+}
+
+TEST(CliTest, ConfigPrintsTheResolvedKeys) {
+  Result r = RunCli("config --set n_epochs=7");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("n_epochs: 7"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("learning_rate: lin_0.001"), std::string::npos) << r.out;
+  r = RunCli("config --set n_epochs=0");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("n_epochs must be at least 1"), std::string::npos) << r.err;
 }
 
 }  // namespace
