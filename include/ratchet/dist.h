@@ -82,6 +82,17 @@ struct Categorical {
     for (int i = 0; i < n; ++i) out[i] += scale * (std::exp(ln[i]) - std::exp(lo[i]));
   }
 
+  // out += scale * M t with M = diag(p) - p p^T, the Fisher metric of the distribution in its
+  // logits (E[grad log p grad log p^T]).
+  template <typename T>
+  static void FisherTimes(const T* z, int n, const T* t, T scale, T* out) {
+    T lp[kMaxActions];
+    LogSoftmax(z, n, lp);
+    T pt = 0;
+    for (int i = 0; i < n; ++i) pt += std::exp(lp[i]) * t[i];
+    for (int i = 0; i < n; ++i) out[i] += scale * std::exp(lp[i]) * (t[i] - pt);
+  }
+
   // Inverse-CDF sample with one uniform draw.
   template <typename T>
   static int Sample(const T* z, int n, Rng& rng) {
@@ -167,6 +178,13 @@ struct DiagGaussian {
       d_mu[i] += scale * (-dm * inv_var);
       d_log_std[i] += scale * (T(1) - (std::exp(2 * ls_old[i]) + dm * dm) * inv_var);
     }
+  }
+
+  // out += scale * t / sigma^2: the Fisher metric in the mean. (In log sigma it is 2 per
+  // dimension, and the cross terms are zero.)
+  template <typename T>
+  static void FisherMeanTimes(const T* log_std, int d, const T* t, T scale, T* out) {
+    for (int i = 0; i < d; ++i) out[i] += scale * t[i] * std::exp(-2 * log_std[i]);
   }
 
   // a_d = mu_d + sigma_d * N(0, 1)

@@ -3,6 +3,7 @@
 // A policy's flat parameter vector is [MLP parameters | log-std (Box actions only)]; its output
 // per sample is the distribution's parameters: logits (n) for Discrete actions, the mean (D) for
 // Box actions, with the state-independent log-std read from the tail of the parameter vector.
+// PolicyT is instantiated in float (training) and double (gradient and Fisher checks).
 #pragma once
 
 #include <span>
@@ -19,9 +20,10 @@ struct NetConfig {
   double log_std_init = 0.0;               // initial log-std of Gaussian policies
 };
 
-class Policy {
+template <typename T>
+class PolicyT {
  public:
-  Policy(const Space& obs_space, const Space& action_space, const NetConfig& net);
+  PolicyT(const Space& obs_space, const Space& action_space, const NetConfig& net);
 
   // Orthogonal init (gain 0.01 on the head), zero biases, log-std = log_std_init.
   void Init(Rng& rng);
@@ -30,45 +32,54 @@ class Policy {
   int obs_dim() const { return mlp_.spec().in; }
   int dist_dim() const { return mlp_.spec().out; }  // logits n, or mean D
   int act_dim() const { return discrete_ ? 1 : mlp_.spec().out; }  // floats per action
-  const Mlp<float>& mlp() const { return mlp_; }
+  const Mlp<T>& mlp() const { return mlp_; }
 
   int num_params() const { return static_cast<int>(params_.size()); }
-  std::span<float> params() { return params_; }
-  std::span<const float> params() const { return params_; }
-  std::span<float> grads() { return grads_; }
-  void ZeroGrad() { std::fill(grads_.begin(), grads_.end(), 0.0f); }
-  std::span<const float> log_std() const {
-    return std::span<const float>(params_).subspan(mlp_.num_params());
-  }
+  std::span<T> params() { return params_; }
+  std::span<const T> params() const { return params_; }
+  std::span<T> grads() { return grads_; }
+  void ZeroGrad() { std::fill(grads_.begin(), grads_.end(), T(0)); }
+  std::span<const T> log_std() const { return std::span<const T>(params_).subspan(mlp_.num_params()); }
 
   // Distribution parameters (dist_dim, B) for observations (obs_dim, B).
-  MatMap<float> Forward(const Eigen::Ref<const Mat<float>>& obs, MlpWorkspace<float>& ws) const {
-    return mlp_.Forward(std::span<const float>(params_).first(mlp_.num_params()), obs, ws);
+  MatMap<T> Forward(const Eigen::Ref<const Mat<T>>& obs, MlpWorkspace<T>& ws) const {
+    return mlp_.Forward(std::span<const T>(params_).first(mlp_.num_params()), obs, ws);
   }
   // Accumulates into grads() given d_dist = dL/d(dist params) (dist_dim, B) for the batch of the
   // last Forward with ws. Log-std gradients are accumulated by AccumulateGrad directly.
-  void Backward(const Eigen::Ref<const Mat<float>>& d_dist, MlpWorkspace<float>& ws) {
+  void Backward(const Eigen::Ref<const Mat<T>>& d_dist, MlpWorkspace<T>& ws) {
     const int n = mlp_.num_params();
-    mlp_.Backward(std::span<const float>(params_).first(n), std::span<float>(grads_).first(n),
-                  d_dist, ws);
+    mlp_.Backward(std::span<const T>(params_).first(n), std::span<T>(grads_).first(n), d_dist, ws);
   }
 
   // Per-sample functions of one column `dp` of Forward's output.
-  float LogProb(const float* dp, const float* action) const;
-  float Entropy(const float* dp) const;
+  T LogProb(const T* dp, const T* action) const;
+  T Entropy(const T* dp) const;
+  // KL(old || this) where old_dp / old_log_std are the old distribution's parameters (old_log_std
+  // is ignored for Categorical policies).
+  T Kl(const T* old_dp, const T* old_log_std, const T* dp) const;
   // d_dp (dist_dim) += c_logp * dlogp/d(dp) + c_ent * dH/d(dp); the log-std part goes straight
   // into grads().
-  void AccumulateGrad(const float* dp, const float* action, float c_logp, float c_ent,
-                      float* d_dp);
-  void Sample(const float* dp, Rng& rng, float* action) const;
-  void Mode(const float* dp, float* action) const;
+  void AccumulateGrad(const T* dp, const T* action, T c_logp, T c_ent, T* d_dp);
+  void Sample(const T* dp, Rng& rng, T* action) const;
+  void Mode(const T* dp, T* action) const;
+
+  // Fisher-vector product of the mean Fisher information over the batch of the last Forward with
+  // ws: out = (1/B) sum_b J_b^T M_b J_b v, with J_b the Jacobian of sample b's distribution
+  // parameters (including the log-std) with respect to all parameters and M_b the Fisher metric
+  // of the distribution in those parameters. Uses the network's forward-mode JVP and backward;
+  // overwrites out.
+  void FisherVectorProduct(std::span<const T> v, MlpWorkspace<T>& ws, std::span<T> out) const;
 
  private:
   bool discrete_;
-  Mlp<float> mlp_;
+  Mlp<T> mlp_;
   NetConfig net_;
-  AlignedVector<float> params_, grads_;
+  AlignedVector<T> params_, grads_;
+  mutable Mat<T> fisher_tmp_;  // (dist_dim, B) scratch for FisherVectorProduct
 };
+
+using Policy = PolicyT<float>;
 
 class ValueFunction {
  public:

@@ -18,57 +18,99 @@ MlpSpec PolicySpec(const Space& obs, const Space& act, const NetConfig& net) {
 
 }  // namespace
 
-Policy::Policy(const Space& obs_space, const Space& action_space, const NetConfig& net)
+template <typename T>
+PolicyT<T>::PolicyT(const Space& obs_space, const Space& action_space, const NetConfig& net)
     : discrete_(action_space.is_discrete()), mlp_(PolicySpec(obs_space, action_space, net)),
       net_(net) {
   const int n = mlp_.num_params() + (discrete_ ? 0 : mlp_.spec().out);
-  params_.assign(n, 0.0f);
-  grads_.assign(n, 0.0f);
+  params_.assign(n, T(0));
+  grads_.assign(n, T(0));
 }
 
-void Policy::Init(Rng& rng) {
-  mlp_.Init(std::span<float>(params_).first(mlp_.num_params()), rng, 0.01);
-  std::fill(params_.begin() + mlp_.num_params(), params_.end(),
-            static_cast<float>(net_.log_std_init));
+template <typename T>
+void PolicyT<T>::Init(Rng& rng) {
+  mlp_.Init(std::span<T>(params_).first(mlp_.num_params()), rng, 0.01);
+  std::fill(params_.begin() + mlp_.num_params(), params_.end(), static_cast<T>(net_.log_std_init));
 }
 
-float Policy::LogProb(const float* dp, const float* action) const {
+template <typename T>
+T PolicyT<T>::LogProb(const T* dp, const T* action) const {
   if (discrete_) return Categorical::LogProb(dp, dist_dim(), static_cast<int>(action[0]));
   return DiagGaussian::LogProb(dp, log_std().data(), dist_dim(), action);
 }
 
-float Policy::Entropy(const float* dp) const {
+template <typename T>
+T PolicyT<T>::Entropy(const T* dp) const {
   if (discrete_) return Categorical::Entropy(dp, dist_dim());
   return DiagGaussian::Entropy(log_std().data(), dist_dim());
 }
 
-void Policy::AccumulateGrad(const float* dp, const float* action, float c_logp, float c_ent,
-                            float* d_dp) {
-  if (discrete_) {
-    Categorical::LogProbGrad(dp, dist_dim(), static_cast<int>(action[0]), c_logp, d_dp);
-    if (c_ent != 0.0f) Categorical::EntropyGrad(dp, dist_dim(), c_ent, d_dp);
-    return;
-  }
-  float* d_log_std = grads_.data() + mlp_.num_params();
-  DiagGaussian::LogProbGrad(dp, log_std().data(), dist_dim(), action, c_logp, d_dp, d_log_std);
-  if (c_ent != 0.0f) DiagGaussian::EntropyGrad(dist_dim(), c_ent, d_log_std);
+template <typename T>
+T PolicyT<T>::Kl(const T* old_dp, const T* old_log_std, const T* dp) const {
+  if (discrete_) return Categorical::Kl(old_dp, dp, dist_dim());
+  return DiagGaussian::Kl(old_dp, old_log_std, dp, log_std().data(), dist_dim());
 }
 
-void Policy::Sample(const float* dp, Rng& rng, float* action) const {
+template <typename T>
+void PolicyT<T>::AccumulateGrad(const T* dp, const T* action, T c_logp, T c_ent, T* d_dp) {
   if (discrete_) {
-    action[0] = static_cast<float>(Categorical::Sample(dp, dist_dim(), rng));
+    Categorical::LogProbGrad(dp, dist_dim(), static_cast<int>(action[0]), c_logp, d_dp);
+    if (c_ent != T(0)) Categorical::EntropyGrad(dp, dist_dim(), c_ent, d_dp);
+    return;
+  }
+  T* d_log_std = grads_.data() + mlp_.num_params();
+  DiagGaussian::LogProbGrad(dp, log_std().data(), dist_dim(), action, c_logp, d_dp, d_log_std);
+  if (c_ent != T(0)) DiagGaussian::EntropyGrad(dist_dim(), c_ent, d_log_std);
+}
+
+template <typename T>
+void PolicyT<T>::Sample(const T* dp, Rng& rng, T* action) const {
+  if (discrete_) {
+    action[0] = static_cast<T>(Categorical::Sample(dp, dist_dim(), rng));
   } else {
     DiagGaussian::Sample(dp, log_std().data(), dist_dim(), rng, action);
   }
 }
 
-void Policy::Mode(const float* dp, float* action) const {
+template <typename T>
+void PolicyT<T>::Mode(const T* dp, T* action) const {
   if (discrete_) {
-    action[0] = static_cast<float>(Categorical::Mode(dp, dist_dim()));
+    action[0] = static_cast<T>(Categorical::Mode(dp, dist_dim()));
   } else {
     std::copy(dp, dp + dist_dim(), action);
   }
 }
+
+template <typename T>
+void PolicyT<T>::FisherVectorProduct(std::span<const T> v, MlpWorkspace<T>& ws, std::span<T> out) const {
+  const int n = mlp_.num_params();
+  const int B = ws.last_batch;
+  RATCHET_CHECK(static_cast<int>(v.size()) == num_params() && out.size() == v.size(),
+                "FisherVectorProduct sizes");
+  const auto pm = std::span<const T>(params_).first(n);
+  // J v for the network part: the tangent of every sample's distribution parameters
+  const MatMap<T> jv = mlp_.Jvp(pm, v.first(n), ws);  // (dist_dim, B)
+  const MatMap<T> dp(ws.act[mlp_.num_layers()].data(), dist_dim(), B);
+  fisher_tmp_.setZero(dist_dim(), B);
+  const T inv_b = T(1) / static_cast<T>(B);
+  for (int b = 0; b < B; ++b) {
+    if (discrete_) {
+      Categorical::FisherTimes(dp.col(b).data(), dist_dim(), jv.col(b).data(), inv_b,
+                               fisher_tmp_.col(b).data());
+    } else {
+      DiagGaussian::FisherMeanTimes(log_std().data(), dist_dim(), jv.col(b).data(), inv_b,
+                                    fisher_tmp_.col(b).data());
+    }
+  }
+  std::fill(out.begin(), out.end(), T(0));
+  mlp_.Backward(pm, out.first(n), fisher_tmp_, ws);
+  // the log-std block: the Fisher of N(mu, sigma) in log sigma is 2 per dimension, with no
+  // cross terms to the mean, so its mean over the batch is 2 v
+  for (int k = n; k < num_params(); ++k) out[k] = T(2) * v[k];
+}
+
+template class PolicyT<float>;
+template class PolicyT<double>;
 
 ValueFunction::ValueFunction(int obs_dim, const NetConfig& net)
     : mlp_(MlpSpec{obs_dim, net.hidden, 1, net.activation}),

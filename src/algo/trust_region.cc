@@ -1,0 +1,84 @@
+#include "algo/trust_region.h"
+
+#include <cmath>
+
+namespace ratchet {
+
+template <typename T>
+int ConjugateGradient(const std::function<void(std::span<const T>, std::span<T>)>& Av,
+                      std::span<const T> b, std::span<T> x, int iters, double residual_tol) {
+  const size_t n = b.size();
+  RATCHET_CHECK(x.size() == n, "ConjugateGradient sizes");
+  std::vector<T> r(b.begin(), b.end()), p(b.begin(), b.end()), Ap(n);
+  std::fill(x.begin(), x.end(), T(0));
+  auto dot = [n](const std::vector<T>& a, const std::vector<T>& c) {
+    double s = 0;
+    for (size_t i = 0; i < n; ++i) s += static_cast<double>(a[i]) * c[i];
+    return s;
+  };
+  double rr = dot(r, r);
+  int k = 0;
+  for (; k < iters && rr > residual_tol; ++k) {
+    Av(p, Ap);
+    const double pAp = dot(p, Ap);
+    if (!(pAp > 0)) break;  // not positive definite along p (or NaN): stop with what we have
+    const double alpha = rr / pAp;
+    for (size_t i = 0; i < n; ++i) {
+      x[i] += static_cast<T>(alpha * p[i]);
+      r[i] -= static_cast<T>(alpha * Ap[i]);
+    }
+    const double rr_new = dot(r, r);
+    const double beta = rr_new / rr;
+    for (size_t i = 0; i < n; ++i) p[i] = static_cast<T>(r[i] + beta * p[i]);
+    rr = rr_new;
+  }
+  return k;
+}
+
+template <typename T>
+void SurrogateGradient(PolicyT<T>& policy, const Mat<T>& actions, std::span<const T> adv,
+                       MlpWorkspace<T>& ws, std::span<T> g) {
+  const int B = ws.last_batch;
+  const int L = policy.mlp().num_layers();
+  const MatMap<T> dp(ws.act[L].data(), policy.dist_dim(), B);
+  Mat<T> d_dist = Mat<T>::Zero(policy.dist_dim(), B);
+  policy.ZeroGrad();
+  const T inv_b = T(1) / static_cast<T>(B);
+  for (int b = 0; b < B; ++b)
+    policy.AccumulateGrad(dp.col(b).data(), actions.col(b).data(), adv[b] * inv_b, T(0),
+                          d_dist.col(b).data());
+  policy.Backward(d_dist, ws);
+  std::copy(policy.grads().begin(), policy.grads().end(), g.begin());
+}
+
+LineSearchResult BacktrackingLineSearch(const std::function<std::pair<double, double>(double)>& eval,
+                                        const std::function<void()>& restore, double max_kl,
+                                        int max_backtracks, double decay) {
+  LineSearchResult res;
+  double fraction = 1.0;
+  for (int k = 0; k <= max_backtracks; ++k, fraction *= decay) {
+    const auto [improvement, kl] = eval(fraction);
+    if (std::isfinite(kl) && kl <= max_kl && improvement > 0) {
+      res.accepted = true;
+      res.backtracks = k;
+      res.fraction = fraction;
+      res.improvement = improvement;
+      res.kl = kl;
+      return res;
+    }
+  }
+  restore();
+  res.backtracks = max_backtracks + 1;
+  return res;
+}
+
+template int ConjugateGradient<float>(const std::function<void(std::span<const float>, std::span<float>)>&,
+                                      std::span<const float>, std::span<float>, int, double);
+template int ConjugateGradient<double>(const std::function<void(std::span<const double>, std::span<double>)>&,
+                                       std::span<const double>, std::span<double>, int, double);
+template void SurrogateGradient<float>(PolicyT<float>&, const Mat<float>&, std::span<const float>,
+                                       MlpWorkspace<float>&, std::span<float>);
+template void SurrogateGradient<double>(PolicyT<double>&, const Mat<double>&, std::span<const double>,
+                                        MlpWorkspace<double>&, std::span<double>);
+
+}  // namespace ratchet

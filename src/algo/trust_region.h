@@ -1,0 +1,45 @@
+// Shared second-order machinery for NPG and TRPO (and the checks of ACKTR): conjugate gradient,
+// the policy-gradient and Fisher products over a batch, and the backtracking line search.
+#pragma once
+
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "ratchet/policy.h"
+
+namespace ratchet {
+
+// Solves A x = b for symmetric positive-definite A given only as products Av(v, out): out = A v.
+// Standard conjugate gradient from x = 0 (Hestenes & Stiefel 1952; the form in Spinning Up's
+// TRPO), stopping after `iters` iterations or when the squared residual drops below
+// residual_tol. Returns the iterations run.
+template <typename T>
+int ConjugateGradient(const std::function<void(std::span<const T>, std::span<T>)>& Av,
+                      std::span<const T> b, std::span<T> x, int iters, double residual_tol = 1e-10);
+
+// The gradient of the surrogate (1/B) sum_b adv_b * pi(a_b|s_b) / pi_old(a_b|s_b) at pi = pi_old,
+// i.e. (1/B) sum_b adv_b grad log pi(a_b|s_b), for the batch of the last Forward with ws.
+// Overwrites g (num_params).
+template <typename T>
+void SurrogateGradient(PolicyT<T>& policy, const Mat<T>& actions, std::span<const T> adv,
+                       MlpWorkspace<T>& ws, std::span<T> g);
+
+// Outcome of a backtracking line search.
+struct LineSearchResult {
+  bool accepted = false;
+  int backtracks = 0;        // halvings (or decays) applied before the accepted step
+  double fraction = 0.0;     // accepted step = fraction * full step (0 when rejected)
+  double improvement = 0.0;  // surrogate gain of the accepted step
+  double kl = 0.0;           // mean KL(old || new) of the accepted step
+};
+
+// Tries fractions 1, decay, decay^2, ... (max_backtracks + 1 tries). eval(fraction) must move the
+// parameters to old + fraction * full_step and return {surrogate improvement, mean KL}; a step is
+// accepted when the improvement is positive and the KL is at most max_kl. When none is, restore()
+// puts the old parameters back.
+LineSearchResult BacktrackingLineSearch(const std::function<std::pair<double, double>(double)>& eval,
+                                        const std::function<void()>& restore, double max_kl,
+                                        int max_backtracks, double decay);
+
+}  // namespace ratchet
