@@ -50,6 +50,10 @@ double ExplainedVariance(std::span<const float> values, std::span<const float> r
 struct UpdateStats {
   double policy_loss = NAN, value_loss = NAN, entropy = NAN, approx_kl = NAN;
   double clip_fraction = NAN, learning_rate = NAN, clip_range = NAN, grad_norm = NAN;
+  double kl_coef = NAN;               // PPO-KL: the penalty coefficient beta after the update
+  double backtracks = NAN;            // TRPO: line-search backtracks (max + 1 when rejected)
+  double step_accepted = NAN;         // NPG/TRPO: 1 if the policy step was taken, else 0
+  double expected_improvement = NAN;  // NPG/TRPO: g^T step, the linearised surrogate gain
   int epochs = 0;  // epochs actually run (early stopping may cut them)
 };
 

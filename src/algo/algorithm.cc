@@ -1,6 +1,7 @@
 // The Algorithm base, the shared training settings and the algorithm table.
 #include <fmt/format.h>
 
+#include "algo/npg_trpo.h"
 #include "algo/ppo.h"
 #include "ratchet/algo.h"
 
@@ -53,6 +54,22 @@ const std::vector<AlgoEntry>& Algorithms() {
        [](const AlgoConfig& c, const EnvSpec& spec, const TrainConfig& t, Rng rng, ThreadPool* pool)
            -> std::unique_ptr<Algorithm> {
          return std::make_unique<Ppo>(static_cast<const PpoConfig&>(c), spec, t, rng, pool);
+       }},
+      {"npg", "natural policy gradient: conjugate gradient on Fisher-vector products, KL-sized step (Kakade 2001)",
+       [] {
+         auto c = std::make_unique<NpgTrpoConfig>();
+         c->line_search = false;
+         return c;
+       },
+       [](const AlgoConfig& c, const EnvSpec& spec, const TrainConfig& t, Rng rng, ThreadPool* pool)
+           -> std::unique_ptr<Algorithm> {
+         return std::make_unique<NpgTrpo>(static_cast<const NpgTrpoConfig&>(c), spec, t, rng, pool);
+       }},
+      {"trpo", "Trust Region Policy Optimization: natural gradient plus a KL-checked line search (Schulman et al. 2015)",
+       [] { return std::make_unique<NpgTrpoConfig>(); },
+       [](const AlgoConfig& c, const EnvSpec& spec, const TrainConfig& t, Rng rng, ThreadPool* pool)
+           -> std::unique_ptr<Algorithm> {
+         return std::make_unique<NpgTrpo>(static_cast<const NpgTrpoConfig&>(c), spec, t, rng, pool);
        }},
   };
   return table;

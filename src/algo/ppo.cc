@@ -1,5 +1,7 @@
 #include "algo/ppo.h"
 
+#include "algo/value_fit.h"
+
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
@@ -60,11 +62,7 @@ void Ppo::Gather(const Rollout& r, const int* idx, int b) {
     ret_[j] = r.returns[k];
     old_v_[j] = r.values[k];
   }
-  if (cfg_.normalize_advantage && b > 1) {
-    const float mean = adv_.mean();
-    const float std = std::sqrt((adv_.array() - mean).square().sum() / (b - 1));  // unbiased, as torch
-    adv_ = (adv_.array() - mean) / (std + 1e-8f);
-  }
+  if (cfg_.normalize_advantage) NormalizeInPlace(std::span<float>(adv_.data(), b));
 }
 
 void Ppo::PolicyStep(int b, double clip, MinibatchStats* s) {

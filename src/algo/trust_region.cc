@@ -51,6 +51,32 @@ void SurrogateGradient(PolicyT<T>& policy, const Mat<T>& actions, std::span<cons
   std::copy(policy.grads().begin(), policy.grads().end(), g.begin());
 }
 
+template <typename T>
+void RecordOldPolicy(const PolicyT<T>& policy, const Mat<T>& obs, const Mat<T>& actions,
+                     MlpWorkspace<T>& ws, OldPolicyBatch<T>* old) {
+  old->dist = policy.Forward(obs, ws);
+  old->log_std.assign(policy.log_std().begin(), policy.log_std().end());
+  old->logp.resize(obs.cols());
+  for (int b = 0; b < obs.cols(); ++b)
+    old->logp[b] = policy.LogProb(old->dist.col(b).data(), actions.col(b).data());
+}
+
+template <typename T>
+std::pair<double, double> SurrogateGainAndKl(const PolicyT<T>& policy, const Mat<T>& obs,
+                                             const Mat<T>& actions, std::span<const T> adv,
+                                             const OldPolicyBatch<T>& old, MlpWorkspace<T>& ws) {
+  const int B = static_cast<int>(obs.cols());
+  const MatMap<T> dist = policy.Forward(obs, ws);
+  double gain = 0, kl = 0;
+  for (int b = 0; b < B; ++b) {
+    const T* dp = dist.col(b).data();
+    const double log_ratio = static_cast<double>(policy.LogProb(dp, actions.col(b).data())) - old.logp[b];
+    gain += adv[b] * std::expm1(log_ratio);
+    kl += policy.Kl(old.dist.col(b).data(), old.log_std.data(), dp);
+  }
+  return {gain / B, kl / B};
+}
+
 LineSearchResult BacktrackingLineSearch(const std::function<std::pair<double, double>(double)>& eval,
                                         const std::function<void()>& restore, double max_kl,
                                         int max_backtracks, double decay) {
@@ -76,6 +102,16 @@ template int ConjugateGradient<float>(const std::function<void(std::span<const f
                                       std::span<const float>, std::span<float>, int, double);
 template int ConjugateGradient<double>(const std::function<void(std::span<const double>, std::span<double>)>&,
                                        std::span<const double>, std::span<double>, int, double);
+template void RecordOldPolicy<float>(const PolicyT<float>&, const Mat<float>&, const Mat<float>&,
+                                     MlpWorkspace<float>&, OldPolicyBatch<float>*);
+template void RecordOldPolicy<double>(const PolicyT<double>&, const Mat<double>&, const Mat<double>&,
+                                      MlpWorkspace<double>&, OldPolicyBatch<double>*);
+template std::pair<double, double> SurrogateGainAndKl<float>(const PolicyT<float>&, const Mat<float>&,
+                                                             const Mat<float>&, std::span<const float>,
+                                                             const OldPolicyBatch<float>&, MlpWorkspace<float>&);
+template std::pair<double, double> SurrogateGainAndKl<double>(const PolicyT<double>&, const Mat<double>&,
+                                                              const Mat<double>&, std::span<const double>,
+                                                              const OldPolicyBatch<double>&, MlpWorkspace<double>&);
 template void SurrogateGradient<float>(PolicyT<float>&, const Mat<float>&, std::span<const float>,
                                        MlpWorkspace<float>&, std::span<float>);
 template void SurrogateGradient<double>(PolicyT<double>&, const Mat<double>&, std::span<const double>,

@@ -25,6 +25,26 @@ template <typename T>
 void SurrogateGradient(PolicyT<T>& policy, const Mat<T>& actions, std::span<const T> adv,
                        MlpWorkspace<T>& ws, std::span<T> g);
 
+// The old policy on a batch, for the surrogate ratio and the KL of a candidate step.
+template <typename T>
+struct OldPolicyBatch {
+  Mat<T> dist;             // (dist_dim, B) old distribution parameters
+  std::vector<T> log_std;  // old log-std (Gaussian policies; empty for Categorical)
+  std::vector<T> logp;     // (B) old log-probabilities of the batch's actions
+};
+
+// Records the policy's current distribution on obs as the old policy.
+template <typename T>
+void RecordOldPolicy(const PolicyT<T>& policy, const Mat<T>& obs, const Mat<T>& actions,
+                     MlpWorkspace<T>& ws, OldPolicyBatch<T>* old);
+
+// For the policy's current parameters: {mean over the batch of adv * (ratio - 1), mean
+// KL(old || new)}, i.e. the surrogate's gain over the old policy and the measured KL.
+template <typename T>
+std::pair<double, double> SurrogateGainAndKl(const PolicyT<T>& policy, const Mat<T>& obs,
+                                             const Mat<T>& actions, std::span<const T> adv,
+                                             const OldPolicyBatch<T>& old, MlpWorkspace<T>& ws);
+
 // Outcome of a backtracking line search.
 struct LineSearchResult {
   bool accepted = false;

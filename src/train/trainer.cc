@@ -16,7 +16,8 @@ const std::vector<std::string>& ProgressColumns() {
       "update",        "steps",        "wall_time",      "episodes",    "ep_return_mean",
       "ep_return_std", "ep_len_mean",  "policy_loss",    "value_loss",  "entropy",
       "approx_kl",     "clip_fraction", "explained_variance", "grad_norm", "epochs",
-      "learning_rate", "clip_range"};
+      "learning_rate", "clip_range", "kl_coef", "backtracks", "step_accepted",
+      "expected_improvement"};
   return cols;
 }
 
@@ -171,7 +172,9 @@ TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const Tr
         << Fmt(ret_mean) << "," << Fmt(ret_std) << "," << Fmt(len_mean) << "," << Fmt(s.policy_loss)
         << "," << Fmt(s.value_loss) << "," << Fmt(s.entropy) << "," << Fmt(s.approx_kl) << ","
         << Fmt(s.clip_fraction) << "," << Fmt(ev) << "," << Fmt(s.grad_norm) << "," << s.epochs
-        << "," << Fmt(s.learning_rate) << "," << Fmt(s.clip_range) << "\n";
+        << "," << Fmt(s.learning_rate) << "," << Fmt(s.clip_range) << "," << Fmt(s.kl_coef) << ","
+        << Fmt(s.backtracks) << "," << Fmt(s.step_accepted) << "," << Fmt(s.expected_improvement)
+        << "\n";
     csv.flush();
     if (!csv) throw Error(fmt::format("cannot write '{}'", (run_dir / "progress.csv").string()));
 

@@ -223,6 +223,47 @@ TEST_P(FisherTest, NaturalGradientDirectionEqualsDenseSolve) {
   EXPECT_LT((Eigen::Map<VecD>(x.data(), P) - expect).cwiseAbs().maxCoeff(), 1e-5 * (1 + expect.cwiseAbs().maxCoeff()));
 }
 
+TEST_P(FisherTest, TrpoStepRespectsTheTrustRegionAndRejectsABadDirection) {
+  Problem pr = Make();
+  const int P = pr.pi.num_params();
+  const double max_kl = 0.01;
+  MlpWorkspace<double> ws, ws_eval;
+  OldPolicyBatch<double> old;
+  RecordOldPolicy<double>(pr.pi, pr.obs, pr.act, ws, &old);
+  std::vector<double> g(P), x(P), fx(P);
+  SurrogateGradient<double>(pr.pi, pr.act, pr.adv, ws, g);
+  auto fvp = [&](std::span<const double> v, std::span<double> out) {
+    pr.pi.FisherVectorProduct(v, ws, out);
+    for (int i = 0; i < P; ++i) out[i] += 0.1 * v[i];
+  };
+  ConjugateGradient<double>(fvp, g, x, 10);
+  fvp(x, fx);
+  double xfx = 0;
+  for (int i = 0; i < P; ++i) xfx += x[i] * fx[i];
+  const double scale = std::sqrt(2 * max_kl / xfx);
+  const std::vector<double> theta0(pr.pi.params().begin(), pr.pi.params().end());
+  auto search = [&](double sign) {
+    return BacktrackingLineSearch(
+        [&](double f) {
+          for (int i = 0; i < P; ++i) pr.pi.params()[i] = theta0[i] + sign * f * scale * x[i];
+          return SurrogateGainAndKl<double>(pr.pi, pr.obs, pr.act, pr.adv, old, ws_eval);
+        },
+        [&] { std::copy(theta0.begin(), theta0.end(), pr.pi.params().begin()); }, max_kl, 10, 0.8);
+  };
+  const LineSearchResult good = search(+1);
+  ASSERT_TRUE(good.accepted);
+  // measured again from scratch at the accepted parameters
+  const auto [gain, kl] = SurrogateGainAndKl<double>(pr.pi, pr.obs, pr.act, pr.adv, old, ws_eval);
+  EXPECT_LE(kl, max_kl);
+  EXPECT_GT(gain, 0.0);
+  EXPECT_NE(std::vector<double>(pr.pi.params().begin(), pr.pi.params().end()), theta0);
+  // against the natural gradient, every fraction lowers the surrogate: rejected, restored exactly
+  std::copy(theta0.begin(), theta0.end(), pr.pi.params().begin());
+  const LineSearchResult bad = search(-1);
+  EXPECT_FALSE(bad.accepted);
+  EXPECT_EQ(std::vector<double>(pr.pi.params().begin(), pr.pi.params().end()), theta0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Heads, FisherTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Gaussian" : "Categorical"; });
 

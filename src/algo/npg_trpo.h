@@ -1,0 +1,54 @@
+// Natural policy gradient and TRPO, one file with a flag, as in Spinning Up.
+//
+// NPG: Kakade 2001, "A Natural Policy Gradient"; step size from a KL budget as in Schulman et al.
+//   2015 (TRPO paper, Appendix C) and Rajeswaran et al. 2017: solve F x = g by conjugate gradient
+//   on Fisher-vector products (exact Fisher of the policy's output distribution, F v = J^T M J v,
+//   plus damping), step = sqrt(2 delta / x^T F x) x, no line search.
+// TRPO: Schulman, Levine, Moritz, Jordan & Abbeel 2015, "Trust Region Policy Optimization":
+//   the same direction and maximal step, then a backtracking line search (exponential decay)
+//   that accepts the first step whose surrogate improves and whose measured mean
+//   KL(old || new) <= delta; when none does, the old parameters are kept and the update says so.
+// Both fit the value function separately, with Adam, for vf_iters epochs of minibatches per
+// rollout (as Stable-Baselines3's TRPO). Deviations: advantages are normalised over the batch
+// (SB3's default); the Fisher is computed on the whole batch (no subsampling).
+#pragma once
+
+#include "algo/trust_region.h"
+#include "algo/value_fit.h"
+#include "ratchet/algo.h"
+
+namespace ratchet {
+
+struct NpgTrpoConfig final : AlgoConfig {
+  bool line_search = true;            // TRPO when true, NPG when false (set by the algorithm name)
+  double max_kl = 0.01;               // trust region radius delta on the mean KL
+  int cg_iters = 15;                  // conjugate gradient iterations
+  double cg_damping = 0.1;            // added to the Fisher: (F + damping I) x = g
+  int backtrack_iters = 10;           // TRPO: step fractions tried after the full step
+  double backtrack_coeff = 0.8;       // TRPO: step fraction decay
+  bool normalize_advantage = true;    // batch advantage normalisation
+  Schedule vf_learning_rate = Schedule::Constant(1e-3);  // critic Adam step size
+  int vf_iters = 10;                  // critic epochs per rollout
+  int vf_batch_size = 128;            // critic minibatch size
+  double adam_eps = 1e-8;             // critic Adam epsilon
+
+  void Bind(ConfigBinder& b) override;
+  void Validate(const TrainConfig& train) const override;
+};
+
+class NpgTrpo final : public Algorithm {
+ public:
+  NpgTrpo(const NpgTrpoConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng,
+          ThreadPool* pool);
+  UpdateStats Update(const Rollout& r, double progress_remaining) override;
+
+ private:
+  NpgTrpoConfig cfg_;
+  ValueFitter fitter_;
+  MlpWorkspace<float> ws_, ws_eval_;
+  Mat<float> obs_, actions_;
+  OldPolicyBatch<float> old_;
+  std::vector<float> adv_, g_, x_, fx_, old_params_;
+};
+
+}  // namespace ratchet
