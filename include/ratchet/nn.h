@@ -120,6 +120,19 @@ class Adam {
   int64_t t_ = 0;
 };
 
+// RMSprop as in PyTorch (Tieleman & Hinton 2012): v = alpha v + (1 - alpha) g^2,
+// params -= lr g / (sqrt(v) + eps). A2C's reference optimiser (alpha 0.99, eps 1e-5).
+class RmsProp {
+ public:
+  explicit RmsProp(int n, double alpha = 0.99, double eps = 1e-5);
+  void Step(std::span<float> params, std::span<const float> grads, double lr);
+  const AlignedVector<float>& v() const { return v_; }
+
+ private:
+  double alpha_, eps_;
+  AlignedVector<float> v_;
+};
+
 // Global L2 norm of several gradient vectors taken together, summed in a fixed order in double.
 double GlobalNorm(std::initializer_list<std::span<const float>> grads);
 // Scales every vector by max_norm / norm when the global norm exceeds max_norm; returns the norm

@@ -61,6 +61,8 @@ class PolicyT {
   // d_dp (dist_dim) += c_logp * dlogp/d(dp) + c_ent * dH/d(dp); the log-std part goes straight
   // into grads().
   void AccumulateGrad(const T* dp, const T* action, T c_logp, T c_ent, T* d_dp);
+  // d_dp += scale * dKL(old || this)/d(dp); the log-std part goes straight into grads().
+  void AccumulateKlGrad(const T* old_dp, const T* old_log_std, const T* dp, T scale, T* d_dp);
   void Sample(const T* dp, Rng& rng, T* action) const;
   void Mode(const T* dp, T* action) const;
 

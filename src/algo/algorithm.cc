@@ -1,8 +1,10 @@
 // The Algorithm base, the shared training settings and the algorithm table.
 #include <fmt/format.h>
 
+#include "algo/a2c.h"
 #include "algo/npg_trpo.h"
 #include "algo/ppo.h"
+#include "algo/vpg.h"
 #include "ratchet/algo.h"
 
 namespace ratchet {
@@ -47,30 +49,35 @@ Algorithm::Algorithm(const EnvSpec& spec, const TrainConfig& train, Rng rng, Thr
   value_.Init(init);
 }
 
+namespace {
+
+// A table row for algorithm class A with config C; `adjust` sets what the name implies.
+template <typename A, typename C>
+AlgoEntry Entry(std::string name, std::string summary, std::function<void(C&)> adjust = nullptr) {
+  return {std::move(name), std::move(summary),
+          [adjust] {
+            auto c = std::make_unique<C>();
+            if (adjust) adjust(*c);
+            return std::unique_ptr<AlgoConfig>(std::move(c));
+          },
+          [](const AlgoConfig& c, const EnvSpec& spec, const TrainConfig& t, Rng rng,
+             ThreadPool* pool) -> std::unique_ptr<Algorithm> {
+            return std::make_unique<A>(static_cast<const C&>(c), spec, t, rng, pool);
+          }};
+}
+
+}  // namespace
+
 const std::vector<AlgoEntry>& Algorithms() {
   static const std::vector<AlgoEntry> table = {
-      {"ppo", "Proximal Policy Optimization with the clipped surrogate (Schulman et al. 2017)",
-       [] { return std::make_unique<PpoConfig>(); },
-       [](const AlgoConfig& c, const EnvSpec& spec, const TrainConfig& t, Rng rng, ThreadPool* pool)
-           -> std::unique_ptr<Algorithm> {
-         return std::make_unique<Ppo>(static_cast<const PpoConfig&>(c), spec, t, rng, pool);
-       }},
-      {"npg", "natural policy gradient: conjugate gradient on Fisher-vector products, KL-sized step (Kakade 2001)",
-       [] {
-         auto c = std::make_unique<NpgTrpoConfig>();
-         c->line_search = false;
-         return c;
-       },
-       [](const AlgoConfig& c, const EnvSpec& spec, const TrainConfig& t, Rng rng, ThreadPool* pool)
-           -> std::unique_ptr<Algorithm> {
-         return std::make_unique<NpgTrpo>(static_cast<const NpgTrpoConfig&>(c), spec, t, rng, pool);
-       }},
-      {"trpo", "Trust Region Policy Optimization: natural gradient plus a KL-checked line search (Schulman et al. 2015)",
-       [] { return std::make_unique<NpgTrpoConfig>(); },
-       [](const AlgoConfig& c, const EnvSpec& spec, const TrainConfig& t, Rng rng, ThreadPool* pool)
-           -> std::unique_ptr<Algorithm> {
-         return std::make_unique<NpgTrpo>(static_cast<const NpgTrpoConfig&>(c), spec, t, rng, pool);
-       }},
+      Entry<Vpg, VpgConfig>("vpg", "REINFORCE / vanilla policy gradient with rewards-to-go and a learned baseline (Williams 1992)"),
+      Entry<A2c, A2cConfig>("a2c", "synchronous advantage actor-critic, n-step or GAE advantages (Mnih et al. 2016)"),
+      Entry<NpgTrpo, NpgTrpoConfig>("npg", "natural policy gradient: CG on Fisher-vector products, KL-sized step (Kakade 2001)",
+                                    [](NpgTrpoConfig& c) { c.line_search = false; }),
+      Entry<NpgTrpo, NpgTrpoConfig>("trpo", "trust region policy optimization: natural step plus KL-checked line search (Schulman et al. 2015)"),
+      Entry<Ppo, PpoConfig>("ppo", "proximal policy optimization, clipped surrogate (Schulman et al. 2017)"),
+      Entry<Ppo, PpoConfig>("ppo-kl", "proximal policy optimization, adaptive KL penalty (Schulman et al. 2017, sec. 4)",
+                            [](PpoConfig& c) { c.kl_penalty = true; }),
   };
   return table;
 }

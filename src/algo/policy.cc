@@ -64,6 +64,16 @@ void PolicyT<T>::AccumulateGrad(const T* dp, const T* action, T c_logp, T c_ent,
 }
 
 template <typename T>
+void PolicyT<T>::AccumulateKlGrad(const T* old_dp, const T* old_log_std, const T* dp, T scale, T* d_dp) {
+  if (discrete_) {
+    Categorical::KlGrad(old_dp, dp, dist_dim(), scale, d_dp);
+    return;
+  }
+  DiagGaussian::KlGrad(old_dp, old_log_std, dp, log_std().data(), dist_dim(), scale, d_dp,
+                       grads_.data() + mlp_.num_params());
+}
+
+template <typename T>
 void PolicyT<T>::Sample(const T* dp, Rng& rng, T* action) const {
   if (discrete_) {
     action[0] = static_cast<T>(Categorical::Sample(dp, dist_dim(), rng));

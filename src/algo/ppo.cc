@@ -21,6 +21,9 @@ void PpoConfig::Bind(ConfigBinder& b) {
   b.Add("max_grad_norm", &max_grad_norm, "global gradient-norm clip");
   b.Add("target_kl", &target_kl, "stop the epochs when approximate KL > 1.5 * target_kl; null: off");
   b.Add("adam_eps", &adam_eps, "Adam epsilon");
+  b.Add("kl_penalty", &kl_penalty, "adaptive-KL-penalty loss instead of the clipped surrogate");
+  b.Add("kl_target", &kl_target, "target KL d_target of the adaptive penalty");
+  b.Add("kl_coef_init", &kl_coef_init, "initial KL penalty coefficient beta");
 }
 
 void PpoConfig::Validate(const TrainConfig& train) const {
@@ -36,6 +39,8 @@ void PpoConfig::Validate(const TrainConfig& train) const {
   if (max_grad_norm <= 0) throw Error("max_grad_norm must be positive");
   if (target_kl && *target_kl <= 0) throw Error("target_kl must be positive or null");
   if (adam_eps <= 0) throw Error("adam_eps must be positive");
+  if (kl_target <= 0) throw Error("kl_target must be positive");
+  if (kl_coef_init <= 0) throw Error("kl_coef_init must be positive");
 }
 
 Ppo::Ppo(const PpoConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng,
@@ -43,7 +48,8 @@ Ppo::Ppo(const PpoConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rn
     : Algorithm(spec, train, rng, pool),
       cfg_(cfg),
       adam_pi_(policy_.num_params(), 0.9, 0.999, cfg.adam_eps),
-      adam_v_(value_.num_params(), 0.9, 0.999, cfg.adam_eps) {}
+      adam_v_(value_.num_params(), 0.9, 0.999, cfg.adam_eps),
+      beta_(cfg.kl_coef_init) {}
 
 void Ppo::Gather(const Rollout& r, const int* idx, int b) {
   const int od = r.obs_dim, ad = r.act_dim;
@@ -61,6 +67,10 @@ void Ppo::Gather(const Rollout& r, const int* idx, int b) {
     adv_[j] = r.advantages[k];
     ret_[j] = r.returns[k];
     old_v_[j] = r.values[k];
+  }
+  if (cfg_.kl_penalty) {
+    old_dist_mb_.resize(old_.dist.rows(), b);
+    for (int j = 0; j < b; ++j) old_dist_mb_.col(j) = old_.dist.col(idx[j]);
   }
   if (cfg_.normalize_advantage) NormalizeInPlace(std::span<float>(adv_.data(), b));
 }
@@ -93,6 +103,32 @@ void Ppo::PolicyStep(int b, double clip, MinibatchStats* s) {
   s->clip_fraction = clipped / b;
 }
 
+void Ppo::PolicyStepKl(int b, MinibatchStats* s) {
+  const MatMap<float> dist = policy_.Forward(obs_mb_, ws_pi_);
+  d_dist_.setZero(policy_.dist_dim(), b);
+  const float inv_b = 1.0f / static_cast<float>(b);
+  const float c_ent = static_cast<float>(-cfg_.ent_coef) * inv_b;
+  const float beta = static_cast<float>(beta_);
+  double loss = 0, ent = 0, kl = 0;
+  for (int j = 0; j < b; ++j) {
+    const float* dp = dist.col(j).data();
+    const float* a = act_mb_.col(j).data();
+    const float ratio = std::exp(policy_.LogProb(dp, a) - old_logp_[j]);
+    const float kl_j = policy_.Kl(old_dist_mb_.col(j).data(), old_.log_std.data(), dp);
+    loss += -ratio * adv_[j] + beta * kl_j;
+    kl += kl_j;
+    ent += policy_.Entropy(dp);
+    policy_.AccumulateGrad(dp, a, -ratio * adv_[j] * inv_b, c_ent, d_dist_.col(j).data());
+    policy_.AccumulateKlGrad(old_dist_mb_.col(j).data(), old_.log_std.data(), dp, beta * inv_b,
+                             d_dist_.col(j).data());
+  }
+  policy_.Backward(d_dist_, ws_pi_);
+  s->pg_loss = loss / b;
+  s->entropy = ent / b;
+  s->approx_kl = kl / b;
+  s->clip_fraction = NAN;
+}
+
 void Ppo::ValueStep(int b, MinibatchStats* s) {
   const MatMap<float> v = value_.Forward(obs_mb_, ws_v_);  // (1, b)
   d_value_.resize(1, b);
@@ -115,6 +151,11 @@ UpdateStats Ppo::Update(const Rollout& r, double progress_remaining) {
   const double lr = cfg_.learning_rate(progress_remaining);
   const double clip = cfg_.clip_range(progress_remaining);
   order_.resize(M);
+  if (cfg_.kl_penalty) {
+    all_obs_ = ConstMatMap<float>(r.obs.data(), r.obs_dim, M);
+    all_act_ = ConstMatMap<float>(r.actions.data(), r.act_dim, M);
+    RecordOldPolicy<float>(policy_, all_obs_, all_act_, ws_full_, &old_);
+  }
   UpdateStats out;
   out.learning_rate = lr;
   out.clip_range = clip;
@@ -131,7 +172,13 @@ UpdateStats Ppo::Update(const Rollout& r, double progress_remaining) {
       policy_.ZeroGrad();
       value_.ZeroGrad();
       MinibatchStats s;
-      auto pi = [&] { PolicyStep(b, clip, &s); };
+      auto pi = [&] {
+        if (cfg_.kl_penalty) {
+          PolicyStepKl(b, &s);
+        } else {
+          PolicyStep(b, clip, &s);
+        }
+      };
       auto vf = [&] { ValueStep(b, &s); };
       if (pool_ != nullptr) {
         pool_->Fork2(pi, vf);
@@ -163,6 +210,15 @@ UpdateStats Ppo::Update(const Rollout& r, double progress_remaining) {
     out.grad_norm = gn / n_mb;
   }
   out.approx_kl = last_kl;
+  if (cfg_.kl_penalty) {
+    // the measured mean KL(old || new) over the whole batch drives beta
+    all_adv_.assign(r.advantages.begin(), r.advantages.end());
+    const double kl = SurrogateGainAndKl<float>(policy_, all_obs_, all_act_, all_adv_, old_, ws_full_).second;
+    beta_ = AdaptKlCoef(beta_, kl, cfg_.kl_target);
+    out.approx_kl = kl;
+    out.kl_coef = beta_;
+    out.clip_range = NAN;
+  }
   return out;
 }
 

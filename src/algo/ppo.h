@@ -5,12 +5,18 @@
 // gradient-norm clip; advantages normalised per minibatch; optional value clipping (the
 // OpenAI baselines form, max of clipped and unclipped squared errors); early stop of all epochs
 // when a minibatch's approximate KL exceeds 1.5 * target_kl (that minibatch is not applied).
+//
+// With kl_penalty (the algorithm `ppo-kl`), the loss is the paper's adaptive-KL variant
+// (section 4): maximise mean(ratio A) - beta mean(KL(old || new)) with K epochs of minibatch Adam;
+// after each update, with d = the measured mean KL over the batch, beta *= 2 if d > 1.5 kl_target
+// and beta /= 2 if d < kl_target / 1.5.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <optional>
 
+#include "algo/trust_region.h"
 #include "ratchet/algo.h"
 
 namespace ratchet {
@@ -27,6 +33,9 @@ struct PpoConfig final : AlgoConfig {
   double max_grad_norm = 0.5;                       // global gradient-norm clip
   std::optional<double> target_kl;                  // early stop threshold (null: off)
   double adam_eps = 1e-5;                           // Adam epsilon
+  bool kl_penalty = false;                          // adaptive-KL-penalty loss instead of clipping
+  double kl_target = 0.01;                          // d_target of the adaptive penalty
+  double kl_coef_init = 1.0;                        // initial beta
 
   void Bind(ConfigBinder& b) override;
   void Validate(const TrainConfig& train) const override;
@@ -62,6 +71,13 @@ T ValueLoss(T v, T ret, T old_v, std::optional<T> clip, T* d_v) {
   return loss;
 }
 
+// The adaptive-KL rule: beta * 2 when kl > 1.5 target, beta / 2 when kl < target / 1.5.
+inline double AdaptKlCoef(double beta, double kl, double target) {
+  if (kl > 1.5 * target) return beta * 2.0;
+  if (kl < target / 1.5) return beta / 2.0;
+  return beta;
+}
+
 class Ppo final : public Algorithm {
  public:
   Ppo(const PpoConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng,
@@ -74,6 +90,7 @@ class Ppo final : public Algorithm {
   };
   void Gather(const Rollout& r, const int* idx, int b);
   void PolicyStep(int b, double clip, MinibatchStats* s);
+  void PolicyStepKl(int b, MinibatchStats* s);
   void ValueStep(int b, MinibatchStats* s);
 
   PpoConfig cfg_;
@@ -86,6 +103,13 @@ class Ppo final : public Algorithm {
   Mat<float> d_dist_;      // (dist_dim, b)
   Mat<float> d_value_;     // (1, b)
   MlpWorkspace<float> ws_pi_, ws_v_;
+  // adaptive-KL variant
+  double beta_;
+  OldPolicyBatch<float> old_;
+  Mat<float> old_dist_mb_;  // (dist_dim, b)
+  Mat<float> all_obs_, all_act_;
+  MlpWorkspace<float> ws_full_;
+  std::vector<float> all_adv_;
 };
 
 }  // namespace ratchet

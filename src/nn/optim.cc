@@ -29,6 +29,20 @@ void Adam::Step(std::span<float> params, std::span<const float> grads, double lr
   }
 }
 
+RmsProp::RmsProp(int n, double alpha, double eps) : alpha_(alpha), eps_(eps), v_(n, 0.0f) {}
+
+void RmsProp::Step(std::span<float> params, std::span<const float> grads, double lr) {
+  RATCHET_CHECK(params.size() == v_.size() && grads.size() == v_.size(), "RmsProp size mismatch");
+  const float a = static_cast<float>(alpha_), eps = static_cast<float>(eps_), step = static_cast<float>(lr);
+  float* p = params.data();
+  const float* g = grads.data();
+  float* v = v_.data();
+  for (size_t i = 0; i < v_.size(); ++i) {
+    v[i] = a * v[i] + (1.0f - a) * g[i] * g[i];
+    p[i] -= step * g[i] / (std::sqrt(v[i]) + eps);
+  }
+}
+
 namespace {
 
 double SumSquares(std::span<const float> g) {

@@ -1,0 +1,97 @@
+#include "algo/a2c.h"
+
+#include <fmt/format.h>
+
+#include "algo/value_fit.h"
+
+namespace ratchet {
+
+void A2cConfig::Bind(ConfigBinder& b) {
+  b.Add("learning_rate", &learning_rate, "optimiser step size; lin_X decays linearly from X to 0");
+  b.Add("ent_coef", &ent_coef, "entropy bonus weight");
+  b.Add("vf_coef", &vf_coef, "value loss weight");
+  b.Add("max_grad_norm", &max_grad_norm, "global gradient-norm clip");
+  b.Add("use_rms_prop", &use_rms_prop, "RMSprop (true, the reference) or Adam (false)");
+  b.Add("rms_prop_alpha", &rms_prop_alpha, "RMSprop smoothing constant");
+  b.Add("rms_prop_eps", &rms_prop_eps, "RMSprop (or Adam) epsilon");
+  b.Add("normalize_advantage", &normalize_advantage, "normalise advantages over the batch");
+}
+
+void A2cConfig::Validate(const TrainConfig&) const {
+  if (learning_rate.start <= 0) throw Error("learning_rate must be positive");
+  if (ent_coef < 0 || vf_coef < 0) throw Error("ent_coef and vf_coef must be non-negative");
+  if (max_grad_norm <= 0) throw Error("max_grad_norm must be positive");
+  if (!(rms_prop_alpha > 0 && rms_prop_alpha < 1))
+    throw Error(fmt::format("rms_prop_alpha must be in (0, 1), got {}", rms_prop_alpha));
+  if (rms_prop_eps <= 0) throw Error("rms_prop_eps must be positive");
+}
+
+A2c::A2c(const A2cConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng, ThreadPool* pool)
+    : Algorithm(spec, train, rng, pool),
+      cfg_(cfg),
+      rms_pi_(policy_.num_params(), cfg.rms_prop_alpha, cfg.rms_prop_eps),
+      rms_v_(value_.num_params(), cfg.rms_prop_alpha, cfg.rms_prop_eps),
+      adam_pi_(policy_.num_params(), 0.9, 0.999, cfg.rms_prop_eps),
+      adam_v_(value_.num_params(), 0.9, 0.999, cfg.rms_prop_eps) {}
+
+void A2c::Step(std::span<float> params, std::span<const float> grads, bool policy, double lr) {
+  if (cfg_.use_rms_prop) {
+    (policy ? rms_pi_ : rms_v_).Step(params, grads, lr);
+  } else {
+    (policy ? adam_pi_ : adam_v_).Step(params, grads, lr);
+  }
+}
+
+UpdateStats A2c::Update(const Rollout& r, double progress_remaining) {
+  const int M = r.size();
+  obs_ = ConstMatMap<float>(r.obs.data(), r.obs_dim, M);
+  act_ = ConstMatMap<float>(r.actions.data(), r.act_dim, M);
+  adv_.assign(r.advantages.begin(), r.advantages.end());
+  if (cfg_.normalize_advantage) NormalizeInPlace(adv_);
+  const float inv_m = 1.0f / static_cast<float>(M);
+  double pg = 0, ent = 0, vl = 0;
+  policy_.ZeroGrad();
+  value_.ZeroGrad();
+  auto actor = [&] {
+    const MatMap<float> dist = policy_.Forward(obs_, ws_pi_);
+    d_dist_.setZero(policy_.dist_dim(), M);
+    for (int b = 0; b < M; ++b) {
+      const float* dp = dist.col(b).data();
+      const float* a = act_.col(b).data();
+      pg -= adv_[b] * policy_.LogProb(dp, a);
+      ent += policy_.Entropy(dp);
+      policy_.AccumulateGrad(dp, a, -adv_[b] * inv_m, static_cast<float>(-cfg_.ent_coef) * inv_m,
+                             d_dist_.col(b).data());
+    }
+    policy_.Backward(d_dist_, ws_pi_);
+  };
+  auto critic = [&] {
+    const MatMap<float> v = value_.Forward(obs_, ws_v_);
+    d_value_.resize(1, M);
+    for (int b = 0; b < M; ++b) {
+      const float e = v(0, b) - r.returns[b];
+      vl += static_cast<double>(e) * e;
+      d_value_(0, b) = static_cast<float>(cfg_.vf_coef) * 2.0f * e * inv_m;
+    }
+    value_.Backward(d_value_, ws_v_);
+  };
+  if (pool_ != nullptr) {
+    pool_->Fork2(actor, critic);
+  } else {
+    actor();
+    critic();
+  }
+  UpdateStats out;
+  out.grad_norm = ClipGlobalNorm({policy_.grads(), value_.grads()}, cfg_.max_grad_norm);
+  const double lr = cfg_.learning_rate(progress_remaining);
+  Step(policy_.params(), policy_.grads(), true, lr);
+  Step(value_.params(), value_.grads(), false, lr);
+  out.policy_loss = pg / M;
+  out.entropy = ent / M;
+  out.value_loss = vl / M;
+  out.learning_rate = lr;
+  out.epochs = 1;
+  return out;
+}
+
+}  // namespace ratchet

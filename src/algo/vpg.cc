@@ -1,0 +1,111 @@
+#include "algo/vpg.h"
+
+#include <fmt/format.h>
+
+namespace ratchet {
+
+void VpgConfig::Bind(ConfigBinder& b) {
+  b.Add("learning_rate", &learning_rate, "policy Adam step size; lin_X decays linearly");
+  b.Add("return_type", &return_type, "reward_to_go, or total (the whole trajectory's return)");
+  b.Add("baseline", &baseline, "subtract the learned value V(s_t)");
+  b.Add("use_gae", &use_gae, "use GAE(gamma, gae_lambda) advantages (needs baseline)");
+  b.Add("normalize_advantage", &normalize_advantage, "normalise the policy-gradient weights");
+  b.Add("ent_coef", &ent_coef, "entropy bonus weight");
+  b.Add("vf_learning_rate", &vf_learning_rate, "critic Adam step size; lin_X decays linearly");
+  b.Add("vf_iters", &vf_iters, "critic epochs per batch");
+  b.Add("vf_batch_size", &vf_batch_size, "critic minibatch size");
+  b.Add("adam_eps", &adam_eps, "Adam epsilon");
+}
+
+void VpgConfig::Validate(const TrainConfig&) const {
+  if (return_type != "reward_to_go" && return_type != "total")
+    throw Error(fmt::format("return_type must be reward_to_go or total, got '{}'", return_type));
+  if (use_gae && !baseline) throw Error("use_gae needs baseline: true (GAE is built on the baseline)");
+  if (use_gae && return_type != "reward_to_go") throw Error("use_gae works with return_type reward_to_go");
+  if (learning_rate.start <= 0 || vf_learning_rate.start <= 0) throw Error("learning rates must be positive");
+  if (vf_iters < 0 || vf_batch_size < 1) throw Error("vf_iters must be >= 0 and vf_batch_size >= 1");
+  if (ent_coef < 0) throw Error("ent_coef must be non-negative");
+  if (adam_eps <= 0) throw Error("adam_eps must be positive");
+}
+
+void VpgWeights(const Rollout& r, double gamma, const VpgConfig& cfg, std::vector<float>* psi) {
+  const int T = r.T, N = r.N;
+  psi->assign(static_cast<size_t>(T) * N, 0.0f);
+  if (cfg.use_gae) {
+    psi->assign(r.advantages.begin(), r.advantages.end());
+    return;
+  }
+  std::vector<double> G(static_cast<size_t>(T) * N);
+  for (int i = 0; i < N; ++i) {
+    // discounted rewards-to-go, restarting at episode ends; bootstrapped through truncation and
+    // at the end of the batch
+    double next = r.last_values[i];
+    for (int t = T - 1; t >= 0; --t) {
+      const size_t k = static_cast<size_t>(t) * N + i;
+      if (r.terminated[k]) next = 0.0;
+      else if (r.truncated[k]) next = r.final_values[k];
+      G[k] = r.rewards[k] + gamma * next;
+      next = G[k];
+    }
+    if (cfg.return_type == "total") {
+      // every step of an episode segment gets the return from the segment's first step
+      double seg = 0;
+      bool start = true;
+      std::vector<size_t> members;
+      for (int t = 0; t < T; ++t) {
+        const size_t k = static_cast<size_t>(t) * N + i;
+        if (start) seg = G[k];
+        start = false;
+        members.push_back(k);
+        if (r.terminated[k] || r.truncated[k] || t == T - 1) {
+          for (size_t m : members) G[m] = seg;
+          members.clear();
+          start = true;
+        }
+      }
+    }
+  }
+  for (size_t k = 0; k < G.size(); ++k)
+    (*psi)[k] = static_cast<float>(cfg.baseline ? G[k] - r.values[k] : G[k]);
+}
+
+Vpg::Vpg(const VpgConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng, ThreadPool* pool)
+    : Algorithm(spec, train, rng, pool),
+      cfg_(cfg),
+      gamma_(train.gamma),
+      adam_(policy_.num_params(), 0.9, 0.999, cfg.adam_eps),
+      fitter_(value_, cfg.adam_eps) {}
+
+UpdateStats Vpg::Update(const Rollout& r, double progress_remaining) {
+  const int M = r.size();
+  VpgWeights(r, gamma_, cfg_, &psi_);
+  if (cfg_.normalize_advantage) NormalizeInPlace(psi_);
+  obs_ = ConstMatMap<float>(r.obs.data(), r.obs_dim, M);
+  act_ = ConstMatMap<float>(r.actions.data(), r.act_dim, M);
+  const MatMap<float> dist = policy_.Forward(obs_, ws_);
+  d_dist_.setZero(policy_.dist_dim(), M);
+  policy_.ZeroGrad();
+  const float inv_m = 1.0f / static_cast<float>(M);
+  double pg = 0, ent = 0;
+  for (int b = 0; b < M; ++b) {
+    const float* dp = dist.col(b).data();
+    const float* a = act_.col(b).data();
+    pg -= psi_[b] * policy_.LogProb(dp, a);
+    ent += policy_.Entropy(dp);
+    policy_.AccumulateGrad(dp, a, -psi_[b] * inv_m, static_cast<float>(-cfg_.ent_coef) * inv_m,
+                           d_dist_.col(b).data());
+  }
+  policy_.Backward(d_dist_, ws_);
+  UpdateStats out;
+  out.grad_norm = GlobalNorm({policy_.grads()});
+  const double lr = cfg_.learning_rate(progress_remaining);
+  adam_.Step(policy_.params(), policy_.grads(), lr);
+  out.value_loss = fitter_.Fit(r, cfg_.vf_iters, cfg_.vf_batch_size, cfg_.vf_learning_rate(progress_remaining), rng_);
+  out.policy_loss = pg / M;
+  out.entropy = ent / M;
+  out.learning_rate = lr;
+  out.epochs = 1;
+  return out;
+}
+
+}  // namespace ratchet
