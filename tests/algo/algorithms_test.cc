@@ -1,0 +1,112 @@
+// Checks shared by every algorithm, and the small rules of each.
+#include <cmath>
+
+#include "algo/ppo.h"
+#include "algo/vpg.h"
+#include "ratchet/train.h"
+#include "test_util.h"
+
+namespace ratchet {
+namespace {
+
+TEST(PpoKlTest, BetaMovesInTheStatedDirection) {
+  EXPECT_DOUBLE_EQ(AdaptKlCoef(1.0, 0.02, 0.01), 2.0);    // KL > 1.5 target: doubles
+  EXPECT_DOUBLE_EQ(AdaptKlCoef(1.0, 0.005, 0.01), 0.5);   // KL < target / 1.5: halves
+  EXPECT_DOUBLE_EQ(AdaptKlCoef(1.0, 0.01, 0.01), 1.0);    // in between: unchanged
+  EXPECT_DOUBLE_EQ(AdaptKlCoef(1.0, 0.0149, 0.01), 1.0);
+  EXPECT_DOUBLE_EQ(AdaptKlCoef(1.0, 0.0067, 0.01), 1.0);
+}
+
+TEST(RmsPropTest, MatchesHandComputedSteps) {
+  RmsProp opt(1, 0.99, 1e-5);
+  std::vector<float> p = {1.0f}, g = {0.5f};
+  opt.Step(p, g, 0.01);
+  // v = 0.01 * 0.25 = 0.0025, step = 0.01 * 0.5 / (0.05 + 1e-5)
+  EXPECT_NEAR(p[0], 1.0 - 0.01 * 0.5 / (0.05 + 1e-5), 1e-6);
+  g[0] = -1.0f;
+  opt.Step(p, g, 0.01);
+  const double v = 0.99 * 0.0025 + 0.01 * 1.0;
+  EXPECT_NEAR(p[0], 1.0 - 0.01 * 0.5 / (0.05 + 1e-5) + 0.01 / (std::sqrt(v) + 1e-5), 1e-5);
+}
+
+// One env, T = 4, gamma 0.5: rewards 1, 2, 3, 4; the episode terminates at t = 1 and the batch
+// ends mid-episode with V(last) = 8; values V(s_t) = 0.5 each.
+Rollout VpgRollout() {
+  Rollout r;
+  r.Resize(4, 1, 1, 1);
+  r.rewards = {1, 2, 3, 4};
+  r.values = {0.5, 0.5, 0.5, 0.5};
+  r.terminated = {0, 1, 0, 0};
+  r.last_values = {8};
+  return r;
+}
+
+TEST(VpgWeightsTest, RewardsToGoTotalAndBaseline) {
+  const Rollout r = VpgRollout();
+  VpgConfig cfg;
+  std::vector<float> psi;
+  cfg.baseline = false;
+  VpgWeights(r, 0.5, cfg, &psi);
+  // rewards-to-go: t1 = 2; t0 = 1 + 0.5*2 = 2; t3 = 4 + 0.5*8 = 8; t2 = 3 + 0.5*8 = 7
+  EXPECT_EQ(psi, (std::vector<float>{2, 2, 7, 8}));
+  cfg.return_type = "total";
+  VpgWeights(r, 0.5, cfg, &psi);
+  EXPECT_EQ(psi, (std::vector<float>{2, 2, 7, 7}));
+  cfg.baseline = true;
+  VpgWeights(r, 0.5, cfg, &psi);
+  EXPECT_EQ(psi, (std::vector<float>{1.5, 1.5, 6.5, 6.5}));
+  cfg.return_type = "reward_to_go";
+  VpgWeights(r, 0.5, cfg, &psi);
+  EXPECT_EQ(psi, (std::vector<float>{1.5, 1.5, 6.5, 7.5}));
+}
+
+TEST(AlgorithmConfigTest, NameSetsTheVariant) {
+  auto ppo = FindAlgorithm("ppo").make_config();
+  auto kl = FindAlgorithm("ppo-kl").make_config();
+  EXPECT_FALSE(static_cast<PpoConfig&>(*ppo).kl_penalty);
+  EXPECT_TRUE(static_cast<PpoConfig&>(*kl).kl_penalty);
+}
+
+// Smoke: every algorithm runs two updates on every environment kind without error or NaN.
+class SmokeTest : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+
+TEST_P(SmokeTest, TwoUpdatesWithoutErrorOrNan) {
+  const auto& [algo, env] = GetParam();
+  const auto dir = testing::FreshDir("smoke_" + algo + "_" + env);
+  ResolveOptions o;
+  o.algo = algo;
+  o.env = env;
+  o.seed = 3;
+  o.sets = {"n_envs=2", "n_steps=64", "n_timesteps=256", "eval_episodes=1"};
+  if (algo == "ppo" || algo == "ppo-kl") o.sets.push_back("batch_size=32");
+  RunConfig cfg = ResolveRunConfig(o);
+  const TrainResult res = Train(cfg, dir, {});
+  EXPECT_EQ(res.updates, 2);
+  ASSERT_TRUE(res.eval.has_value());
+  EXPECT_TRUE(std::isfinite(res.eval->mean));
+  const EnvSpec spec = EnvSpecOf(env);
+  Policy pi(spec.observation_space, spec.action_space, cfg.train.net);
+  ValueFunction vf(spec.observation_space.flat_dim(), cfg.train.net);
+  LoadModel(dir / "model.bin", pi, vf);
+  for (float p : pi.params()) ASSERT_TRUE(std::isfinite(p));
+  for (float p : vf.params()) ASSERT_TRUE(std::isfinite(p));
+}
+
+std::vector<std::string> AlgoNames() {
+  std::vector<std::string> names;
+  for (const AlgoEntry& e : Algorithms()) names.push_back(e.name);
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllAlgorithms, SmokeTest,
+                         ::testing::Combine(::testing::ValuesIn(AlgoNames()),
+                                            ::testing::Values("CartPole-v1")),
+                         [](const auto& info) {
+                           std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                           for (char& ch : n)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace ratchet
