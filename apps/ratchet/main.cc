@@ -64,15 +64,12 @@ int Eval(const std::string& run_dir, const std::string& episodes_text, const std
   const int64_t episodes = ParseCount(episodes_text, "--episodes", false);
   const uint64_t seed = seed_text.empty() ? kEvalSeedBase
                                           : static_cast<uint64_t>(ParseCount(seed_text, "--seed", true));
-  RunConfig cfg = LoadRunConfig(run_dir);
-  const EnvSpec spec = EnvSpecOf(cfg.train.env);
-  Policy policy(spec.observation_space, spec.action_space, cfg.train.net);
-  ValueFunction value(spec.observation_space.flat_dim(), cfg.train.net);
-  LoadModel(fs::path(run_dir) / "model.bin", policy, value);
+  const TrainedModel m = LoadTrainedModel(run_dir);
+  const RunConfig& cfg = m.cfg;
   std::cout << fmt::format("{} on {} from {}: {} episodes, seeds {}..{}\n", cfg.train.algo,
                            cfg.train.env, run_dir, episodes, seed, seed + episodes - 1);
   for (const bool det : {true, false}) {
-    const EvalResult r = Evaluate(policy, cfg.train.env, static_cast<int>(episodes), seed, det);
+    const EvalResult r = Evaluate(*m.policy, cfg.train.env, static_cast<int>(episodes), seed, det, &m.norm);
     std::cout << fmt::format("  {:<13} return {:.2f} +- {:.2f}  (min {:.1f}, max {:.1f})\n",
                              det ? "deterministic" : "stochastic", r.mean, r.std,
                              *std::min_element(r.returns.begin(), r.returns.end()),

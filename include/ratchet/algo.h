@@ -70,6 +70,10 @@ struct TrainConfig {
   NetConfig net;
   int threads = 2;                // worker threads; results do not depend on it
   int eval_episodes = 10;         // deterministic evaluation episodes at the end of training
+  bool normalize_obs = false;     // running observation normalisation (saved with the model)
+  bool normalize_reward = false;  // reward scaling by the running std of the discounted return
+  double clip_obs = 10.0;         // clip of normalised observations
+  double clip_reward = 10.0;      // clip of scaled rewards
 
   void Bind(ConfigBinder& b);
   void Validate() const;

@@ -139,4 +139,48 @@ class VectorEnv {
   std::vector<EpisodeStat> stats_;
 };
 
+//---------------------------------- Normalisation wrappers ------------------------------------
+
+// Running mean and variance of a vector stream (Chan et al.'s parallel update, in double), as
+// Stable-Baselines3's RunningMeanStd: starts from mean 0, var 1, count 1e-4.
+struct RunningMeanStd {
+  std::vector<double> mean, var;
+  double count = 1e-4;
+
+  explicit RunningMeanStd(int dim = 0) : mean(dim, 0.0), var(dim, 1.0) {}
+  // Folds in n rows of x (n, dim), row-major.
+  void Update(std::span<const float> x, int n);
+};
+
+// Observation normalisation: (x - mean) / sqrt(var + 1e-8), clipped to +-clip. Statistics update
+// during training and are saved with the model; evaluation uses them frozen.
+struct ObsNormalizer {
+  bool enabled = false;
+  double clip = 10.0;
+  RunningMeanStd rms;
+
+  ObsNormalizer() = default;
+  ObsNormalizer(int dim, bool on, double clip_at) : enabled(on), clip(clip_at), rms(dim) {}
+  int dim() const { return static_cast<int>(rms.mean.size()); }
+  // in and out (n, dim) may alias; a disabled normaliser copies.
+  void Normalize(std::span<const float> in, std::span<float> out) const;
+};
+
+// Reward scaling by the running std of each copy's discounted return (SB3's VecNormalize
+// norm_reward): ret = gamma ret + r; r / sqrt(Var(ret) + 1e-8), clipped to +-clip; ret resets when
+// an episode ends.
+class RewardScaler {
+ public:
+  RewardScaler(int num_envs, double gamma, double clip);
+  void Scale(std::span<float> rewards, std::span<const uint8_t> terminated,
+             std::span<const uint8_t> truncated);
+  const RunningMeanStd& stats() const { return rms_; }
+
+ private:
+  double gamma_, clip_;
+  std::vector<double> ret_;
+  RunningMeanStd rms_{1};
+  std::vector<float> ret_f_;
+};
+
 }  // namespace ratchet

@@ -49,19 +49,35 @@ struct EvalResult {
 
 // Runs `episodes` episodes on a fresh env; episode k is reset with seed + k. Deterministic
 // evaluation takes the distribution's mode; stochastic evaluation samples from Rng(seed, 1).
+// Observations pass through `norm` (frozen) when given.
 EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episodes, uint64_t seed,
-                    bool deterministic);
+                    bool deterministic, const ObsNormalizer* norm = nullptr);
 
 // Evaluation seeds start here, far from the training seeds seed + i.
 inline constexpr uint64_t kEvalSeedBase = 1'000'000'000ULL;
 
 //---------------------------------- Model file ------------------------------------------------
 
-// model.bin: magic "RATCHETM", format version, policy and value parameter vectors, FNV-1a
-// checksum. Written to a temporary file and renamed, so a crash never leaves half a model.
-void SaveModel(const std::filesystem::path& path, const Policy& policy, const ValueFunction& value);
+// model.bin: magic "RATCHETM", format version, policy and value parameter vectors, the
+// observation normaliser (version 2 on), FNV-1a checksum. Written to a temporary file and
+// renamed, so a crash never leaves half a model.
+void SaveModel(const std::filesystem::path& path, const Policy& policy, const ValueFunction& value,
+               const ObsNormalizer& norm);
 // Throws Error for a missing file, wrong magic, newer version, size mismatch or bad checksum.
-void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction& value);
+// norm may be null; a version-1 file leaves it disabled.
+void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction& value,
+               ObsNormalizer* norm);
+
+// A run directory's trained model: its config, networks and frozen observation normaliser.
+struct TrainedModel {
+  RunConfig cfg;
+  EnvSpec spec;
+  std::unique_ptr<Policy> policy;
+  std::unique_ptr<ValueFunction> value;
+  ObsNormalizer norm;
+};
+// Reads RUN_DIR/config.yaml and RUN_DIR/model.bin; throws Error naming any problem.
+TrainedModel LoadTrainedModel(const std::filesystem::path& run_dir);
 
 //---------------------------------- Trainer ---------------------------------------------------
 

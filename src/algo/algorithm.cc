@@ -20,6 +20,10 @@ void TrainConfig::Bind(ConfigBinder& b) {
   b.Add("log_std_init", &net.log_std_init, "initial log-std of Gaussian policies");
   b.Add("threads", &threads, "worker threads (results are identical for any count)");
   b.Add("eval_episodes", &eval_episodes, "deterministic evaluation episodes after training");
+  b.Add("normalize_obs", &normalize_obs, "running observation normalisation (saved with the model)");
+  b.Add("normalize_reward", &normalize_reward, "scale rewards by the running std of the discounted return");
+  b.Add("clip_obs", &clip_obs, "clip of normalised observations");
+  b.Add("clip_reward", &clip_reward, "clip of scaled rewards");
 }
 
 void TrainConfig::Validate() const {
@@ -36,6 +40,7 @@ void TrainConfig::Validate() const {
     throw Error(fmt::format("gae_lambda must be in [0, 1], got {}", gae_lambda));
   if (net.hidden.empty()) throw Error("net_arch needs at least one hidden layer");
   if (threads < 1 || threads > 256) throw Error(fmt::format("threads must be in [1, 256], got {}", threads));
+  if (!(clip_obs > 0) || !(clip_reward > 0)) throw Error("clip_obs and clip_reward must be positive");
   if (eval_episodes < 0) throw Error(fmt::format("eval_episodes must be non-negative, got {}", eval_episodes));
 }
 

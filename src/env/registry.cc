@@ -2,6 +2,7 @@
 #include <functional>
 
 #include "env/classic/cartpole.h"
+#include "env/classic/pendulum.h"
 #include "ratchet/env.h"
 
 namespace ratchet {
@@ -19,6 +20,8 @@ const std::vector<Entry>& Table() {
        [](const EnvSpec& s) { return std::make_unique<CartPole>(s); }},
       {"CartPole-v1", [] { return CartPole::MakeSpec("CartPole-v1", 500, 475.0); },
        [](const EnvSpec& s) { return std::make_unique<CartPole>(s); }},
+      {"Pendulum-v1", [] { return Pendulum::MakeSpec(); },
+       [](const EnvSpec& s) { return std::make_unique<Pendulum>(s); }},
   };
   return table;
 }

@@ -5,19 +5,24 @@
 namespace ratchet {
 
 EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episodes, uint64_t seed,
-                    bool deterministic) {
+                    bool deterministic, const ObsNormalizer* norm) {
   std::unique_ptr<Env> env = MakeEnv(env_id);
   const EnvSpec& spec = env->spec();
   const int od = spec.observation_space.flat_dim();
   const int ad = policy.act_dim();
-  std::vector<float> obs(od), action(ad), env_action(ad);
+  std::vector<float> raw(od), obs(od), action(ad), env_action(ad);
   MlpWorkspace<float> ws;
   Rng rng(seed, 1);
   EvalResult out;
   for (int ep = 0; ep < episodes; ++ep) {
-    env->Reset(seed + static_cast<uint64_t>(ep), obs);
+    env->Reset(seed + static_cast<uint64_t>(ep), raw);
     double ret = 0.0;
     for (;;) {
+      if (norm != nullptr) {
+        norm->Normalize(raw, obs);
+      } else {
+        obs = raw;
+      }
       const MatMap<float> dp = policy.Forward(ConstMatMap<float>(obs.data(), od, 1), ws);
       if (deterministic) {
         policy.Mode(dp.data(), action.data());
@@ -28,7 +33,7 @@ EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episode
       if (!spec.action_space.is_discrete())
         for (int d = 0; d < ad; ++d)
           env_action[d] = std::clamp(action[d], spec.action_space.low[d], spec.action_space.high[d]);
-      const StepResult r = env->Step(env_action, obs);
+      const StepResult r = env->Step(env_action, raw);
       ret += r.reward;
       if (r.terminated || r.truncated) break;
     }

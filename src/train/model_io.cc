@@ -8,7 +8,7 @@ namespace ratchet {
 namespace {
 
 constexpr char kMagic[8] = {'R', 'A', 'T', 'C', 'H', 'E', 'T', 'M'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: adds the observation normaliser
 
 uint64_t Fnv1a(const uint8_t* p, size_t n) {
   uint64_t h = 0xcbf29ce484222325ULL;
@@ -16,30 +16,76 @@ uint64_t Fnv1a(const uint8_t* p, size_t n) {
   return h;
 }
 
-template <typename T>
-void Put(std::vector<uint8_t>& out, const T& v) {
-  const auto* p = reinterpret_cast<const uint8_t*>(&v);
-  out.insert(out.end(), p, p + sizeof(T));
-}
+class Writer {
+ public:
+  template <typename T>
+  void Put(const T& v) {
+    const size_t n = buf.size();
+    buf.resize(n + sizeof(T));
+    std::memcpy(buf.data() + n, &v, sizeof(T));
+  }
+  template <typename T>
+  void PutArray(std::span<const T> v) {
+    Put<uint64_t>(v.size());
+    const size_t n = buf.size();
+    buf.resize(n + v.size_bytes());
+    std::memcpy(buf.data() + n, v.data(), v.size_bytes());
+  }
+  std::vector<uint8_t> buf;
+};
 
-void PutFloats(std::vector<uint8_t>& out, std::span<const float> v) {
-  Put<uint64_t>(out, v.size());
-  const auto* p = reinterpret_cast<const uint8_t*>(v.data());
-  out.insert(out.end(), p, p + v.size_bytes());
-}
+class Reader {
+ public:
+  Reader(const std::vector<uint8_t>& b, size_t pos, size_t end, std::string name)
+      : buf_(b), pos_(pos), end_(end), name_(std::move(name)) {}
+  template <typename T>
+  T Get() {
+    Need(sizeof(T));
+    T v;
+    std::memcpy(&v, buf_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return v;
+  }
+  // Reads an array that must have exactly dst.size() elements.
+  template <typename T>
+  void GetArray(std::span<T> dst, const char* what) {
+    const uint64_t n = Get<uint64_t>();
+    if (n != dst.size())
+      throw Error(fmt::format("'{}' holds {} {} values but the configured run needs {}; does "
+                              "config.yaml belong to this model?", name_, n, what, dst.size()));
+    Need(n * sizeof(T));
+    std::memcpy(dst.data(), buf_.data() + pos_, n * sizeof(T));
+    pos_ += n * sizeof(T);
+  }
+
+ private:
+  void Need(size_t n) const {
+    if (pos_ + n > end_) throw Error(fmt::format("'{}' is truncated", name_));
+  }
+  const std::vector<uint8_t>& buf_;
+  size_t pos_, end_;
+  std::string name_;
+};
 
 }  // namespace
 
-void SaveModel(const std::filesystem::path& path, const Policy& policy, const ValueFunction& value) {
-  std::vector<uint8_t> buf(kMagic, kMagic + 8);
-  Put(buf, kVersion);
-  PutFloats(buf, policy.params());
-  PutFloats(buf, value.params());
-  Put(buf, Fnv1a(buf.data(), buf.size()));
+void SaveModel(const std::filesystem::path& path, const Policy& policy, const ValueFunction& value,
+               const ObsNormalizer& norm) {
+  Writer w;
+  w.buf.assign(kMagic, kMagic + 8);
+  w.Put(kVersion);
+  w.PutArray(policy.params());
+  w.PutArray(value.params());
+  w.Put<uint8_t>(norm.enabled);
+  w.Put(norm.clip);
+  w.Put(norm.rms.count);
+  w.PutArray(std::span<const double>(norm.rms.mean));
+  w.PutArray(std::span<const double>(norm.rms.var));
+  w.Put(Fnv1a(w.buf.data(), w.buf.size()));
   const std::filesystem::path tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(buf.size()));
+    out.write(reinterpret_cast<const char*>(w.buf.data()), static_cast<std::streamsize>(w.buf.size()));
     out.flush();
     if (!out) throw Error(fmt::format("cannot write model file '{}'", tmp.string()));
   }
@@ -48,7 +94,8 @@ void SaveModel(const std::filesystem::path& path, const Policy& policy, const Va
   if (ec) throw Error(fmt::format("cannot move '{}' to '{}': {}", tmp.string(), path.string(), ec.message()));
 }
 
-void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction& value) {
+void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction& value,
+               ObsNormalizer* norm) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(fmt::format("cannot read model file '{}'", path.string()));
   std::vector<uint8_t> buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -64,21 +111,28 @@ void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction&
   std::memcpy(&stored, buf.data() + buf.size() - 8, 8);
   if (Fnv1a(buf.data(), buf.size() - 8) != stored)
     throw Error(fmt::format("'{}' is corrupt or truncated (checksum mismatch)", name));
-  size_t pos = 12;
-  auto read_floats = [&](std::span<float> dst, const char* what) {
-    uint64_t n;
-    if (pos + 8 > buf.size() - 8) throw Error(fmt::format("'{}' is truncated", name));
-    std::memcpy(&n, buf.data() + pos, 8);
-    pos += 8;
-    if (n != dst.size())
-      throw Error(fmt::format("'{}' holds {} {} parameters but the configured network has {}; "
-                              "does config.yaml belong to this model?", name, n, what, dst.size()));
-    if (pos + n * sizeof(float) > buf.size() - 8) throw Error(fmt::format("'{}' is truncated", name));
-    std::memcpy(dst.data(), buf.data() + pos, n * sizeof(float));
-    pos += n * sizeof(float);
-  };
-  read_floats(policy.params(), "policy");
-  read_floats(value.params(), "value");
+  Reader r(buf, 12, buf.size() - 8, name);
+  r.GetArray(policy.params(), "policy parameter");
+  r.GetArray(value.params(), "value parameter");
+  ObsNormalizer loaded(policy.obs_dim(), false, 10.0);
+  if (version >= 2) {
+    loaded.enabled = r.Get<uint8_t>() != 0;
+    loaded.clip = r.Get<double>();
+    loaded.rms.count = r.Get<double>();
+    r.GetArray(std::span<double>(loaded.rms.mean), "normaliser mean");
+    r.GetArray(std::span<double>(loaded.rms.var), "normaliser variance");
+  }
+  if (norm != nullptr) *norm = loaded;
+}
+
+TrainedModel LoadTrainedModel(const std::filesystem::path& run_dir) {
+  TrainedModel m;
+  m.cfg = LoadRunConfig(run_dir);
+  m.spec = EnvSpecOf(m.cfg.train.env);
+  m.policy = std::make_unique<Policy>(m.spec.observation_space, m.spec.action_space, m.cfg.train.net);
+  m.value = std::make_unique<ValueFunction>(m.spec.observation_space.flat_dim(), m.cfg.train.net);
+  LoadModel(run_dir / "model.bin", *m.policy, *m.value, &m.norm);
+  return m;
 }
 
 }  // namespace ratchet

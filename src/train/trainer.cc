@@ -28,17 +28,27 @@ using Clock = std::chrono::steady_clock;
 // Steps the vectorized env with the current policy and records what the learner needs.
 class Collector {
  public:
-  Collector(Algorithm& algo, VectorEnv& venv, const EnvSpec& spec, Rng rng)
-      : algo_(algo), venv_(venv), spec_(spec), rng_(rng) {
+  Collector(Algorithm& algo, VectorEnv& venv, const EnvSpec& spec, const TrainConfig& tc, Rng rng)
+      : algo_(algo), venv_(venv), spec_(spec), rng_(rng),
+        norm_(venv.obs_dim(), tc.normalize_obs, tc.clip_obs),
+        scaler_(venv.num_envs(), tc.gamma, tc.clip_reward),
+        scale_rewards_(tc.normalize_reward) {
     const int N = venv.num_envs();
     obs_.assign(static_cast<size_t>(N) * venv.obs_dim(), 0.0f);
+    raw_obs_ = obs_;
+    final_obs_.assign(venv.obs_dim(), 0.0f);
     env_actions_.assign(static_cast<size_t>(N) * venv.act_dim(), 0.0f);
     rewards_.assign(N, 0.0f);
     term_.assign(N, 0);
     trunc_.assign(N, 0);
   }
 
-  void Reset(uint64_t seed) { venv_.Reset(seed, obs_); }
+  void Reset(uint64_t seed) {
+    venv_.Reset(seed, raw_obs_);
+    Observe();
+  }
+
+  const ObsNormalizer& normalizer() const { return norm_; }
 
   // Fills r (T x N) and its bootstrap values; keeps the last 100 finished episodes in `recent`.
   // Returns how many episodes finished.
@@ -65,7 +75,9 @@ class Collector {
               box ? std::clamp(a[d], spec_.action_space.low[d], spec_.action_space.high[d]) : a[d];
         }
       }
-      venv_.Step(env_actions_, obs_, rewards_, term_, trunc_);
+      venv_.Step(env_actions_, raw_obs_, rewards_, term_, trunc_);
+      Observe();
+      if (scale_rewards_) scaler_.Scale(rewards_, term_, trunc_);
       for (int i = 0; i < N; ++i) {
         r.rewards[base + i] = rewards_[i];
         r.terminated[base + i] = term_[i];
@@ -73,9 +85,9 @@ class Collector {
         r.final_values[base + i] = 0.0f;
         if (trunc_[i] && !term_[i]) {
           // bootstrap through the time limit from the episode's last observation
-          const auto fo = venv_.final_obs(i);
+          norm_.Normalize(venv_.final_obs(i), final_obs_);
           r.final_values[base + i] =
-              vf.Forward(ConstMatMap<float>(fo.data(), od, 1), ws_v_)(0, 0);
+              vf.Forward(ConstMatMap<float>(final_obs_.data(), od, 1), ws_v_)(0, 0);
         }
       }
       for (const EpisodeStat& e : venv_.TakeEpisodeStats()) {
@@ -90,11 +102,20 @@ class Collector {
   }
 
  private:
+  // Folds the new raw observations into the normaliser's statistics and normalises them.
+  void Observe() {
+    if (norm_.enabled) norm_.rms.Update(raw_obs_, venv_.num_envs());
+    norm_.Normalize(raw_obs_, obs_);
+  }
+
   Algorithm& algo_;
   VectorEnv& venv_;
   const EnvSpec& spec_;
   Rng rng_;
-  std::vector<float> obs_, env_actions_, rewards_;
+  ObsNormalizer norm_;
+  RewardScaler scaler_;
+  bool scale_rewards_;
+  std::vector<float> obs_, raw_obs_, final_obs_, env_actions_, rewards_;
   std::vector<uint8_t> term_, trunc_;
   MlpWorkspace<float> ws_pi_, ws_v_;
 };
@@ -129,7 +150,7 @@ TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const Tr
   const Rng root(static_cast<uint64_t>(tc.seed));
   std::unique_ptr<Algorithm> algo =
       FindAlgorithm(tc.algo).make(*cfg.algo, spec, tc, root.Split(1), &pool);
-  Collector collector(*algo, venv, spec, root.Split(2));
+  Collector collector(*algo, venv, spec, tc, root.Split(2));
   collector.Reset(static_cast<uint64_t>(tc.seed));
 
   Rollout r;
@@ -197,10 +218,11 @@ TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const Tr
     }
     res.updates = u;
   }
-  SaveModel(run_dir / "model.bin", algo->policy(), algo->value());
+  SaveModel(run_dir / "model.bin", algo->policy(), algo->value(), collector.normalizer());
   res.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   if (tc.eval_episodes > 0)
-    res.eval = Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true);
+    res.eval = Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true,
+                        &collector.normalizer());
   return res;
 }
 

@@ -84,12 +84,9 @@ TEST_P(SmokeTest, TwoUpdatesWithoutErrorOrNan) {
   EXPECT_EQ(res.updates, 2);
   ASSERT_TRUE(res.eval.has_value());
   EXPECT_TRUE(std::isfinite(res.eval->mean));
-  const EnvSpec spec = EnvSpecOf(env);
-  Policy pi(spec.observation_space, spec.action_space, cfg.train.net);
-  ValueFunction vf(spec.observation_space.flat_dim(), cfg.train.net);
-  LoadModel(dir / "model.bin", pi, vf);
-  for (float p : pi.params()) ASSERT_TRUE(std::isfinite(p));
-  for (float p : vf.params()) ASSERT_TRUE(std::isfinite(p));
+  const TrainedModel m = LoadTrainedModel(dir);
+  for (float p : m.policy->params()) ASSERT_TRUE(std::isfinite(p));
+  for (float p : m.value->params()) ASSERT_TRUE(std::isfinite(p));
 }
 
 std::vector<std::string> AlgoNames() {
@@ -100,7 +97,7 @@ std::vector<std::string> AlgoNames() {
 
 INSTANTIATE_TEST_SUITE_P(AllAlgorithms, SmokeTest,
                          ::testing::Combine(::testing::ValuesIn(AlgoNames()),
-                                            ::testing::Values("CartPole-v1")),
+                                            ::testing::Values("CartPole-v1", "Pendulum-v1")),
                          [](const auto& info) {
                            std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param);
                            for (char& ch : n)

@@ -58,11 +58,9 @@ TEST_P(CartPoleLearningTest, Solves) {
   ASSERT_TRUE(res.eval.has_value());
   EXPECT_GE(res.eval->mean, 475.0) << c.algo << " seed " << c.seed;
   // the saved model evaluates to the same numbers
-  const EnvSpec spec = EnvSpecOf("CartPole-v1");
-  Policy pi(spec.observation_space, spec.action_space, cfg.train.net);
-  ValueFunction vf(4, cfg.train.net);
-  LoadModel(dir / "model.bin", pi, vf);
-  EXPECT_EQ(Evaluate(pi, "CartPole-v1", 20, kEvalSeedBase, true).returns, res.eval->returns);
+  const TrainedModel m = LoadTrainedModel(dir);
+  EXPECT_EQ(Evaluate(*m.policy, "CartPole-v1", 20, kEvalSeedBase, true, &m.norm).returns,
+            res.eval->returns);
 }
 
 std::vector<LearningCase> LearningCases() {
@@ -148,8 +146,16 @@ TEST(ModelFileTest, RoundTripAndRejections) {
   Rng rng(1);
   pi.Init(rng);
   vf.Init(rng);
-  SaveModel(dir / "m.bin", pi, vf);
-  LoadModel(dir / "m.bin", pi2, vf2);
+  ObsNormalizer norm(4, true, 5.0), norm2;
+  const std::vector<float> batch = {1, 2, 3, 4, -1, 0, 2, 8};
+  norm.rms.Update(batch, 2);
+  SaveModel(dir / "m.bin", pi, vf, norm);
+  LoadModel(dir / "m.bin", pi2, vf2, &norm2);
+  EXPECT_TRUE(norm2.enabled);
+  EXPECT_EQ(norm2.clip, 5.0);
+  EXPECT_EQ(norm2.rms.mean, norm.rms.mean);
+  EXPECT_EQ(norm2.rms.var, norm.rms.var);
+  EXPECT_EQ(norm2.rms.count, norm.rms.count);
   EXPECT_TRUE(std::equal(pi.params().begin(), pi.params().end(), pi2.params().begin()));
   EXPECT_TRUE(std::equal(vf.params().begin(), vf.params().end(), vf2.params().begin()));
 
@@ -161,7 +167,7 @@ TEST(ModelFileTest, RoundTripAndRejections) {
   };
   auto error_of = [&](const std::filesystem::path& p) {
     try {
-      LoadModel(p, pi2, vf2);
+      LoadModel(p, pi2, vf2, nullptr);
     } catch (const Error& e) {
       return std::string(e.what());
     }
@@ -184,10 +190,10 @@ TEST(ModelFileTest, RoundTripAndRejections) {
   Policy other(spec.observation_space, spec.action_space, small);
   ValueFunction other_v(4, small);
   try {
-    LoadModel(dir / "m.bin", other, other_v);
+    LoadModel(dir / "m.bin", other, other_v, nullptr);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("parameters"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("policy parameter values"), std::string::npos);
   }
 }
 

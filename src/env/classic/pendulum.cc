@@ -1,0 +1,74 @@
+#include "env/classic/pendulum.h"
+
+#include <cmath>
+#include <cstring>
+#include <fmt/format.h>
+#include <numbers>
+
+namespace ratchet {
+
+EnvSpec Pendulum::MakeSpec() {
+  EnvSpec spec;
+  spec.id = "Pendulum-v1";
+  spec.observation_space = Space::Box({-1.0f, -1.0f, -8.0f}, {1.0f, 1.0f, 8.0f});
+  spec.action_space = Space::Box({-2.0f}, {2.0f});
+  spec.max_episode_steps = 200;
+  return spec;
+}
+
+double Pendulum::AngleNormalize(double x) {
+  const double two_pi = 2 * std::numbers::pi;
+  double m = std::fmod(x + std::numbers::pi, two_pi);
+  if (m < 0) m += two_pi;  // Python's modulo takes the sign of the divisor
+  return m - std::numbers::pi;
+}
+
+void Pendulum::WriteObs(std::span<float> obs) const {
+  obs[0] = static_cast<float>(std::cos(s_[0]));
+  obs[1] = static_cast<float>(std::sin(s_[0]));
+  obs[2] = static_cast<float>(s_[1]);
+}
+
+void Pendulum::Reset(uint64_t seed, std::span<float> obs) {
+  rng_ = Rng(seed);
+  Reset(obs);
+}
+
+void Pendulum::Reset(std::span<float> obs) {
+  s_[0] = rng_.Uniform(-std::numbers::pi, std::numbers::pi);
+  s_[1] = rng_.Uniform(-1.0, 1.0);
+  WriteObs(obs);
+}
+
+StepResult Pendulum::Step(std::span<const float> action, std::span<float> obs) {
+  if (!std::isfinite(action[0]))
+    throw Error(fmt::format("{}: action must be a finite number, got {}", spec_.id, action[0]));
+  const double th = s_[0], thdot = s_[1];
+  const double u = std::clamp(static_cast<double>(action[0]), -kMaxTorque, kMaxTorque);
+  const double a = AngleNormalize(th);
+  const double cost = a * a + 0.1 * thdot * thdot + 0.001 * u * u;
+  double newthdot = thdot + (3 * kG / (2 * kL) * std::sin(th) + 3.0 / (kM * kL * kL) * u) * kDt;
+  newthdot = std::clamp(newthdot, -kMaxSpeed, kMaxSpeed);
+  s_[0] = th + newthdot * kDt;
+  s_[1] = newthdot;
+  WriteObs(obs);
+  return {-cost, false, false};
+}
+
+std::vector<uint8_t> Pendulum::SaveState() const {
+  std::vector<uint8_t> out(sizeof(s_) + sizeof(Rng::State));
+  std::memcpy(out.data(), s_, sizeof(s_));
+  std::memcpy(out.data() + sizeof(s_), rng_.state().data(), sizeof(Rng::State));
+  return out;
+}
+
+void Pendulum::RestoreState(std::span<const uint8_t> state) {
+  if (state.size() != sizeof(s_) + sizeof(Rng::State))
+    throw Error(spec_.id + ": saved state has the wrong size; was it saved by another environment?");
+  std::memcpy(s_, state.data(), sizeof(s_));
+  Rng::State rs;
+  std::memcpy(rs.data(), state.data() + sizeof(s_), sizeof(Rng::State));
+  rng_.set_state(rs);
+}
+
+}  // namespace ratchet

@@ -1,0 +1,46 @@
+// Pendulum-v1, exactly as Gymnasium's classic_control/pendulum.py (../shared/specs/classic.md
+// section 2): semi-implicit Euler, dt 0.05, torque clipped to [-2, 2] by the environment,
+// speed clipped to [-8, 8], reward -(angle_normalize(th)^2 + 0.1 thdot^2 + 0.001 u^2) on the
+// state before the step, never terminates (truncated at 200 by the registry). Deviation: reset
+// draws come from Ratchet's Rng, not NumPy's PCG64.
+#pragma once
+
+#include "ratchet/env.h"
+
+namespace ratchet {
+
+class Pendulum final : public Env {
+ public:
+  static constexpr double kMaxSpeed = 8.0;
+  static constexpr double kMaxTorque = 2.0;
+  static constexpr double kDt = 0.05;
+  static constexpr double kG = 10.0;
+  static constexpr double kM = 1.0;
+  static constexpr double kL = 1.0;
+
+  explicit Pendulum(EnvSpec spec) : spec_(std::move(spec)) {}
+  const EnvSpec& spec() const override { return spec_; }
+  void Reset(uint64_t seed, std::span<float> obs) override;
+  void Reset(std::span<float> obs) override;
+  StepResult Step(std::span<const float> action, std::span<float> obs) override;
+  std::vector<uint8_t> SaveState() const override;
+  void RestoreState(std::span<const uint8_t> state) override;
+
+  const double* state() const { return s_; }  // (theta, theta_dot)
+  void set_state(double theta, double theta_dot) {
+    s_[0] = theta;
+    s_[1] = theta_dot;
+  }
+  // ((x + pi) mod 2 pi) - pi with a floored modulo, in [-pi, pi)
+  static double AngleNormalize(double x);
+  static EnvSpec MakeSpec();
+
+ private:
+  void WriteObs(std::span<float> obs) const;
+
+  EnvSpec spec_;
+  Rng rng_;
+  double s_[2] = {0, 0};
+};
+
+}  // namespace ratchet
