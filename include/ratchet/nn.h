@@ -53,6 +53,7 @@ struct MlpWorkspace {
   std::vector<Mat<T>> act;      // act[l]: (width_l, capacity); act[0] is a copy of the input
   std::vector<Mat<T>> tangent;  // JVP tangents, same shapes as act
   std::vector<Mat<T>> delta;    // backward: gradient w.r.t. layer output, same shapes
+  Eigen::Matrix<T, Eigen::Dynamic, 1> bias_grad;  // (max width) bias gradient before accumulation
 };
 
 // A multilayer perceptron that owns no parameters: it reads them from, and accumulates gradients

@@ -48,7 +48,8 @@ class NpgTrpo final : public Algorithm {
   MlpWorkspace<float> ws_, ws_eval_;
   Mat<float> obs_, actions_;
   OldPolicyBatch<float> old_;
-  std::vector<float> adv_, g_, x_, fx_, old_params_;
+  std::vector<float> adv_;
+  AlignedVector<float> g_, x_, fx_, old_params_;
 };
 
 }  // namespace ratchet

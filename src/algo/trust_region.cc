@@ -9,9 +9,9 @@ int ConjugateGradient(const std::function<void(std::span<const T>, std::span<T>)
                       std::span<const T> b, std::span<T> x, int iters, double residual_tol) {
   const size_t n = b.size();
   RATCHET_CHECK(x.size() == n, "ConjugateGradient sizes");
-  std::vector<T> r(b.begin(), b.end()), p(b.begin(), b.end()), Ap(n);
+  AlignedVector<T> r(b.begin(), b.end()), p(b.begin(), b.end()), Ap(n);
   std::fill(x.begin(), x.end(), T(0));
-  auto dot = [n](const std::vector<T>& a, const std::vector<T>& c) {
+  auto dot = [n](const AlignedVector<T>& a, const AlignedVector<T>& c) {
     double s = 0;
     for (size_t i = 0; i < n; ++i) s += static_cast<double>(a[i]) * c[i];
     return s;

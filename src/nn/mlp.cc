@@ -71,6 +71,7 @@ void Mlp<T>::Reserve(MlpWorkspace<T>& ws, int batch) const {
     ws.tangent[l].resize(width_[l], cap);
     ws.delta[l].resize(width_[l], cap);
   }
+  ws.bias_grad.resize(*std::max_element(width_.begin(), width_.end()));
   ws.capacity = cap;
 }
 
@@ -136,7 +137,11 @@ void Mlp<T>::Backward(std::span<const T> params, std::span<T> grads,
     Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>> db(grads.data() + bias_offset(l),
                                                        width_[l + 1]);
     dW.noalias() += d * a_in.transpose();
-    db.noalias() += d.rowwise().sum();
+    // the vectorised row sum goes to an aligned scratch first: summed straight into db, Eigen
+    // would split it by db's address, and results would depend on where a buffer was allocated
+    auto bias_grad = ws.bias_grad.head(width_[l + 1]);
+    bias_grad.noalias() = d.rowwise().sum();
+    db += bias_grad;
     if (l > 0 || dx != nullptr) {
       ConstMatMap<T> W(params.data() + weight_offset(l), width_[l + 1], width_[l]);
       MatMap<T> d_in(ws.delta[l].data(), width_[l], B);

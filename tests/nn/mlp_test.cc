@@ -201,3 +201,47 @@ TEST(MlpTest, RejectsBadSizes) {
 
 }  // namespace
 }  // namespace ratchet
+
+namespace ratchet {
+namespace {
+
+// Results must not depend on where a buffer sits in memory: the same parameters, inputs and
+// directions placed at every float offset within a cache line give bit-identical outputs
+// (otherwise a run's result would depend on heap layout, e.g. on the length of a path string).
+TEST(MlpTest, ResultsDoNotDependOnBufferAlignment) {
+  Mlp<float> mlp({5, {37, 19}, 3, Activation::kTanh});
+  const int P = mlp.num_params();
+  std::vector<float> base(P);
+  Rng rng(2);
+  mlp.Init(base, rng, 0.5);
+  for (int k = 0; k < P; ++k) base[k] += 0.01f * static_cast<float>(rng.Normal());
+  for (int B : {1, 7, 64}) {
+    Mat<float> x = Mat<float>::Random(5, B), dy = Mat<float>::Random(3, B);
+    std::vector<float> ref_y, ref_g, ref_jv;
+    for (int off = 0; off < 16; ++off) {
+      AlignedVector<float> pbuf(P + 16), gbuf(P + 16, 0.0f), vbuf(P + 16);
+      std::copy(base.begin(), base.end(), pbuf.begin() + off);
+      std::copy(base.begin(), base.end(), vbuf.begin() + off);  // any direction will do
+      std::span<const float> p(pbuf.data() + off, P), v(vbuf.data() + off, P);
+      std::span<float> g(gbuf.data() + off, P);
+      MlpWorkspace<float> ws;
+      const Mat<float> y = mlp.Forward(p, x, ws);
+      mlp.Backward(p, g, dy, ws);
+      const Mat<float> jv = mlp.Jvp(p, v, ws);
+      std::vector<float> yv(y.data(), y.data() + y.size()), gv(g.begin(), g.end()),
+          jvv(jv.data(), jv.data() + jv.size());
+      if (off == 0) {
+        ref_y = yv;
+        ref_g = gv;
+        ref_jv = jvv;
+      } else {
+        EXPECT_EQ(yv, ref_y) << "forward, batch " << B << ", offset " << off;
+        EXPECT_EQ(gv, ref_g) << "backward, batch " << B << ", offset " << off;
+        EXPECT_EQ(jvv, ref_jv) << "jvp, batch " << B << ", offset " << off;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ratchet

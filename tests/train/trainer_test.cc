@@ -79,6 +79,34 @@ INSTANTIATE_TEST_SUITE_P(Algorithms, CartPoleLearningTest, ::testing::ValuesIn(L
                            return n + "_seed" + std::to_string(info.param.seed);
                          });
 
+// Issue 3's continuous-control targets: PPO and TRPO reach a mean deterministic evaluation return
+// >= -250 on Pendulum-v1 within 200k steps, for each of seeds 1, 2, 3.
+class PendulumLearningTest : public ::testing::TestWithParam<LearningCase> {};
+
+TEST_P(PendulumLearningTest, SwingsUp) {
+  const LearningCase c = GetParam();
+  const auto dir = testing::FreshDir(fmt::format("learn_pendulum_{}_{}", c.algo, c.seed));
+  ResolveOptions o;
+  o.algo = c.algo;
+  o.env = "Pendulum-v1";
+  o.seed = c.seed;
+  o.steps = c.steps;
+  o.sets = {"eval_episodes=20"};
+  RunConfig cfg = ResolveRunConfig(o);
+  const TrainResult res = Train(cfg, dir, {});
+  EXPECT_LE(res.steps, c.steps);
+  ASSERT_TRUE(res.eval.has_value());
+  EXPECT_GE(res.eval->mean, -250.0) << c.algo << " seed " << c.seed;
+}
+
+INSTANTIATE_TEST_SUITE_P(Algorithms, PendulumLearningTest,
+                         ::testing::Values(LearningCase{"ppo", 200000, 1}, LearningCase{"ppo", 200000, 2},
+                                           LearningCase{"ppo", 200000, 3}, LearningCase{"trpo", 200000, 1},
+                                           LearningCase{"trpo", 200000, 2}, LearningCase{"trpo", 200000, 3}),
+                         [](const auto& info) {
+                           return std::string(info.param.algo) + "_seed" + std::to_string(info.param.seed);
+                         });
+
 TEST(TrainerTest, SameSeedSameProgressWhateverTheThreadCount) {
   std::vector<std::vector<std::string>> runs;
   for (int threads : {1, 2, 2}) {
