@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "algo/a2c.h"
+#include "algo/acktr.h"
 #include "algo/npg_trpo.h"
 #include "algo/ppo.h"
 #include "algo/vpg.h"
@@ -83,6 +84,7 @@ const std::vector<AlgoEntry>& Algorithms() {
       Entry<Ppo, PpoConfig>("ppo", "proximal policy optimization, clipped surrogate (Schulman et al. 2017)"),
       Entry<Ppo, PpoConfig>("ppo-kl", "proximal policy optimization, adaptive KL penalty (Schulman et al. 2017, sec. 4)",
                             [](PpoConfig& c) { c.kl_penalty = true; }),
+      Entry<Acktr, AcktrConfig>("acktr", "actor-critic with K-FAC natural gradients and a KL-bounded step (Wu et al. 2017)"),
   };
   return table;
 }

@@ -56,7 +56,7 @@ TEST(ConfigTest, UnknownEnvOrAlgoIsAnError) {
   EXPECT_NE(ErrorOf([&] { ResolveRunConfig(o); }).find("unknown environment 'Nope-v0'"), std::string::npos);
   o = Opts();
   o.algo = "dqn";
-  EXPECT_NE(ErrorOf([&] { ResolveRunConfig(o); }).find("unknown algorithm 'dqn'; known algorithms: vpg, a2c, npg, trpo, ppo, ppo-kl"),
+  EXPECT_NE(ErrorOf([&] { ResolveRunConfig(o); }).find("unknown algorithm 'dqn'; known algorithms: vpg, a2c, npg, trpo, ppo, ppo-kl, acktr"),
             std::string::npos);
 }
 

@@ -67,7 +67,7 @@ std::vector<LearningCase> LearningCases() {
   std::vector<LearningCase> cases;
   for (auto [algo, steps] : std::vector<std::pair<const char*, int64_t>>{
            {"ppo", 100000}, {"ppo-kl", 100000}, {"trpo", 100000}, {"npg", 200000},
-           {"a2c", 500000}, {"vpg", 500000}})
+           {"acktr", 200000}, {"a2c", 500000}, {"vpg", 500000}})
     for (int seed : {1, 2, 3}) cases.push_back({algo, steps, seed});
   return cases;
 }
