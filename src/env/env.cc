@@ -1,7 +1,7 @@
 // Spaces and the TimeLimit wrapper.
-#include <cstring>
 #include <fmt/format.h>
 
+#include "core/bytes.h"
 #include "ratchet/env.h"
 
 namespace ratchet {
@@ -48,17 +48,19 @@ StepResult TimeLimit::Step(std::span<const float> action, std::span<float> obs) 
 }
 
 std::vector<uint8_t> TimeLimit::SaveState() const {
-  std::vector<uint8_t> out = env_->SaveState();
-  const size_t n = out.size();
-  out.resize(n + sizeof(int));
-  std::memcpy(out.data() + n, &elapsed_, sizeof(int));
-  return out;
+  ByteWriter w;
+  w.PutArray(std::span<const uint8_t>(env_->SaveState()));
+  w.Put(elapsed_);
+  return w.buf;
 }
 
 void TimeLimit::RestoreState(std::span<const uint8_t> state) {
-  if (state.size() < sizeof(int)) throw Error("saved environment state is truncated");
-  env_->RestoreState(state.first(state.size() - sizeof(int)));
-  std::memcpy(&elapsed_, state.data() + state.size() - sizeof(int), sizeof(int));
+  ByteReader r(state, spec().id + " saved state");
+  const std::vector<uint8_t> inner = r.GetVector<uint8_t>();
+  const int elapsed = r.Get<int>();
+  r.ExpectEnd();
+  env_->RestoreState(inner);
+  elapsed_ = elapsed;
 }
 
 }  // namespace ratchet

@@ -1,7 +1,10 @@
 // The environment registry: one plain table, no static self-registration.
 #include <functional>
 
+#include "env/classic/acrobot.h"
 #include "env/classic/cartpole.h"
+#include "env/classic/cartpole_swingup.h"
+#include "env/classic/mountain_car.h"
 #include "env/classic/pendulum.h"
 #include "ratchet/env.h"
 
@@ -22,6 +25,14 @@ const std::vector<Entry>& Table() {
        [](const EnvSpec& s) { return std::make_unique<CartPole>(s); }},
       {"Pendulum-v1", [] { return Pendulum::MakeSpec(); },
        [](const EnvSpec& s) { return std::make_unique<Pendulum>(s); }},
+      {"Acrobot-v1", [] { return Acrobot::MakeSpec(); },
+       [](const EnvSpec& s) { return std::make_unique<Acrobot>(s); }},
+      {"MountainCarContinuous-v0", [] { return MountainCarContinuous::MakeSpec(); },
+       [](const EnvSpec& s) { return std::make_unique<MountainCarContinuous>(s); }},
+      {"CartPoleSwingUp-v0", [] { return CartPoleSwingUp::MakeSpec("CartPoleSwingUp-v0"); },
+       [](const EnvSpec& s) { return std::make_unique<CartPoleSwingUp>(s, 0); }},
+      {"CartPoleSwingUp-v1", [] { return CartPoleSwingUp::MakeSpec("CartPoleSwingUp-v1"); },
+       [](const EnvSpec& s) { return std::make_unique<CartPoleSwingUp>(s, 1); }},
   };
   return table;
 }

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <fstream>
 
+#include "core/bytes.h"
 #include "ratchet/train.h"
 
 namespace ratchet {
@@ -16,62 +17,11 @@ uint64_t Fnv1a(const uint8_t* p, size_t n) {
   return h;
 }
 
-class Writer {
- public:
-  template <typename T>
-  void Put(const T& v) {
-    const size_t n = buf.size();
-    buf.resize(n + sizeof(T));
-    std::memcpy(buf.data() + n, &v, sizeof(T));
-  }
-  template <typename T>
-  void PutArray(std::span<const T> v) {
-    Put<uint64_t>(v.size());
-    const size_t n = buf.size();
-    buf.resize(n + v.size_bytes());
-    std::memcpy(buf.data() + n, v.data(), v.size_bytes());
-  }
-  std::vector<uint8_t> buf;
-};
-
-class Reader {
- public:
-  Reader(const std::vector<uint8_t>& b, size_t pos, size_t end, std::string name)
-      : buf_(b), pos_(pos), end_(end), name_(std::move(name)) {}
-  template <typename T>
-  T Get() {
-    Need(sizeof(T));
-    T v;
-    std::memcpy(&v, buf_.data() + pos_, sizeof(T));
-    pos_ += sizeof(T);
-    return v;
-  }
-  // Reads an array that must have exactly dst.size() elements.
-  template <typename T>
-  void GetArray(std::span<T> dst, const char* what) {
-    const uint64_t n = Get<uint64_t>();
-    if (n != dst.size())
-      throw Error(fmt::format("'{}' holds {} {} values but the configured run needs {}; does "
-                              "config.yaml belong to this model?", name_, n, what, dst.size()));
-    Need(n * sizeof(T));
-    std::memcpy(dst.data(), buf_.data() + pos_, n * sizeof(T));
-    pos_ += n * sizeof(T);
-  }
-
- private:
-  void Need(size_t n) const {
-    if (pos_ + n > end_) throw Error(fmt::format("'{}' is truncated", name_));
-  }
-  const std::vector<uint8_t>& buf_;
-  size_t pos_, end_;
-  std::string name_;
-};
-
 }  // namespace
 
 void SaveModel(const std::filesystem::path& path, const Policy& policy, const ValueFunction& value,
                const ObsNormalizer& norm) {
-  Writer w;
+  ByteWriter w;
   w.buf.assign(kMagic, kMagic + 8);
   w.Put(kVersion);
   w.PutArray(policy.params());
@@ -111,7 +61,7 @@ void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction&
   std::memcpy(&stored, buf.data() + buf.size() - 8, 8);
   if (Fnv1a(buf.data(), buf.size() - 8) != stored)
     throw Error(fmt::format("'{}' is corrupt or truncated (checksum mismatch)", name));
-  Reader r(buf, 12, buf.size() - 8, name);
+  ByteReader r(std::span<const uint8_t>(buf).subspan(12, buf.size() - 20), "'" + name + "'");
   r.GetArray(policy.params(), "policy parameter");
   r.GetArray(value.params(), "value parameter");
   ObsNormalizer loaded(policy.obs_dim(), false, 10.0);
@@ -122,6 +72,7 @@ void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction&
     r.GetArray(std::span<double>(loaded.rms.mean), "normaliser mean");
     r.GetArray(std::span<double>(loaded.rms.var), "normaliser variance");
   }
+  r.ExpectEnd();
   if (norm != nullptr) *norm = loaded;
 }
 

@@ -1,7 +1,8 @@
 #include "env/classic/cartpole.h"
 
+#include "core/bytes.h"
+
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 namespace ratchet {
@@ -73,24 +74,19 @@ StepResult CartPole::Step(std::span<const float> action, std::span<float> obs) {
 }
 
 std::vector<uint8_t> CartPole::SaveState() const {
-  std::vector<uint8_t> out(sizeof(s_) + sizeof(int) + sizeof(Rng::State));
-  uint8_t* p = out.data();
-  std::memcpy(p, s_, sizeof(s_));
-  std::memcpy(p + sizeof(s_), &steps_beyond_terminated_, sizeof(int));
-  std::memcpy(p + sizeof(s_) + sizeof(int), rng_.state().data(), sizeof(Rng::State));
-  return out;
+  ByteWriter w;
+  w.PutArray(std::span<const double>(s_));
+  w.Put(steps_beyond_terminated_);
+  w.Put(rng_.state());
+  return w.buf;
 }
 
 void CartPole::RestoreState(std::span<const uint8_t> state) {
-  if (state.size() != sizeof(s_) + sizeof(int) + sizeof(Rng::State))
-    throw Error(spec_.id + ": saved state has the wrong size (" + std::to_string(state.size()) +
-                " bytes); was it saved by another environment?");
-  const uint8_t* p = state.data();
-  std::memcpy(s_, p, sizeof(s_));
-  std::memcpy(&steps_beyond_terminated_, p + sizeof(s_), sizeof(int));
-  Rng::State rs;
-  std::memcpy(rs.data(), p + sizeof(s_) + sizeof(int), sizeof(Rng::State));
-  rng_.set_state(rs);
+  ByteReader r(state, spec_.id + " saved state");
+  r.GetArray(std::span<double>(s_), "state");
+  steps_beyond_terminated_ = r.Get<int>();
+  rng_.set_state(r.Get<Rng::State>());
+  r.ExpectEnd();
 }
 
 }  // namespace ratchet

@@ -1,7 +1,8 @@
 #include "env/classic/pendulum.h"
 
+#include "core/bytes.h"
+
 #include <cmath>
-#include <cstring>
 #include <fmt/format.h>
 #include <numbers>
 
@@ -56,19 +57,17 @@ StepResult Pendulum::Step(std::span<const float> action, std::span<float> obs) {
 }
 
 std::vector<uint8_t> Pendulum::SaveState() const {
-  std::vector<uint8_t> out(sizeof(s_) + sizeof(Rng::State));
-  std::memcpy(out.data(), s_, sizeof(s_));
-  std::memcpy(out.data() + sizeof(s_), rng_.state().data(), sizeof(Rng::State));
-  return out;
+  ByteWriter w;
+  w.PutArray(std::span<const double>(s_));
+  w.Put(rng_.state());
+  return w.buf;
 }
 
 void Pendulum::RestoreState(std::span<const uint8_t> state) {
-  if (state.size() != sizeof(s_) + sizeof(Rng::State))
-    throw Error(spec_.id + ": saved state has the wrong size; was it saved by another environment?");
-  std::memcpy(s_, state.data(), sizeof(s_));
-  Rng::State rs;
-  std::memcpy(rs.data(), state.data() + sizeof(s_), sizeof(Rng::State));
-  rng_.set_state(rs);
+  ByteReader r(state, spec_.id + " saved state");
+  r.GetArray(std::span<double>(s_), "state");
+  rng_.set_state(r.Get<Rng::State>());
+  r.ExpectEnd();
 }
 
 }  // namespace ratchet

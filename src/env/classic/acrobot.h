@@ -1,0 +1,39 @@
+// Acrobot-v1, as Gymnasium's classic_control/acrobot.py (../shared/specs/classic.md section 3):
+// the "book" dynamics, one classical RK4 step of dt = 0.2 with the torque held constant, angles
+// wrapped to [-pi, pi], velocities clipped, reward -1 per step and 0 on the terminating step.
+// Reset draws U(-0.1, 0.1)^4 rounded to float32, from Ratchet's Rng (not NumPy's PCG64).
+#pragma once
+
+#include <array>
+
+#include "ratchet/env.h"
+
+namespace ratchet {
+
+class Acrobot final : public Env {
+ public:
+  using State = std::array<double, 4>;  // theta1, theta2, dtheta1, dtheta2
+
+  explicit Acrobot(EnvSpec spec) : spec_(std::move(spec)) {}
+  const EnvSpec& spec() const override { return spec_; }
+  void Reset(uint64_t seed, std::span<float> obs) override;
+  void Reset(std::span<float> obs) override;
+  StepResult Step(std::span<const float> action, std::span<float> obs) override;
+  std::vector<uint8_t> SaveState() const override;
+  void RestoreState(std::span<const uint8_t> state) override;
+
+  const State& state() const { return s_; }
+  void set_state(const State& s) { s_ = s; }
+  static EnvSpec MakeSpec();
+  // d/dt of (theta1, theta2, dtheta1, dtheta2, torque)
+  static std::array<double, 5> Derivatives(const std::array<double, 5>& s);
+
+ private:
+  void WriteObs(std::span<float> obs) const;
+
+  EnvSpec spec_;
+  Rng rng_;
+  State s_{};
+};
+
+}  // namespace ratchet

@@ -1,0 +1,68 @@
+#include "env/classic/mountain_car.h"
+
+#include <cmath>
+#include <fmt/format.h>
+
+#include "core/bytes.h"
+
+namespace ratchet {
+
+EnvSpec MountainCarContinuous::MakeSpec() {
+  EnvSpec spec;
+  spec.id = "MountainCarContinuous-v0";
+  spec.observation_space = Space::Box({static_cast<float>(kMinPosition), static_cast<float>(-kMaxSpeed)},
+                                      {static_cast<float>(kMaxPosition), static_cast<float>(kMaxSpeed)});
+  spec.action_space = Space::Box({-1.0f}, {1.0f});
+  spec.max_episode_steps = 999;
+  spec.reward_threshold = 90.0;
+  return spec;
+}
+
+void MountainCarContinuous::Reset(uint64_t seed, std::span<float> obs) {
+  rng_ = Rng(seed);
+  Reset(obs);
+}
+
+void MountainCarContinuous::Reset(std::span<float> obs) {
+  s_[0] = rng_.Uniform(-0.6, -0.4);
+  s_[1] = 0.0;
+  obs[0] = static_cast<float>(s_[0]);
+  obs[1] = static_cast<float>(s_[1]);
+}
+
+StepResult MountainCarContinuous::Step(std::span<const float> action, std::span<float> obs) {
+  const double a = action[0];
+  if (!std::isfinite(a)) throw Error(fmt::format("{}: action must be a finite number, got {}", spec_.id, a));
+  double position = s_[0], velocity = s_[1];
+  const double force = std::min(std::max(a, -1.0), 1.0);
+  velocity += force * kPower - 0.0025 * std::cos(3 * position);
+  velocity = std::clamp(velocity, -kMaxSpeed, kMaxSpeed);
+  position += velocity;
+  position = std::clamp(position, kMinPosition, kMaxPosition);
+  if (position == kMinPosition && velocity < 0) velocity = 0;
+  StepResult r;
+  r.terminated = position >= kGoalPosition && velocity >= kGoalVelocity;
+  r.reward = (r.terminated ? 100.0 : 0.0) - 0.1 * std::pow(a, 2.0);
+  // the reference stores its state as float32 after every step
+  s_[0] = static_cast<float>(position);
+  s_[1] = static_cast<float>(velocity);
+  obs[0] = static_cast<float>(s_[0]);
+  obs[1] = static_cast<float>(s_[1]);
+  return r;
+}
+
+std::vector<uint8_t> MountainCarContinuous::SaveState() const {
+  ByteWriter w;
+  w.PutArray(std::span<const double>(s_));
+  w.Put(rng_.state());
+  return w.buf;
+}
+
+void MountainCarContinuous::RestoreState(std::span<const uint8_t> state) {
+  ByteReader r(state, spec_.id + " saved state");
+  r.GetArray(std::span<double>(s_), "state");
+  rng_.set_state(r.Get<Rng::State>());
+  r.ExpectEnd();
+}
+
+}  // namespace ratchet

@@ -1,0 +1,38 @@
+// MountainCarContinuous-v0, as Gymnasium's classic_control/continuous_mountain_car.py
+// (../shared/specs/classic.md section 4): force = clip(a, -1, 1), velocity and position updates
+// with clipping and the inelastic left wall, +100 on reaching the goal, -0.1 a^2 on the
+// *unclipped* action, state stored in float32 after every step. Reset position ~ U(-0.6, -0.4)
+// from Ratchet's Rng.
+#pragma once
+
+#include "ratchet/env.h"
+
+namespace ratchet {
+
+class MountainCarContinuous final : public Env {
+ public:
+  static constexpr double kMinPosition = -1.2, kMaxPosition = 0.6, kMaxSpeed = 0.07;
+  static constexpr double kGoalPosition = 0.45, kGoalVelocity = 0.0, kPower = 0.0015;
+
+  explicit MountainCarContinuous(EnvSpec spec) : spec_(std::move(spec)) {}
+  const EnvSpec& spec() const override { return spec_; }
+  void Reset(uint64_t seed, std::span<float> obs) override;
+  void Reset(std::span<float> obs) override;
+  StepResult Step(std::span<const float> action, std::span<float> obs) override;
+  std::vector<uint8_t> SaveState() const override;
+  void RestoreState(std::span<const uint8_t> state) override;
+
+  const double* state() const { return s_; }  // position, velocity
+  void set_state(double position, double velocity) {
+    s_[0] = position;
+    s_[1] = velocity;
+  }
+  static EnvSpec MakeSpec();
+
+ private:
+  EnvSpec spec_;
+  Rng rng_;
+  double s_[2] = {0, 0};
+};
+
+}  // namespace ratchet
