@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "algo/value_fit.h"
+#include "algo/losses.h"
 
 namespace ratchet {
 
@@ -48,32 +48,17 @@ UpdateStats A2c::Update(const Rollout& r, double progress_remaining) {
   act_ = ConstMatMap<float>(r.actions.data(), r.act_dim, M);
   adv_.assign(r.advantages.begin(), r.advantages.end());
   if (cfg_.normalize_advantage) NormalizeInPlace(adv_);
-  const float inv_m = 1.0f / static_cast<float>(M);
-  double pg = 0, ent = 0, vl = 0;
+  PgLoss pg;
+  double vl = 0;
   policy_.ZeroGrad();
   value_.ZeroGrad();
   auto actor = [&] {
     const MatMap<float> dist = policy_.Forward(obs_, ws_pi_);
-    d_dist_.setZero(policy_.dist_dim(), M);
-    for (int b = 0; b < M; ++b) {
-      const float* dp = dist.col(b).data();
-      const float* a = act_.col(b).data();
-      pg -= adv_[b] * policy_.LogProb(dp, a);
-      ent += policy_.Entropy(dp);
-      policy_.AccumulateGrad(dp, a, -adv_[b] * inv_m, static_cast<float>(-cfg_.ent_coef) * inv_m,
-                             d_dist_.col(b).data());
-    }
-    policy_.Backward(d_dist_, ws_pi_);
+    pg = AccumulatePolicyGradient(policy_, dist, act_, adv_, cfg_.ent_coef, d_dist_, ws_pi_);
   };
   auto critic = [&] {
     const MatMap<float> v = value_.Forward(obs_, ws_v_);
-    d_value_.resize(1, M);
-    for (int b = 0; b < M; ++b) {
-      const float e = v(0, b) - r.returns[b];
-      vl += static_cast<double>(e) * e;
-      d_value_(0, b) = static_cast<float>(cfg_.vf_coef) * 2.0f * e * inv_m;
-    }
-    value_.Backward(d_value_, ws_v_);
+    vl = AccumulateValueGradient(value_, v, r.returns, cfg_.vf_coef, d_value_, ws_v_);
   };
   if (pool_ != nullptr) {
     pool_->Fork2(actor, critic);
@@ -86,9 +71,9 @@ UpdateStats A2c::Update(const Rollout& r, double progress_remaining) {
   const double lr = cfg_.learning_rate(progress_remaining);
   Step(policy_.params(), policy_.grads(), true, lr);
   Step(value_.params(), value_.grads(), false, lr);
-  out.policy_loss = pg / M;
-  out.entropy = ent / M;
-  out.value_loss = vl / M;
+  out.policy_loss = pg.loss;
+  out.entropy = pg.entropy;
+  out.value_loss = vl;
   out.learning_rate = lr;
   out.epochs = 1;
   return out;

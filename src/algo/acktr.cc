@@ -3,7 +3,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
-#include "algo/value_fit.h"
+#include "algo/losses.h"
 
 namespace ratchet {
 
@@ -52,9 +52,6 @@ UpdateStats Acktr::Update(const Rollout& r, double progress_remaining) {
   act_ = ConstMatMap<float>(r.actions.data(), A, M);
   adv_.assign(r.advantages.begin(), r.advantages.end());
   if (cfg_.normalize_advantage) NormalizeInPlace(adv_);
-  const float inv_m = 1.0f / static_cast<float>(M);
-  double pg = 0, ent = 0, vl = 0;
-
   // actor: sampled-Fisher statistics first (per-sample scores of a' ~ pi), then the loss gradient
   const MatMap<float> dist = policy_.Forward(obs_, ws_pi_);
   d_dist_.setZero(D, M);
@@ -67,16 +64,7 @@ UpdateStats Acktr::Update(const Rollout& r, double progress_remaining) {
   policy_.Backward(d_dist_, ws_pi_);
   kfac_pi_.UpdateStats(0, ws_pi_);
   policy_.ZeroGrad();
-  d_dist_.setZero(D, M);
-  for (int b = 0; b < M; ++b) {
-    const float* dp = dist.col(b).data();
-    const float* a = act_.col(b).data();
-    pg -= adv_[b] * policy_.LogProb(dp, a);
-    ent += policy_.Entropy(dp);
-    policy_.AccumulateGrad(dp, a, -adv_[b] * inv_m, static_cast<float>(-cfg_.ent_coef) * inv_m,
-                           d_dist_.col(b).data());
-  }
-  policy_.Backward(d_dist_, ws_pi_);
+  const PgLoss pg = AccumulatePolicyGradient(policy_, dist, act_, adv_, cfg_.ent_coef, d_dist_, ws_pi_);
 
   // critic: Fisher of a unit-variance Gaussian on V, sampled as the score of V + noise
   const MatMap<float> v = value_.Forward(obs_, ws_v_);
@@ -87,12 +75,7 @@ UpdateStats Acktr::Update(const Rollout& r, double progress_remaining) {
   value_.mlp().Backward(value_.params(), scratch_v_, d_value_, ws_v_);
   kfac_v_.UpdateStats(0, ws_v_);
   value_.ZeroGrad();
-  for (int b = 0; b < M; ++b) {
-    const float e = v(0, b) - r.returns[b];
-    vl += static_cast<double>(e) * e;
-    d_value_(0, b) = static_cast<float>(cfg_.vf_coef) * 2.0f * e * inv_m;
-  }
-  value_.Backward(d_value_, ws_v_);
+  const double vl = AccumulateValueGradient(value_, v, r.returns, cfg_.vf_coef, d_value_, ws_v_);
 
   UpdateStats out;
   out.grad_norm = ClipGlobalNorm({policy_.grads(), value_.grads()}, cfg_.max_grad_norm);
@@ -113,9 +96,9 @@ UpdateStats Acktr::Update(const Rollout& r, double progress_remaining) {
     mom_v_[i] = mom * mom_v_[i] + s * nat_v_[i];
     value_.params()[i] -= step * mom_v_[i];
   }
-  out.policy_loss = pg / M;
-  out.entropy = ent / M;
-  out.value_loss = vl / M;
+  out.policy_loss = pg.loss;
+  out.entropy = pg.entropy;
+  out.value_loss = vl;
   out.learning_rate = lr;
   out.approx_kl = lr * lr * scale * scale * vfv;  // the quadratic KL estimate of the step
   out.epochs = 1;

@@ -1,6 +1,6 @@
 #include "algo/ppo.h"
 
-#include "algo/value_fit.h"
+#include "algo/losses.h"
 
 #include <algorithm>
 #include <cmath>

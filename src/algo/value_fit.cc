@@ -1,6 +1,5 @@
 #include "algo/value_fit.h"
 
-#include <cmath>
 #include <numeric>
 
 namespace ratchet {
@@ -21,37 +20,21 @@ double ValueFitter::Fit(const Rollout& r, int epochs, int batch_size, double lr,
     for (int start = 0; start < M; start += B) {
       const int b = std::min(B, M - start);
       obs_mb_.resize(od, b);
-      d_value_.resize(1, b);
-      for (int j = 0; j < b; ++j)
-        std::copy_n(r.obs.data() + static_cast<size_t>(order_[start + j]) * od, od, obs_mb_.col(j).data());
-      const MatMap<float> v = value_.Forward(obs_mb_, ws_);
-      double loss = 0;
+      ret_mb_.resize(b);
       for (int j = 0; j < b; ++j) {
-        const float e_j = v(0, j) - r.returns[order_[start + j]];
-        loss += static_cast<double>(e_j) * e_j;
-        d_value_(0, j) = 2.0f * e_j / static_cast<float>(b);
+        const size_t k = order_[start + j];
+        std::copy_n(r.obs.data() + k * od, od, obs_mb_.col(j).data());
+        ret_mb_[j] = r.returns[k];
       }
+      const MatMap<float> v = value_.Forward(obs_mb_, ws_);
       value_.ZeroGrad();
-      value_.Backward(d_value_, ws_);
+      sum += AccumulateValueGradient(value_, v, ret_mb_, 1.0, d_value_, ws_);
       adam_.Step(value_.params(), value_.grads(), lr);
-      sum += loss / b;
       ++n;
     }
     last = sum / n;
   }
   return last;
-}
-
-void NormalizeInPlace(std::span<float> x) {
-  const size_t n = x.size();
-  if (n < 2) return;
-  double mean = 0;
-  for (float v : x) mean += v;
-  mean /= n;
-  double sq = 0;
-  for (float v : x) sq += (v - mean) * (v - mean);
-  const double std = std::sqrt(sq / (n - 1));
-  for (float& v : x) v = static_cast<float>((v - mean) / (std + 1e-8));
 }
 
 }  // namespace ratchet

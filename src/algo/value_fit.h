@@ -3,6 +3,7 @@
 // step is separate from the critic's (A2C and PPO fit the value inside their joint loss).
 #pragma once
 
+#include "algo/losses.h"
 #include "ratchet/algo.h"
 
 namespace ratchet {
@@ -18,10 +19,8 @@ class ValueFitter {
   Adam adam_;
   std::vector<int> order_;
   Mat<float> obs_mb_, d_value_;
+  std::vector<float> ret_mb_;
   MlpWorkspace<float> ws_;
 };
-
-// Shifts and scales x to mean 0 and (unbiased) std 1, as torch does: (x - mean) / (std + 1e-8).
-void NormalizeInPlace(std::span<float> x);
 
 }  // namespace ratchet

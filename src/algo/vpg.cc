@@ -83,26 +83,15 @@ UpdateStats Vpg::Update(const Rollout& r, double progress_remaining) {
   obs_ = ConstMatMap<float>(r.obs.data(), r.obs_dim, M);
   act_ = ConstMatMap<float>(r.actions.data(), r.act_dim, M);
   const MatMap<float> dist = policy_.Forward(obs_, ws_);
-  d_dist_.setZero(policy_.dist_dim(), M);
   policy_.ZeroGrad();
-  const float inv_m = 1.0f / static_cast<float>(M);
-  double pg = 0, ent = 0;
-  for (int b = 0; b < M; ++b) {
-    const float* dp = dist.col(b).data();
-    const float* a = act_.col(b).data();
-    pg -= psi_[b] * policy_.LogProb(dp, a);
-    ent += policy_.Entropy(dp);
-    policy_.AccumulateGrad(dp, a, -psi_[b] * inv_m, static_cast<float>(-cfg_.ent_coef) * inv_m,
-                           d_dist_.col(b).data());
-  }
-  policy_.Backward(d_dist_, ws_);
+  const PgLoss pg = AccumulatePolicyGradient(policy_, dist, act_, psi_, cfg_.ent_coef, d_dist_, ws_);
   UpdateStats out;
   out.grad_norm = GlobalNorm({policy_.grads()});
   const double lr = cfg_.learning_rate(progress_remaining);
   adam_.Step(policy_.params(), policy_.grads(), lr);
   out.value_loss = fitter_.Fit(r, cfg_.vf_iters, cfg_.vf_batch_size, cfg_.vf_learning_rate(progress_remaining), rng_);
-  out.policy_loss = pg / M;
-  out.entropy = ent / M;
+  out.policy_loss = pg.loss;
+  out.entropy = pg.entropy;
   out.learning_rate = lr;
   out.epochs = 1;
   return out;

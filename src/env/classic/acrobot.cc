@@ -1,6 +1,6 @@
 #include "env/classic/acrobot.h"
 
-#include "core/bytes.h"
+#include "env/classic/classic_state.h"
 
 #include <cmath>
 #include <fmt/format.h>
@@ -100,18 +100,10 @@ StepResult Acrobot::Step(std::span<const float> action, std::span<float> obs) {
   return r;
 }
 
-std::vector<uint8_t> Acrobot::SaveState() const {
-  ByteWriter w;
-  w.PutArray(std::span<const double>(s_));
-  w.Put(rng_.state());
-  return w.buf;
-}
+std::vector<uint8_t> Acrobot::SaveState() const { return SaveClassicState(s_, rng_); }
 
 void Acrobot::RestoreState(std::span<const uint8_t> state) {
-  ByteReader r(state, spec_.id + " saved state");
-  r.GetArray(std::span<double>(s_), "state");
-  rng_.set_state(r.Get<Rng::State>());
-  r.ExpectEnd();
+  RestoreClassicState(state, spec_.id, s_, &rng_);
 }
 
 }  // namespace ratchet

@@ -1,6 +1,6 @@
 #include "env/classic/cartpole.h"
 
-#include "core/bytes.h"
+#include "env/classic/classic_state.h"
 
 #include <cmath>
 #include <limits>
@@ -74,19 +74,11 @@ StepResult CartPole::Step(std::span<const float> action, std::span<float> obs) {
 }
 
 std::vector<uint8_t> CartPole::SaveState() const {
-  ByteWriter w;
-  w.PutArray(std::span<const double>(s_));
-  w.Put(steps_beyond_terminated_);
-  w.Put(rng_.state());
-  return w.buf;
+  return SaveClassicState(s_, rng_, steps_beyond_terminated_);
 }
 
 void CartPole::RestoreState(std::span<const uint8_t> state) {
-  ByteReader r(state, spec_.id + " saved state");
-  r.GetArray(std::span<double>(s_), "state");
-  steps_beyond_terminated_ = r.Get<int>();
-  rng_.set_state(r.Get<Rng::State>());
-  r.ExpectEnd();
+  RestoreClassicState(state, spec_.id, s_, &rng_, &steps_beyond_terminated_);
 }
 
 }  // namespace ratchet

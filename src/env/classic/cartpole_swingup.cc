@@ -5,7 +5,7 @@
 #include <limits>
 #include <numbers>
 
-#include "core/bytes.h"
+#include "env/classic/classic_state.h"
 
 namespace ratchet {
 namespace {
@@ -70,18 +70,10 @@ StepResult CartPoleSwingUp::Step(std::span<const float> action, std::span<float>
   return r;
 }
 
-std::vector<uint8_t> CartPoleSwingUp::SaveState() const {
-  ByteWriter w;
-  w.PutArray(std::span<const double>(s_));
-  w.Put(rng_.state());
-  return w.buf;
-}
+std::vector<uint8_t> CartPoleSwingUp::SaveState() const { return SaveClassicState(s_, rng_); }
 
 void CartPoleSwingUp::RestoreState(std::span<const uint8_t> state) {
-  ByteReader r(state, spec_.id + " saved state");
-  r.GetArray(std::span<double>(s_), "state");
-  rng_.set_state(r.Get<Rng::State>());
-  r.ExpectEnd();
+  RestoreClassicState(state, spec_.id, s_, &rng_);
 }
 
 }  // namespace ratchet

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
-#include "core/bytes.h"
+#include "env/classic/classic_state.h"
 
 namespace ratchet {
 
@@ -51,18 +51,10 @@ StepResult MountainCarContinuous::Step(std::span<const float> action, std::span<
   return r;
 }
 
-std::vector<uint8_t> MountainCarContinuous::SaveState() const {
-  ByteWriter w;
-  w.PutArray(std::span<const double>(s_));
-  w.Put(rng_.state());
-  return w.buf;
-}
+std::vector<uint8_t> MountainCarContinuous::SaveState() const { return SaveClassicState(s_, rng_); }
 
 void MountainCarContinuous::RestoreState(std::span<const uint8_t> state) {
-  ByteReader r(state, spec_.id + " saved state");
-  r.GetArray(std::span<double>(s_), "state");
-  rng_.set_state(r.Get<Rng::State>());
-  r.ExpectEnd();
+  RestoreClassicState(state, spec_.id, s_, &rng_);
 }
 
 }  // namespace ratchet
