@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(g++ cmake ninja-build libeigen3-dev libyaml-cpp-dev libcli11-dev libfmt-dev
-          libgtest-dev libbenchmark-dev)
+          libgtest-dev libbenchmark-dev libmujoco-dev)
 
 missing=()
 for p in "${packages[@]}"; do
