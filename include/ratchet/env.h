@@ -44,6 +44,15 @@ struct StepResult {
   bool truncated = false;   // cut by a time limit: bootstrap from the final observation
 };
 
+// Named quantities of the last step (reward terms, positions), for tests and logs.
+struct StepInfo {
+  std::vector<std::pair<std::string, double>> items;
+  // Sets or adds `name`; allocates only the first time a name appears.
+  void Set(const char* name, double value);
+  // Throws Error when the name is absent.
+  double Get(const std::string& name) const;
+};
+
 //---------------------------------- Env -------------------------------------------------------
 
 class Env {
@@ -60,6 +69,8 @@ class Env {
   virtual std::vector<uint8_t> SaveState() const = 0;
   // Throws Error when the bytes are not a state of this environment.
   virtual void RestoreState(std::span<const uint8_t> state) = 0;
+  // Named quantities of the last Step; empty unless the environment reports some.
+  virtual const StepInfo& info() const;
 };
 
 // Truncates episodes after max_steps steps (Gymnasium's TimeLimit: the max_steps-th step returns
@@ -73,7 +84,9 @@ class TimeLimit final : public Env {
   StepResult Step(std::span<const float> action, std::span<float> obs) override;
   std::vector<uint8_t> SaveState() const override;
   void RestoreState(std::span<const uint8_t> state) override;
+  const StepInfo& info() const override { return env_->info(); }
   int elapsed() const { return elapsed_; }
+  Env& inner() { return *env_; }
 
  private:
   std::unique_ptr<Env> env_;

@@ -27,6 +27,26 @@ std::string Space::ToString() const {
   return is_discrete() ? fmt::format("Discrete({})", n) : fmt::format("Box({})", low.size());
 }
 
+void StepInfo::Set(const char* name, double value) {
+  for (auto& [k, v] : items)
+    if (k == name) {
+      v = value;
+      return;
+    }
+  items.emplace_back(name, value);
+}
+
+double StepInfo::Get(const std::string& name) const {
+  for (const auto& [k, v] : items)
+    if (k == name) return v;
+  throw Error("step info has no '" + name + "'");
+}
+
+const StepInfo& Env::info() const {
+  static const StepInfo empty;
+  return empty;
+}
+
 TimeLimit::TimeLimit(std::unique_ptr<Env> env, int max_steps)
     : env_(std::move(env)), max_steps_(max_steps) {}
 

@@ -6,6 +6,7 @@
 #include "env/classic/cartpole_swingup.h"
 #include "env/classic/mountain_car.h"
 #include "env/classic/pendulum.h"
+#include "env/mujoco/tasks.h"
 #include "ratchet/env.h"
 
 namespace ratchet {
@@ -16,6 +17,11 @@ struct Entry {
   std::function<EnvSpec()> spec;
   std::function<std::unique_ptr<Env>(const EnvSpec&)> make;
 };
+
+// A MuJoCo task builds its own spec (the action bounds come from the compiled model).
+Entry MujocoEntry(const char* id, std::unique_ptr<Env> (*make)()) {
+  return {id, [make] { return make()->spec(); }, [make](const EnvSpec&) { return make(); }};
+}
 
 const std::vector<Entry>& Table() {
   static const std::vector<Entry> table = {
@@ -33,6 +39,8 @@ const std::vector<Entry>& Table() {
        [](const EnvSpec& s) { return std::make_unique<CartPoleSwingUp>(s, 0); }},
       {"CartPoleSwingUp-v1", [] { return CartPoleSwingUp::MakeSpec("CartPoleSwingUp-v1"); },
        [](const EnvSpec& s) { return std::make_unique<CartPoleSwingUp>(s, 1); }},
+      MujocoEntry("InvertedPendulum-v4", MakeInvertedPendulum),
+      MujocoEntry("InvertedDoublePendulum-v4", MakeInvertedDoublePendulum),
   };
   return table;
 }

@@ -105,5 +105,22 @@ INSTANTIATE_TEST_SUITE_P(AllAlgorithms, SmokeTest,
                            return n;
                          });
 
+std::vector<std::string> MujocoTasks() {
+  std::vector<std::string> ids;
+  for (const std::string& id : ListEnvs())
+    if (id.ends_with("-v4")) ids.push_back(id);
+  return ids;
+}
+
+INSTANTIATE_TEST_SUITE_P(MujocoTasks, SmokeTest,
+                         ::testing::Combine(::testing::Values("ppo", "trpo"),
+                                            ::testing::ValuesIn(MujocoTasks())),
+                         [](const auto& info) {
+                           std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                           for (char& ch : n)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n;
+                         });
+
 }  // namespace
 }  // namespace ratchet

@@ -1,0 +1,45 @@
+// The base of the MuJoCo tasks (Gymnasium v4's MujocoEnv): reset with the task's noise, frame
+// skipping through MujocoSim, saved state = simulator state + generator. A task overrides three
+// hooks; each lives in its own short file (src/env/mujoco/<task>.cc).
+#pragma once
+
+#include "env/mujoco/mujoco_sim.h"
+
+namespace ratchet {
+
+class MujocoEnv : public Env {
+ public:
+  MujocoEnv(const std::string& id, const std::string& model, int frame_skip, int obs_dim,
+            int max_episode_steps, std::optional<double> reward_threshold);
+
+  const EnvSpec& spec() const override { return spec_; }
+  void Reset(uint64_t seed, std::span<float> obs) override;
+  void Reset(std::span<float> obs) override;
+  StepResult Step(std::span<const float> action, std::span<float> obs) override;
+  std::vector<uint8_t> SaveState() const override;
+  void RestoreState(std::span<const uint8_t> state) override;
+  const StepInfo& info() const override { return info_; }
+
+  const MujocoSim& sim() const { return sim_; }
+
+ protected:
+  // Draws the reset noise from rng_ and calls sim_.ResetTo.
+  virtual void ResetModel() = 0;
+  // Simulates one step (sim_.DoSimulation and the task's measurements around it), fills info_.
+  virtual StepResult StepModel(std::span<const float> action) = 0;
+  // The observation of the current state.
+  virtual void WriteObs(std::span<float> obs) const = 0;
+
+  // base[i] + U(-scale, scale), in index order
+  std::vector<double> UniformAround(std::span<const double> base, double scale);
+  // base[i] + scale * N(0, 1), in index order
+  std::vector<double> NormalAround(std::span<const double> base, double scale);
+  std::vector<double> Zeros(int n) const { return std::vector<double>(n, 0.0); }
+
+  EnvSpec spec_;
+  MujocoSim sim_;
+  Rng rng_;
+  StepInfo info_;
+};
+
+}  // namespace ratchet

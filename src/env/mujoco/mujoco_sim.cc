@@ -1,0 +1,138 @@
+#include "env/mujoco/mujoco_sim.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+
+#include "core/bytes.h"
+
+namespace ratchet {
+
+MjModelPtr LoadMujocoModelXml(const std::string& xml, const std::string& name) {
+  mjVFS vfs;
+  mj_defaultVFS(&vfs);
+  const std::string file = "model.xml";
+  if (mj_makeEmptyFileVFS(&vfs, file.c_str(), static_cast<int>(xml.size())) != 0) {
+    mj_deleteVFS(&vfs);
+    throw Error(fmt::format("MuJoCo model '{}': cannot stage the XML in memory", name));
+  }
+  const int idx = mj_findFileVFS(&vfs, file.c_str());
+  std::memcpy(vfs.filedata[idx], xml.data(), xml.size());
+  char err[1000] = "";
+  mjModel* m = mj_loadXML(file.c_str(), &vfs, err, sizeof(err));
+  mj_deleteVFS(&vfs);
+  if (m == nullptr) {
+    std::string msg = err;
+    for (char& c : msg)
+      if (c == '\n') c = ' ';
+    throw Error(fmt::format("MuJoCo model '{}' does not compile: {}", name, msg));
+  }
+  return MjModelPtr(m);
+}
+
+MjModelPtr LoadMujocoModelFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(fmt::format("cannot read MuJoCo model file '{}'", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return LoadMujocoModelXml(ss.str(), path);
+}
+
+MujocoSim::MujocoSim(const std::string& model_name, int frame_skip) : frame_skip_(frame_skip) {
+  if (const char* dir = std::getenv("RATCHET_MODEL_DIR"); dir != nullptr && *dir != '\0') {
+    model_ = LoadMujocoModelFile(std::string(dir) + "/" + model_name + ".xml");
+  } else {
+    const auto& models = EmbeddedMujocoModels();
+    const auto it = models.find(model_name);
+    RATCHET_CHECK(it != models.end(), "no embedded MuJoCo model " + model_name);
+    model_ = LoadMujocoModelXml(it->second, model_name + ".xml");
+  }
+  data_ = MjDataPtr(mj_makeData(model_.get()));
+  RATCHET_CHECK(data_ != nullptr, "mj_makeData failed");
+  init_qpos_.assign(data_->qpos, data_->qpos + model_->nq);
+}
+
+Space MujocoSim::ActionSpace() const {
+  std::vector<float> low(model_->nu), high(model_->nu);
+  for (int i = 0; i < model_->nu; ++i) {
+    low[i] = static_cast<float>(model_->actuator_ctrlrange[2 * i]);
+    high[i] = static_cast<float>(model_->actuator_ctrlrange[2 * i + 1]);
+  }
+  return Space::Box(low, high);
+}
+
+int MujocoSim::BodyId(const char* name) const {
+  const int id = mj_name2id(model_.get(), mjOBJ_BODY, name);
+  RATCHET_CHECK(id >= 0, std::string("no body named ") + name);
+  return id;
+}
+
+void MujocoSim::ResetTo(std::span<const double> qpos, std::span<const double> qvel) {
+  mj_resetData(model_.get(), data_.get());
+  std::copy(qpos.begin(), qpos.end(), data_->qpos);
+  std::copy(qvel.begin(), qvel.end(), data_->qvel);
+  for (int i = 0; i < model_->na; ++i) data_->act[i] = 0;
+  mj_forward(model_.get(), data_.get());
+}
+
+void MujocoSim::DoSimulation(std::span<const float> action, const std::string& env_id) {
+  RATCHET_CHECK(static_cast<int>(action.size()) == model_->nu, "action size");
+  for (int i = 0; i < model_->nu; ++i) {
+    if (!std::isfinite(action[i]))
+      throw Error(fmt::format("{}: action[{}] is not a finite number ({})", env_id, i, action[i]));
+    data_->ctrl[i] = action[i];
+  }
+  for (int k = 0; k < frame_skip_; ++k) mj_step(model_.get(), data_.get());
+  mj_rnePostConstraint(model_.get(), data_.get());
+}
+
+void MujocoSim::Save(ByteWriter& w) const {
+  const mjModel* m = model_.get();
+  const mjData* d = data_.get();
+  w.Put(d->time);
+  w.PutArray(std::span<const double>(d->qpos, m->nq));
+  w.PutArray(std::span<const double>(d->qvel, m->nv));
+  w.PutArray(std::span<const double>(d->act, m->na));
+  w.PutArray(std::span<const double>(d->ctrl, m->nu));
+  w.PutArray(std::span<const double>(d->qacc_warmstart, m->nv));
+  // derived quantities as mj_step left them (its last stage), which the tasks read
+  w.PutArray(std::span<const double>(d->xpos, 3 * m->nbody));
+  w.PutArray(std::span<const double>(d->xipos, 3 * m->nbody));
+  w.PutArray(std::span<const double>(d->site_xpos, 3 * m->nsite));
+  w.PutArray(std::span<const double>(d->cinert, 10 * m->nbody));
+  w.PutArray(std::span<const double>(d->cvel, 6 * m->nbody));
+  w.PutArray(std::span<const double>(d->cfrc_ext, 6 * m->nbody));
+  w.PutArray(std::span<const double>(d->qfrc_actuator, m->nv));
+  w.PutArray(std::span<const double>(d->qfrc_constraint, m->nv));
+}
+
+void MujocoSim::Restore(ByteReader& r) {
+  const mjModel* m = model_.get();
+  mjData* d = data_.get();
+  mj_resetData(m, d);
+  d->time = r.Get<double>();
+  r.GetArray(std::span<double>(d->qpos, m->nq), "qpos");
+  r.GetArray(std::span<double>(d->qvel, m->nv), "qvel");
+  r.GetArray(std::span<double>(d->act, m->na), "act");
+  r.GetArray(std::span<double>(d->ctrl, m->nu), "ctrl");
+  std::vector<double> warmstart(m->nv);
+  r.GetArray(std::span<double>(warmstart), "qacc_warmstart");
+  // recompute everything derived, then put back what mj_step had left: its warm start and the
+  // last-stage quantities the tasks read
+  mj_forward(m, d);
+  mj_rnePostConstraint(m, d);
+  std::copy(warmstart.begin(), warmstart.end(), d->qacc_warmstart);
+  r.GetArray(std::span<double>(d->xpos, 3 * m->nbody), "xpos");
+  r.GetArray(std::span<double>(d->xipos, 3 * m->nbody), "xipos");
+  r.GetArray(std::span<double>(d->site_xpos, 3 * m->nsite), "site_xpos");
+  r.GetArray(std::span<double>(d->cinert, 10 * m->nbody), "cinert");
+  r.GetArray(std::span<double>(d->cvel, 6 * m->nbody), "cvel");
+  r.GetArray(std::span<double>(d->cfrc_ext, 6 * m->nbody), "cfrc_ext");
+  r.GetArray(std::span<double>(d->qfrc_actuator, m->nv), "qfrc_actuator");
+  r.GetArray(std::span<double>(d->qfrc_constraint, m->nv), "qfrc_constraint");
+}
+
+}  // namespace ratchet

@@ -1,0 +1,192 @@
+// MuJoCo tasks against ../shared/specs/mujoco.md and mujoco-models.md: compiled sizes and masses,
+// reward terms, terminations, determinism, save/restore and load errors.
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+
+#include "env/mujoco/mujoco_env.h"
+#include "ratchet/env.h"
+#include "test_util.h"
+
+namespace ratchet {
+namespace {
+
+struct ModelCheck {
+  const char* id;
+  const char* model;
+  int nq, nv, nu, nbody, njnt, ngeom, obs_dim, frame_skip, max_steps;
+  double timestep, total_mass;
+  float action_low, action_high;
+};
+
+class MujocoModelTest : public ::testing::TestWithParam<ModelCheck> {};
+
+TEST_P(MujocoModelTest, CompiledModelMatchesTheSheet) {
+  const ModelCheck c = GetParam();
+  auto env = MakeEnv(c.id);
+  auto& task = dynamic_cast<MujocoEnv&>(dynamic_cast<TimeLimit&>(*env).inner());
+  const mjModel* m = task.sim().model();
+  EXPECT_EQ(m->nq, c.nq);
+  EXPECT_EQ(m->nv, c.nv);
+  EXPECT_EQ(m->nu, c.nu);
+  EXPECT_EQ(m->nbody, c.nbody);
+  EXPECT_EQ(m->njnt, c.njnt);
+  EXPECT_EQ(m->ngeom, c.ngeom);
+  EXPECT_EQ(m->na, 0);
+  EXPECT_DOUBLE_EQ(m->opt.timestep, c.timestep);
+  EXPECT_EQ(task.sim().frame_skip(), c.frame_skip);
+  EXPECT_NEAR(mj_getTotalmass(m), c.total_mass, 1e-9 * c.total_mass);
+  const EnvSpec& spec = env->spec();
+  EXPECT_EQ(spec.observation_space.flat_dim(), c.obs_dim);
+  EXPECT_EQ(spec.max_episode_steps, c.max_steps);
+  ASSERT_EQ(spec.action_space.flat_dim(), c.nu);
+  for (int i = 0; i < c.nu; ++i) {
+    EXPECT_EQ(spec.action_space.low[i], c.action_low);
+    EXPECT_EQ(spec.action_space.high[i], c.action_high);
+  }
+  std::vector<float> obs(c.obs_dim);
+  env->Reset(1, obs);
+  for (float v : obs) EXPECT_TRUE(std::isfinite(v));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Models, MujocoModelTest,
+    ::testing::Values(
+        ModelCheck{"InvertedPendulum-v4", "inverted_pendulum", 2, 2, 1, 3, 2, 3, 4, 2, 1000, 0.02,
+                   15.490567153329286, -3.0f, 3.0f},
+        ModelCheck{"InvertedDoublePendulum-v4", "inverted_double_pendulum", 3, 3, 1, 4, 3, 5, 11, 5,
+                   1000, 0.01, 18.869452675011495, -1.0f, 1.0f}),
+    [](const auto& info) {
+      std::string n = info.param.id;
+      for (char& ch : n)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      return n;
+    });
+
+MujocoEnv& Task(Env& env) { return dynamic_cast<MujocoEnv&>(dynamic_cast<TimeLimit&>(env).inner()); }
+
+TEST(InvertedPendulumTest, RewardOneAndTerminationAtTheAngleLimit) {
+  auto env = MakeEnv("InvertedPendulum-v4");
+  std::vector<float> obs(4);
+  env->Reset(3, obs);
+  for (float v : obs) EXPECT_LE(std::fabs(v), 0.01f);  // U(-0.01, 0.01) noise around 0
+  const float push = 3.0f;
+  int t = 0;
+  for (StepResult r; !r.terminated; ++t) {
+    r = env->Step({&push, 1}, obs);
+    EXPECT_EQ(r.reward, 1.0);
+    // terminated exactly when |angle| > 0.2
+    EXPECT_EQ(r.terminated, std::fabs(obs[1]) > 0.2f) << "step " << t;
+    ASSERT_LT(t, 1000);
+  }
+  EXPECT_GT(t, 1);
+}
+
+TEST(InvertedDoublePendulumTest, RewardTermsMatchTheFormula) {
+  auto env = MakeEnv("InvertedDoublePendulum-v4");
+  std::vector<float> obs(11);
+  env->Reset(5, obs);
+  const MujocoSim& sim = Task(*env).sim();
+  Rng rng(1);
+  for (int t = 0; t < 30; ++t) {
+    const float a = static_cast<float>(rng.Uniform(-1, 1));
+    const StepResult r = env->Step({&a, 1}, obs);
+    const double x = sim.data()->site_xpos[0], y = sim.data()->site_xpos[2];
+    const double v1 = sim.qvel()[1], v2 = sim.qvel()[2];
+    const double dist = 0.01 * x * x + (y - 2) * (y - 2), vel = 1e-3 * v1 * v1 + 5e-3 * v2 * v2;
+    EXPECT_DOUBLE_EQ(env->info().Get("dist_penalty"), dist);
+    EXPECT_DOUBLE_EQ(env->info().Get("vel_penalty"), vel);
+    EXPECT_DOUBLE_EQ(r.reward, 10 - dist - vel);
+    EXPECT_EQ(r.terminated, y <= 1);
+    EXPECT_FLOAT_EQ(obs[1], std::sin(sim.qpos()[1]));
+    EXPECT_FLOAT_EQ(obs[4], std::cos(sim.qpos()[2]));
+    if (r.terminated) break;
+  }
+}
+
+TEST(MujocoEnvTest, SameSeedSameTrajectoryAndThreadedEqualsSerial) {
+  auto trace = [](int threads) {
+    ThreadPool pool(threads);
+    VectorEnv venv("InvertedDoublePendulum-v4", 4, &pool);
+    std::vector<float> obs(4 * 11), rew(4), acts(4), out;
+    std::vector<uint8_t> term(4), trunc(4);
+    venv.Reset(7, obs);
+    Rng rng(2);
+    for (int t = 0; t < 200; ++t) {
+      for (float& a : acts) a = static_cast<float>(rng.Uniform(-1, 1));
+      venv.Step(acts, obs, rew, term, trunc);
+      out.insert(out.end(), obs.begin(), obs.end());
+      out.insert(out.end(), rew.begin(), rew.end());
+    }
+    return out;
+  };
+  const auto a = trace(1);
+  EXPECT_EQ(a, trace(1));
+  EXPECT_EQ(a, trace(2));
+}
+
+TEST(MujocoEnvTest, SaveRestoreContinuesBitExactly) {
+  for (const char* id : {"InvertedPendulum-v4", "InvertedDoublePendulum-v4"}) {
+    auto env = MakeEnv(id);
+    const int od = env->spec().observation_space.flat_dim();
+    std::vector<float> obs(od), o1(od), o2(od);
+    env->Reset(4, obs);
+    const float a = 0.3f;
+    for (int k = 0; k < 5; ++k) env->Step({&a, 1}, obs);
+    const auto saved = env->SaveState();
+    std::vector<float> first, second;
+    for (int k = 0; k < 40; ++k) {
+      const StepResult r = env->Step({&a, 1}, o1);
+      first.insert(first.end(), o1.begin(), o1.end());
+      first.push_back(static_cast<float>(r.reward));
+      if (r.terminated || r.truncated) env->Reset(o1);
+    }
+    env->RestoreState(saved);
+    for (int k = 0; k < 40; ++k) {
+      const StepResult r = env->Step({&a, 1}, o2);
+      second.insert(second.end(), o2.begin(), o2.end());
+      second.push_back(static_cast<float>(r.reward));
+      if (r.terminated || r.truncated) env->Reset(o2);
+    }
+    EXPECT_EQ(first, second) << id;
+  }
+}
+
+TEST(MujocoEnvTest, BadModelsAreClearErrors) {
+  try {
+    LoadMujocoModelXml("<mujoco><worldbody><body><geom type='sphere' size='-'/></body></worldbody>", "broken");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'broken' does not compile"), std::string::npos) << e.what();
+  }
+  try {
+    LoadMujocoModelXml("this is not xml", "garbage");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("garbage"), std::string::npos);
+  }
+  try {
+    LoadMujocoModelFile("/nonexistent/model.xml");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot read MuJoCo model file"), std::string::npos);
+  }
+  auto env = MakeEnv("InvertedPendulum-v4");
+  std::vector<float> obs(4), bad = {NAN};
+  env->Reset(0, obs);
+  EXPECT_THROW(env->Step(bad, obs), Error);
+  std::vector<float> two = {0.0f, 0.0f};
+  EXPECT_THROW(env->Step(two, obs), Error);
+}
+
+TEST(MujocoEnvTest, ModelDirectoryOverride) {
+  const auto dir = testing::FreshDir("mujoco_models");
+  std::ofstream(dir / "inverted_pendulum.xml") << "<mujoco><worldbody><geom size='oops'/></worldbody></mujoco>";
+  setenv("RATCHET_MODEL_DIR", dir.c_str(), 1);
+  EXPECT_THROW(MakeEnv("InvertedPendulum-v4"), Error);
+  unsetenv("RATCHET_MODEL_DIR");
+  EXPECT_NO_THROW(MakeEnv("InvertedPendulum-v4"));
+}
+
+}  // namespace
+}  // namespace ratchet
