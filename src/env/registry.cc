@@ -39,6 +39,9 @@ const std::vector<Entry>& Table() {
        [](const EnvSpec& s) { return std::make_unique<CartPoleSwingUp>(s, 0); }},
       {"CartPoleSwingUp-v1", [] { return CartPoleSwingUp::MakeSpec("CartPoleSwingUp-v1"); },
        [](const EnvSpec& s) { return std::make_unique<CartPoleSwingUp>(s, 1); }},
+      MujocoEntry("HalfCheetah-v4", MakeHalfCheetah),
+      MujocoEntry("Hopper-v4", MakeHopper),
+      MujocoEntry("Walker2d-v4", MakeWalker2d),
       MujocoEntry("InvertedPendulum-v4", MakeInvertedPendulum),
       MujocoEntry("InvertedDoublePendulum-v4", MakeInvertedDoublePendulum),
   };

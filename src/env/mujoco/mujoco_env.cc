@@ -61,4 +61,18 @@ std::vector<double> MujocoEnv::NormalAround(std::span<const double> base, double
   return out;
 }
 
+double MujocoEnv::ControlCost(std::span<const float> action, double weight) {
+  double sum = 0;
+  for (float a : action) sum += static_cast<double>(a) * a;
+  return weight * sum;
+}
+
+void MujocoEnv::WritePositionsVelocities(std::span<float> obs, int skip, double vel_clip) const {
+  const auto q = sim_.qpos();
+  const auto v = sim_.qvel();
+  size_t k = 0;
+  for (size_t i = skip; i < q.size(); ++i) obs[k++] = static_cast<float>(q[i]);
+  for (double x : v) obs[k++] = static_cast<float>(vel_clip > 0 ? std::clamp(x, -vel_clip, vel_clip) : x);
+}
+
 }  // namespace ratchet

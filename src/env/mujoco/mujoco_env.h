@@ -35,6 +35,10 @@ class MujocoEnv : public Env {
   // base[i] + scale * N(0, 1), in index order
   std::vector<double> NormalAround(std::span<const double> base, double scale);
   std::vector<double> Zeros(int n) const { return std::vector<double>(n, 0.0); }
+  // weight * sum(action^2), on the action as given (unclipped)
+  static double ControlCost(std::span<const float> action, double weight);
+  // obs = qpos[skip:] then qvel, each velocity clipped to +-vel_clip when vel_clip > 0
+  void WritePositionsVelocities(std::span<float> obs, int skip, double vel_clip) const;
 
   EnvSpec spec_;
   MujocoSim sim_;

@@ -7,7 +7,15 @@
 
 namespace ratchet {
 
+std::unique_ptr<Env> MakeHalfCheetah();
+std::unique_ptr<Env> MakeHopper();
+std::unique_ptr<Env> MakeWalker2d();
 std::unique_ptr<Env> MakeInvertedPendulum();
 std::unique_ptr<Env> MakeInvertedDoublePendulum();
+
+
+// The health tests (strict inequalities), on qpos and qvel after the step.
+bool HopperHealthy(std::span<const double> qpos, std::span<const double> qvel);
+bool Walker2dHealthy(std::span<const double> qpos);
 
 }  // namespace ratchet

@@ -52,6 +52,12 @@ TEST_P(MujocoModelTest, CompiledModelMatchesTheSheet) {
 INSTANTIATE_TEST_SUITE_P(
     Models, MujocoModelTest,
     ::testing::Values(
+        ModelCheck{"HalfCheetah-v4", "half_cheetah", 9, 9, 6, 8, 9, 9, 17, 5, 1000, 0.01,
+                   14.000000000000002, -1.0f, 1.0f},
+        ModelCheck{"Hopper-v4", "hopper", 6, 6, 3, 5, 6, 5, 11, 4, 1000, 0.002, 15.820013405927003,
+                   -1.0f, 1.0f},
+        ModelCheck{"Walker2d-v4", "walker2d", 9, 9, 6, 8, 9, 8, 17, 4, 1000, 0.002, 23.677136632555076,
+                   -1.0f, 1.0f},
         ModelCheck{"InvertedPendulum-v4", "inverted_pendulum", 2, 2, 1, 3, 2, 3, 4, 2, 1000, 0.02,
                    15.490567153329286, -3.0f, 3.0f},
         ModelCheck{"InvertedDoublePendulum-v4", "inverted_double_pendulum", 3, 3, 1, 4, 3, 5, 11, 5,
@@ -186,6 +192,111 @@ TEST(MujocoEnvTest, ModelDirectoryOverride) {
   EXPECT_THROW(MakeEnv("InvertedPendulum-v4"), Error);
   unsetenv("RATCHET_MODEL_DIR");
   EXPECT_NO_THROW(MakeEnv("InvertedPendulum-v4"));
+}
+
+}  // namespace
+}  // namespace ratchet
+
+#include "env/mujoco/tasks.h"
+
+namespace ratchet {
+namespace {
+
+TEST(HealthTest, HopperEdges) {
+  std::vector<double> q = {0, 1.25, 0, 0, 0, 0}, v(6, 0.0);
+  EXPECT_TRUE(HopperHealthy(q, v));
+  q[1] = 0.7;
+  EXPECT_FALSE(HopperHealthy(q, v));  // strict: z = 0.7 is unhealthy
+  q[1] = std::nextafter(0.7, 1.0);
+  EXPECT_TRUE(HopperHealthy(q, v));
+  q[2] = 0.2;
+  EXPECT_FALSE(HopperHealthy(q, v));
+  q[2] = std::nextafter(0.2, 0.0);
+  EXPECT_TRUE(HopperHealthy(q, v));
+  q[2] = -0.2;
+  EXPECT_FALSE(HopperHealthy(q, v));
+  q[2] = 0;
+  v[4] = 100.0;  // the state range applies to unclipped velocities
+  EXPECT_FALSE(HopperHealthy(q, v));
+  v[4] = std::nextafter(100.0, 0.0);
+  EXPECT_TRUE(HopperHealthy(q, v));
+  q[0] = 1e6;  // rootx is excluded from the state-range test
+  EXPECT_TRUE(HopperHealthy(q, v));
+  q[3] = -100.0;
+  EXPECT_FALSE(HopperHealthy(q, v));
+}
+
+TEST(HealthTest, Walker2dEdges) {
+  std::vector<double> q = {0, 1.25, 0, 0, 0, 0, 0, 0, 0};
+  EXPECT_TRUE(Walker2dHealthy(q));
+  for (double z : {0.8, 2.0}) {
+    q[1] = z;
+    EXPECT_FALSE(Walker2dHealthy(q)) << z;
+  }
+  q[1] = std::nextafter(2.0, 0.0);
+  EXPECT_TRUE(Walker2dHealthy(q));
+  q[1] = 1.25;
+  for (double a : {1.0, -1.0}) {
+    q[2] = a;
+    EXPECT_FALSE(Walker2dHealthy(q)) << a;
+  }
+  q[2] = std::nextafter(1.0, 0.0);
+  EXPECT_TRUE(Walker2dHealthy(q));
+}
+
+// Random actions until the episode ends: every reward equals its terms, the terms equal their
+// formulas on the simulator state, and termination equals the health test.
+void CheckLocomotion(const char* id, double ctrl_weight, bool terminates) {
+  auto env = MakeEnv(id);
+  MujocoEnv& task = Task(*env);
+  const int nu = env->spec().action_space.flat_dim();
+  std::vector<float> obs(env->spec().observation_space.flat_dim()), a(nu);
+  env->Reset(11, obs);
+  Rng rng(3);
+  int t = 0;
+  for (StepResult r; !(r.terminated || r.truncated); ++t) {
+    const double x_before = task.sim().qpos()[0];
+    double ctrl = 0;
+    for (float& x : a) {
+      x = static_cast<float>(rng.Uniform(-1.5, 1.5));  // beyond the bounds: the cost sees it raw
+      ctrl += static_cast<double>(x) * x;
+    }
+    r = env->Step(a, obs);
+    const double x_velocity = (task.sim().qpos()[0] - x_before) / task.sim().dt();
+    EXPECT_DOUBLE_EQ(env->info().Get("x_velocity"), x_velocity);
+    const std::string name = id;
+    if (name == "HalfCheetah-v4") {
+      EXPECT_DOUBLE_EQ(env->info().Get("reward_ctrl"), -ctrl_weight * ctrl);
+      EXPECT_DOUBLE_EQ(r.reward, x_velocity - ctrl_weight * ctrl);
+    } else {
+      EXPECT_DOUBLE_EQ(env->info().Get("ctrl_cost"), ctrl_weight * ctrl);
+      EXPECT_DOUBLE_EQ(r.reward, x_velocity + 1.0 - ctrl_weight * ctrl);  // healthy reward always
+      const bool healthy = name == "Hopper-v4" ? HopperHealthy(task.sim().qpos(), task.sim().qvel())
+                                               : Walker2dHealthy(task.sim().qpos());
+      EXPECT_EQ(r.terminated, !healthy);
+    }
+    if (!terminates) EXPECT_FALSE(r.terminated);
+    ASSERT_LE(t, 1000);
+  }
+  if (terminates) {
+    EXPECT_LT(t, 1000);  // random actions topple the walkers long before the time limit
+  } else {
+    EXPECT_EQ(t, 1000);
+  }
+}
+
+TEST(LocomotionTest, HalfCheetahRewardTermsAndTimeLimit) { CheckLocomotion("HalfCheetah-v4", 0.1, false); }
+TEST(LocomotionTest, HopperRewardTermsAndHealth) { CheckLocomotion("Hopper-v4", 1e-3, true); }
+TEST(LocomotionTest, Walker2dRewardTermsAndHealth) { CheckLocomotion("Walker2d-v4", 1e-3, true); }
+
+TEST(LocomotionTest, ObservationLayout) {
+  auto env = MakeEnv("Hopper-v4");
+  std::vector<float> obs(11);
+  env->Reset(2, obs);
+  const MujocoSim& sim = Task(*env).sim();
+  EXPECT_NEAR(obs[0], 1.25, 5e-3);  // rootz is the absolute torso height
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(obs[i], static_cast<float>(sim.qpos()[i + 1]));
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(obs[5 + i], static_cast<float>(sim.qvel()[i]));
 }
 
 }  // namespace
