@@ -42,8 +42,10 @@ const std::vector<Entry>& Table() {
       MujocoEntry("HalfCheetah-v4", MakeHalfCheetah),
       MujocoEntry("Hopper-v4", MakeHopper),
       MujocoEntry("Walker2d-v4", MakeWalker2d),
+      MujocoEntry("Swimmer-v4", MakeSwimmer),
       MujocoEntry("InvertedPendulum-v4", MakeInvertedPendulum),
       MujocoEntry("InvertedDoublePendulum-v4", MakeInvertedDoublePendulum),
+      MujocoEntry("Reacher-v4", MakeReacher),
   };
   return table;
 }

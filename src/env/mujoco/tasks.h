@@ -10,6 +10,8 @@ namespace ratchet {
 std::unique_ptr<Env> MakeHalfCheetah();
 std::unique_ptr<Env> MakeHopper();
 std::unique_ptr<Env> MakeWalker2d();
+std::unique_ptr<Env> MakeSwimmer();
+std::unique_ptr<Env> MakeReacher();
 std::unique_ptr<Env> MakeInvertedPendulum();
 std::unique_ptr<Env> MakeInvertedDoublePendulum();
 

@@ -58,6 +58,10 @@ INSTANTIATE_TEST_SUITE_P(
                    -1.0f, 1.0f},
         ModelCheck{"Walker2d-v4", "walker2d", 9, 9, 6, 8, 9, 8, 17, 4, 1000, 0.002, 23.677136632555076,
                    -1.0f, 1.0f},
+        ModelCheck{"Swimmer-v4", "swimmer", 5, 5, 2, 4, 5, 4, 8, 4, 1000, 0.01, 106.81415022205297,
+                   -1.0f, 1.0f},
+        ModelCheck{"Reacher-v4", "reacher", 4, 4, 2, 5, 4, 10, 11, 2, 50, 0.01, 0.07845185174544432,
+                   -1.0f, 1.0f},
         ModelCheck{"InvertedPendulum-v4", "inverted_pendulum", 2, 2, 1, 3, 2, 3, 4, 2, 1000, 0.02,
                    15.490567153329286, -3.0f, 3.0f},
         ModelCheck{"InvertedDoublePendulum-v4", "inverted_double_pendulum", 3, 3, 1, 4, 3, 5, 11, 5,
@@ -288,6 +292,49 @@ void CheckLocomotion(const char* id, double ctrl_weight, bool terminates) {
 TEST(LocomotionTest, HalfCheetahRewardTermsAndTimeLimit) { CheckLocomotion("HalfCheetah-v4", 0.1, false); }
 TEST(LocomotionTest, HopperRewardTermsAndHealth) { CheckLocomotion("Hopper-v4", 1e-3, true); }
 TEST(LocomotionTest, Walker2dRewardTermsAndHealth) { CheckLocomotion("Walker2d-v4", 1e-3, true); }
+
+TEST(LocomotionTest, SwimmerRewardAndTimeLimit) {
+  auto env = MakeEnv("Swimmer-v4");
+  MujocoEnv& task = Task(*env);
+  std::vector<float> obs(8), a(2);
+  env->Reset(1, obs);
+  Rng rng(4);
+  int t = 0;
+  for (StepResult r; !r.truncated; ++t) {
+    const double x_before = task.sim().qpos()[0];
+    for (float& x : a) x = static_cast<float>(rng.Uniform(-1, 1));
+    r = env->Step(a, obs);
+    const double v = (task.sim().qpos()[0] - x_before) / task.sim().dt();
+    EXPECT_DOUBLE_EQ(r.reward, v - 1e-4 * (double(a[0]) * a[0] + double(a[1]) * a[1]));
+    EXPECT_FALSE(r.terminated);
+    EXPECT_EQ(obs[0], static_cast<float>(task.sim().qpos()[2]));  // qpos[2:] first
+  }
+  EXPECT_EQ(t, 1000);
+}
+
+TEST(LocomotionTest, ReacherRewardBeforeTheStepAndTimeLimit) {
+  auto env = MakeEnv("Reacher-v4");
+  MujocoEnv& task = Task(*env);
+  std::vector<float> obs(11), a(2);
+  for (uint64_t seed = 0; seed < 20; ++seed) {
+    env->Reset(seed, obs);
+    EXPECT_LT(std::hypot(obs[4], obs[5]), 0.2f);  // the goal lies in the disc of radius 0.2
+    EXPECT_EQ(task.sim().qvel()[2], 0.0);
+    EXPECT_EQ(task.sim().qvel()[3], 0.0);
+  }
+  Rng rng(5);
+  int t = 0;
+  for (StepResult r; !r.truncated; ++t) {
+    // the v4 reward uses the fingertip vector of the observation *before* the step
+    const double dist = -std::sqrt(double(obs[8]) * obs[8] + double(obs[9]) * obs[9] + double(obs[10]) * obs[10]);
+    for (float& x : a) x = static_cast<float>(rng.Uniform(-1, 1));
+    r = env->Step(a, obs);
+    EXPECT_NEAR(env->info().Get("reward_dist"), dist, 1e-6);
+    EXPECT_DOUBLE_EQ(env->info().Get("reward_ctrl"), -(double(a[0]) * a[0] + double(a[1]) * a[1]));
+    EXPECT_FALSE(r.terminated);
+  }
+  EXPECT_EQ(t, 50);
+}
 
 TEST(LocomotionTest, ObservationLayout) {
   auto env = MakeEnv("Hopper-v4");
