@@ -58,6 +58,8 @@ INSTANTIATE_TEST_SUITE_P(
                    -1.0f, 1.0f},
         ModelCheck{"Walker2d-v4", "walker2d", 9, 9, 6, 8, 9, 8, 17, 4, 1000, 0.002, 23.677136632555076,
                    -1.0f, 1.0f},
+        ModelCheck{"Ant-v4", "ant", 15, 14, 8, 14, 9, 14, 27, 5, 1000, 0.01, 0.91088008270739151,
+                   -1.0f, 1.0f},
         ModelCheck{"Swimmer-v4", "swimmer", 5, 5, 2, 4, 5, 4, 8, 4, 1000, 0.01, 106.81415022205297,
                    -1.0f, 1.0f},
         ModelCheck{"Reacher-v4", "reacher", 4, 4, 2, 5, 4, 10, 11, 2, 50, 0.01, 0.07845185174544432,
@@ -292,6 +294,45 @@ void CheckLocomotion(const char* id, double ctrl_weight, bool terminates) {
 TEST(LocomotionTest, HalfCheetahRewardTermsAndTimeLimit) { CheckLocomotion("HalfCheetah-v4", 0.1, false); }
 TEST(LocomotionTest, HopperRewardTermsAndHealth) { CheckLocomotion("Hopper-v4", 1e-3, true); }
 TEST(LocomotionTest, Walker2dRewardTermsAndHealth) { CheckLocomotion("Walker2d-v4", 1e-3, true); }
+
+TEST(HealthTest, AntEdgesAreInclusive) {
+  std::vector<double> q(15, 0.0), v(14, 0.0);
+  q[3] = 1;
+  for (double z : {0.2, 1.0, 0.5}) {
+    q[2] = z;
+    EXPECT_TRUE(AntHealthy(q, v)) << z;
+  }
+  for (double z : {std::nextafter(0.2, 0.0), std::nextafter(1.0, 2.0)}) {
+    q[2] = z;
+    EXPECT_FALSE(AntHealthy(q, v)) << z;
+  }
+  q[2] = 0.5;
+  v[7] = NAN;
+  EXPECT_FALSE(AntHealthy(q, v));
+}
+
+TEST(LocomotionTest, AntRewardUsesTheTorsoBodyPosition) {
+  auto env = MakeEnv("Ant-v4");
+  MujocoEnv& task = Task(*env);
+  const int torso = task.sim().BodyId("torso");
+  std::vector<float> obs(27), a(8);
+  env->Reset(6, obs);
+  EXPECT_NEAR(obs[0], 0.75, 0.1 + 1e-6);  // torso z
+  Rng rng(7);
+  int t = 0;
+  for (StepResult r; !(r.terminated || r.truncated) && t < 200; ++t) {
+    const double x_before = task.sim().xpos(torso)[0];
+    double ctrl = 0;
+    for (float& x : a) {
+      x = static_cast<float>(rng.Uniform(-1, 1));
+      ctrl += double(x) * x;
+    }
+    r = env->Step(a, obs);
+    const double v = (task.sim().xpos(torso)[0] - x_before) / task.sim().dt();
+    EXPECT_DOUBLE_EQ(r.reward, v + 1.0 - 0.5 * ctrl);
+    EXPECT_EQ(r.terminated, !AntHealthy(task.sim().qpos(), task.sim().qvel()));
+  }
+}
 
 TEST(LocomotionTest, SwimmerRewardAndTimeLimit) {
   auto env = MakeEnv("Swimmer-v4");
