@@ -43,6 +43,7 @@ const std::vector<Entry>& Table() {
       MujocoEntry("Hopper-v4", MakeHopper),
       MujocoEntry("Walker2d-v4", MakeWalker2d),
       MujocoEntry("Ant-v4", MakeAnt),
+      MujocoEntry("Humanoid-v4", MakeHumanoid),
       MujocoEntry("Swimmer-v4", MakeSwimmer),
       MujocoEntry("InvertedPendulum-v4", MakeInvertedPendulum),
       MujocoEntry("InvertedDoublePendulum-v4", MakeInvertedDoublePendulum),

@@ -11,6 +11,7 @@ std::unique_ptr<Env> MakeHalfCheetah();
 std::unique_ptr<Env> MakeHopper();
 std::unique_ptr<Env> MakeWalker2d();
 std::unique_ptr<Env> MakeAnt();
+std::unique_ptr<Env> MakeHumanoid();
 std::unique_ptr<Env> MakeSwimmer();
 std::unique_ptr<Env> MakeReacher();
 std::unique_ptr<Env> MakeInvertedPendulum();

@@ -60,6 +60,8 @@ INSTANTIATE_TEST_SUITE_P(
                    -1.0f, 1.0f},
         ModelCheck{"Ant-v4", "ant", 15, 14, 8, 14, 9, 14, 27, 5, 1000, 0.01, 0.91088008270739151,
                    -1.0f, 1.0f},
+        ModelCheck{"Humanoid-v4", "humanoid", 24, 23, 17, 14, 18, 18, 376, 5, 1000, 0.003,
+                   42.116030492129887, -0.4f, 0.4f},
         ModelCheck{"Swimmer-v4", "swimmer", 5, 5, 2, 4, 5, 4, 8, 4, 1000, 0.01, 106.81415022205297,
                    -1.0f, 1.0f},
         ModelCheck{"Reacher-v4", "reacher", 4, 4, 2, 5, 4, 10, 11, 2, 50, 0.01, 0.07845185174544432,
@@ -138,24 +140,25 @@ TEST(MujocoEnvTest, SameSeedSameTrajectoryAndThreadedEqualsSerial) {
 }
 
 TEST(MujocoEnvTest, SaveRestoreContinuesBitExactly) {
-  for (const char* id : {"InvertedPendulum-v4", "InvertedDoublePendulum-v4"}) {
+  for (const std::string& id : ListEnvs()) {
+    if (!id.ends_with("-v4")) continue;
     auto env = MakeEnv(id);
     const int od = env->spec().observation_space.flat_dim();
     std::vector<float> obs(od), o1(od), o2(od);
     env->Reset(4, obs);
-    const float a = 0.3f;
-    for (int k = 0; k < 5; ++k) env->Step({&a, 1}, obs);
+    const std::vector<float> a(env->spec().action_space.flat_dim(), 0.3f);
+    for (int k = 0; k < 5; ++k) env->Step(a, obs);
     const auto saved = env->SaveState();
     std::vector<float> first, second;
     for (int k = 0; k < 40; ++k) {
-      const StepResult r = env->Step({&a, 1}, o1);
+      const StepResult r = env->Step(a, o1);
       first.insert(first.end(), o1.begin(), o1.end());
       first.push_back(static_cast<float>(r.reward));
       if (r.terminated || r.truncated) env->Reset(o1);
     }
     env->RestoreState(saved);
     for (int k = 0; k < 40; ++k) {
-      const StepResult r = env->Step({&a, 1}, o2);
+      const StepResult r = env->Step(a, o2);
       second.insert(second.end(), o2.begin(), o2.end());
       second.push_back(static_cast<float>(r.reward));
       if (r.terminated || r.truncated) env->Reset(o2);
@@ -332,6 +335,42 @@ TEST(LocomotionTest, AntRewardUsesTheTorsoBodyPosition) {
     EXPECT_DOUBLE_EQ(r.reward, v + 1.0 - 0.5 * ctrl);
     EXPECT_EQ(r.terminated, !AntHealthy(task.sim().qpos(), task.sim().qvel()));
   }
+}
+
+TEST(LocomotionTest, HumanoidRewardUsesTheMassCentre) {
+  auto env = MakeEnv("Humanoid-v4");
+  MujocoEnv& task = Task(*env);
+  const mjModel* m = task.sim().model();
+  auto mass_center_x = [&] {
+    double mx = 0, total = 0;
+    for (int b = 0; b < m->nbody; ++b) {
+      mx += m->body_mass[b] * task.sim().data()->xipos[3 * b];
+      total += m->body_mass[b];
+    }
+    return mx / total;
+  };
+  std::vector<float> obs(376), a(17);
+  env->Reset(8, obs);
+  EXPECT_NEAR(obs[0], 1.4, 1e-2 + 1e-6);
+  Rng rng(9);
+  int t = 0;
+  for (StepResult r; !(r.terminated || r.truncated); ++t) {
+    const double x_before = mass_center_x();
+    double ctrl = 0;
+    for (float& x : a) {
+      x = static_cast<float>(rng.Uniform(-0.5, 0.5));
+      ctrl += double(x) * x;
+    }
+    r = env->Step(a, obs);
+    const double v = (mass_center_x() - x_before) / task.sim().dt();
+    EXPECT_NEAR(r.reward, 1.25 * v + 5.0 - 0.1 * ctrl, 1e-9);
+    const double z = task.sim().qpos()[2];
+    EXPECT_EQ(r.terminated, !(1.0 < z && z < 2.0));
+    // cfrc_ext is the last block of 84
+    EXPECT_EQ(obs[292 + 6 * 3], static_cast<float>(task.sim().data()->cfrc_ext[6 * 3]));
+    ASSERT_LT(t, 1000);
+  }
+  EXPECT_LT(t, 1000);  // random actions make it fall
 }
 
 TEST(LocomotionTest, SwimmerRewardAndTimeLimit) {
