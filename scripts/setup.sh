@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(g++ cmake ninja-build libeigen3-dev libyaml-cpp-dev libcli11-dev libfmt-dev
-          libgtest-dev libbenchmark-dev libmujoco-dev)
+          libgtest-dev libbenchmark-dev libmujoco-dev
+          libosmesa6-dev libgif-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -60,7 +60,13 @@ int Train(const ResolveOptions& opt, const std::string& run_dir_arg, bool quiet)
   return 0;
 }
 
-int Eval(const std::string& run_dir, const std::string& episodes_text, const std::string& seed_text) {
+struct GifOptions {
+  std::string path;
+  int width = 320, height = 240, max_frames = 500;
+};
+
+int Eval(const std::string& run_dir, const std::string& episodes_text, const std::string& seed_text,
+         const GifOptions& gif) {
   const int64_t episodes = ParseCount(episodes_text, "--episodes", false);
   const uint64_t seed = seed_text.empty() ? kEvalSeedBase
                                           : static_cast<uint64_t>(ParseCount(seed_text, "--seed", true));
@@ -74,6 +80,11 @@ int Eval(const std::string& run_dir, const std::string& episodes_text, const std
                              det ? "deterministic" : "stochastic", r.mean, r.std,
                              *std::min_element(r.returns.begin(), r.returns.end()),
                              *std::max_element(r.returns.begin(), r.returns.end()));
+  }
+  if (!gif.path.empty()) {
+    const double ret = RecordGif(*m.policy, cfg.train.env, &m.norm, seed, gif.path, gif.width,
+                                 gif.height, gif.max_frames);
+    std::cout << fmt::format("  wrote {} (deterministic episode, seed {}, return {:.2f})\n", gif.path, seed, ret);
   }
   return 0;
 }
@@ -105,6 +116,10 @@ int main(int argc, char** argv) {
   eval->add_option("run_dir", eval_dir, "run directory written by `ratchet train`")->required();
   eval->add_option("--episodes", episodes_text, "episodes per mode")->capture_default_str();
   eval->add_option("--seed", eval_seed, "seed of the first evaluation episode");
+  GifOptions gif;
+  eval->add_option("--gif", gif.path, "also render the first deterministic episode to this GIF (MuJoCo envs)");
+  eval->add_option("--gif-size", gif.width, "GIF width in pixels (height is 3/4 of it)")->check(CLI::Range(16, 1920));
+  eval->add_option("--gif-frames", gif.max_frames, "at most this many GIF frames")->check(CLI::Range(1, 100000));
 
   ResolveOptions show;
   std::string show_preset;
@@ -153,7 +168,10 @@ int main(int argc, char** argv) {
       opt.preset_path = preset;
       return Train(opt, run_dir, quiet);
     }
-    if (*eval) return Eval(eval_dir, episodes_text, eval_seed);
+    if (*eval) {
+      gif.height = gif.width * 3 / 4;
+      return Eval(eval_dir, episodes_text, eval_seed, gif);
+    }
     if (*config) {
       show.preset_path = show_preset;
       RunConfig cfg = ResolveRunConfig(show);

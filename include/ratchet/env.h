@@ -36,6 +36,7 @@ struct EnvSpec {
   Space action_space;
   int max_episode_steps = 0;               // 0: no time limit
   std::optional<double> reward_threshold;  // the registry's "solved" return
+  double dt = 0.0;                         // simulated seconds per step (0: unknown)
 };
 
 struct StepResult {
@@ -71,6 +72,9 @@ class Env {
   virtual void RestoreState(std::span<const uint8_t> state) = 0;
   // Named quantities of the last Step; empty unless the environment reports some.
   virtual const StepInfo& info() const;
+  // Draws the current state into rgb (height, width, 3; rows top-down). Throws Error when the
+  // environment has no renderer.
+  virtual void Render(int width, int height, std::vector<uint8_t>* rgb);
 };
 
 // Truncates episodes after max_steps steps (Gymnasium's TimeLimit: the max_steps-th step returns
@@ -85,6 +89,7 @@ class TimeLimit final : public Env {
   std::vector<uint8_t> SaveState() const override;
   void RestoreState(std::span<const uint8_t> state) override;
   const StepInfo& info() const override { return env_->info(); }
+  void Render(int width, int height, std::vector<uint8_t>* rgb) override { env_->Render(width, height, rgb); }
   int elapsed() const { return elapsed_; }
   Env& inner() { return *env_; }
 

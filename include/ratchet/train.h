@@ -53,6 +53,13 @@ struct EvalResult {
 EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episodes, uint64_t seed,
                     bool deterministic, const ObsNormalizer* norm = nullptr);
 
+// Renders one deterministic episode (reset with `seed`) to an animated GIF of at most
+// max_frames frames, sampling every k-th step so the GIF plays near real time at <= 25 fps.
+// Returns the episode's return. Throws Error when the environment cannot render.
+double RecordGif(const Policy& policy, const std::string& env_id, const ObsNormalizer* norm,
+                 uint64_t seed, const std::filesystem::path& path, int width, int height,
+                 int max_frames);
+
 // Evaluation seeds start here, far from the training seeds seed + i.
 inline constexpr uint64_t kEvalSeedBase = 1'000'000'000ULL;
 

@@ -47,6 +47,11 @@ const StepInfo& Env::info() const {
   return empty;
 }
 
+void Env::Render(int, int, std::vector<uint8_t>*) {
+  throw Error(spec().id + " has no renderer yet (MuJoCo environments render; classic-control "
+              "rendering is planned)");
+}
+
 TimeLimit::TimeLimit(std::unique_ptr<Env> env, int max_steps)
     : env_(std::move(env)), max_steps_(max_steps) {}
 

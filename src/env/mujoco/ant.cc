@@ -20,7 +20,9 @@ namespace {
 
 class Ant final : public MujocoEnv {
  public:
-  Ant() : MujocoEnv("Ant-v4", "ant", 5, 27, 1000, 6000.0), torso_(sim_.BodyId("torso")) {}
+  Ant() : MujocoEnv("Ant-v4", "ant", 5, 27, 1000, 6000.0), torso_(sim_.BodyId("torso")) {
+    camera_ = {1, 4.0, -30.0, 90.0, 0.0};
+  }
 
  protected:
   void ResetModel() override {

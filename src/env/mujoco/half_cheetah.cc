@@ -7,7 +7,9 @@ namespace {
 
 class HalfCheetah final : public MujocoEnv {
  public:
-  HalfCheetah() : MujocoEnv("HalfCheetah-v4", "half_cheetah", 5, 17, 1000, 4800.0) {}
+  HalfCheetah() : MujocoEnv("HalfCheetah-v4", "half_cheetah", 5, 17, 1000, 4800.0) {
+    camera_ = {1, 4.0, -20.0, 90.0, 0.0};  // follow the torso
+  }
 
  protected:
   void ResetModel() override {

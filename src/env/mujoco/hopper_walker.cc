@@ -30,7 +30,9 @@ namespace {
 class PlanarWalker final : public MujocoEnv {
  public:
   PlanarWalker(const char* id, const char* model, int obs_dim, std::optional<double> threshold, bool hopper)
-      : MujocoEnv(id, model, 4, obs_dim, 1000, threshold), hopper_(hopper) {}
+      : MujocoEnv(id, model, 4, obs_dim, 1000, threshold), hopper_(hopper) {
+    camera_ = {2, hopper ? 3.0 : 4.0, -20.0, 90.0, 0.0};  // the reference tracks body 2
+  }
 
   bool Healthy() const { return hopper_ ? HopperHealthy(sim_.qpos(), sim_.qvel()) : Walker2dHealthy(sim_.qpos()); }
 

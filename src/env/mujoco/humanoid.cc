@@ -11,7 +11,9 @@ namespace {
 
 class Humanoid final : public MujocoEnv {
  public:
-  Humanoid() : MujocoEnv("Humanoid-v4", "humanoid", 5, 376, 1000, std::nullopt) {}
+  Humanoid() : MujocoEnv("Humanoid-v4", "humanoid", 5, 376, 1000, std::nullopt) {
+    camera_ = {1, 4.0, -20.0, 90.0, 0.0};
+  }
 
   // sum_b m_b xipos_b / sum_b m_b, x and y
   std::pair<double, double> MassCenter() const {

@@ -10,7 +10,9 @@ namespace {
 class InvertedDoublePendulum final : public MujocoEnv {
  public:
   InvertedDoublePendulum()
-      : MujocoEnv("InvertedDoublePendulum-v4", "inverted_double_pendulum", 5, 11, 1000, 9100.0) {}
+      : MujocoEnv("InvertedDoublePendulum-v4", "inverted_double_pendulum", 5, 11, 1000, 9100.0) {
+    camera_ = {0, 4.1225, -10.0, 90.0, 0.6};
+  }
 
  protected:
   void ResetModel() override {

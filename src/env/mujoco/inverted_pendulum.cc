@@ -9,7 +9,9 @@ namespace {
 
 class InvertedPendulum final : public MujocoEnv {
  public:
-  InvertedPendulum() : MujocoEnv("InvertedPendulum-v4", "inverted_pendulum", 2, 4, 1000, 950.0) {}
+  InvertedPendulum() : MujocoEnv("InvertedPendulum-v4", "inverted_pendulum", 2, 4, 1000, 950.0) {
+    camera_ = {0, 2.04, -10.0, 90.0, 0.2};
+  }
 
  protected:
   void ResetModel() override {

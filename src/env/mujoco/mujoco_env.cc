@@ -15,6 +15,16 @@ MujocoEnv::MujocoEnv(const std::string& id, const std::string& model, int frame_
   spec_.action_space = sim_.ActionSpace();
   spec_.max_episode_steps = max_episode_steps;
   spec_.reward_threshold = reward_threshold;
+  spec_.dt = sim_.dt();
+}
+
+MujocoEnv::~MujocoEnv() = default;
+
+void MujocoEnv::Render(int width, int height, std::vector<uint8_t>* rgb) {
+  if (width <= 0 || height <= 0 || width > 4096 || height > 4096)
+    throw Error(fmt::format("render size {}x{} is out of range (1..4096)", width, height));
+  if (!renderer_) renderer_ = std::make_unique<MujocoRenderer>(sim_.model(), width, height);
+  renderer_->Render(sim_.model(), sim_.mutable_data(), camera_, rgb);
 }
 
 void MujocoEnv::Reset(uint64_t seed, std::span<float> obs) {

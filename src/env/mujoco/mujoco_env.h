@@ -4,6 +4,7 @@
 #pragma once
 
 #include "env/mujoco/mujoco_sim.h"
+#include "viz/mujoco_render.h"
 
 namespace ratchet {
 
@@ -19,8 +20,12 @@ class MujocoEnv : public Env {
   std::vector<uint8_t> SaveState() const override;
   void RestoreState(std::span<const uint8_t> state) override;
   const StepInfo& info() const override { return info_; }
+  void Render(int width, int height, std::vector<uint8_t>* rgb) override;
 
   const MujocoSim& sim() const { return sim_; }
+  MujocoEnv(const MujocoEnv&) = delete;
+  MujocoEnv& operator=(const MujocoEnv&) = delete;
+  ~MujocoEnv() override;
 
  protected:
   // Draws the reset noise from rng_ and calls sim_.ResetTo.
@@ -44,6 +49,10 @@ class MujocoEnv : public Env {
   MujocoSim sim_;
   Rng rng_;
   StepInfo info_;
+  CameraConfig camera_;  // the task's view for rendered frames
+
+ private:
+  std::unique_ptr<MujocoRenderer> renderer_;  // made on first Render
 };
 
 }  // namespace ratchet

@@ -42,6 +42,7 @@ class MujocoSim {
 
   const mjModel* model() const { return model_.get(); }
   const mjData* data() const { return data_.get(); }
+  mjData* mutable_data() { return data_.get(); }  // for rendering, which writes scratch fields
   int frame_skip() const { return frame_skip_; }
   int nq() const { return model_->nq; }
   int nv() const { return model_->nv; }

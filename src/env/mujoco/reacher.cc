@@ -12,6 +12,7 @@ namespace {
 class Reacher final : public MujocoEnv {
  public:
   Reacher() : MujocoEnv("Reacher-v4", "reacher", 2, 11, 50, -3.75) {
+    camera_ = {0, 0.9, -80.0, 90.0, 0.0};
     fingertip_ = sim_.BodyId("fingertip");
     target_ = sim_.BodyId("target");
   }

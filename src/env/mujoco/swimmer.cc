@@ -9,7 +9,9 @@ namespace {
 
 class Swimmer final : public MujocoEnv {
  public:
-  Swimmer() : MujocoEnv("Swimmer-v4", "swimmer", 4, 8, 1000, 360.0) {}
+  Swimmer() : MujocoEnv("Swimmer-v4", "swimmer", 4, 8, 1000, 360.0) {
+    camera_ = {1, 5.0, -60.0, 90.0, 0.0};
+  }
 
  protected:
   void ResetModel() override {

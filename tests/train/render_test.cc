@@ -1,0 +1,94 @@
+// Headless MuJoCo rendering and the GIF writer.
+#include <gif_lib.h>
+
+#include <fstream>
+
+#include "ratchet/train.h"
+#include "ratchet/viz.h"
+#include "test_util.h"
+
+namespace ratchet {
+namespace {
+
+TEST(GifWriterTest, WritesFramesABrowserCanDecode) {
+  const auto dir = testing::FreshDir("gif");
+  const int W = 40, H = 30;
+  {
+    GifWriter gif(dir / "a.gif", W, H, 5);
+    std::vector<uint8_t> frame(W * H * 3);
+    for (int k = 0; k < 7; ++k) {
+      for (int y = 0; y < H; ++y)
+        for (int x = 0; x < W; ++x) {
+          uint8_t* p = frame.data() + 3 * (y * W + x);
+          p[0] = static_cast<uint8_t>(x * 6);
+          p[1] = static_cast<uint8_t>(y * 8);
+          p[2] = static_cast<uint8_t>(k * 30);
+        }
+      gif.AddFrame(frame);
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir / "a.gif"));  // only the temporary exists until Close
+    gif.Close();
+  }
+  int err = 0;
+  GifFileType* g = DGifOpenFileName((dir / "a.gif").c_str(), &err);
+  ASSERT_NE(g, nullptr);
+  ASSERT_EQ(DGifSlurp(g), GIF_OK);
+  EXPECT_EQ(g->ImageCount, 7);
+  EXPECT_EQ(g->SWidth, W);
+  EXPECT_EQ(g->SHeight, H);
+  // the last frame's colours survive quantisation closely: pixel (x=5, y=3)
+  const SavedImage& im = g->SavedImages[6];
+  const GifColorType c = im.ImageDesc.ColorMap->Colors[im.RasterBits[3 * W + 5]];
+  EXPECT_NEAR(c.Red, 30, 8);
+  EXPECT_NEAR(c.Green, 24, 8);
+  EXPECT_NEAR(c.Blue, 180, 8);
+  DGifCloseFile(g, &err);
+  EXPECT_FALSE(std::filesystem::exists(dir / "a.gif.tmp"));
+}
+
+TEST(RenderTest, MujocoEnvsRenderHeadlessAndFramesChange) {
+  auto env = MakeEnv("Hopper-v4");
+  std::vector<float> obs(11), a = {1.0f, -1.0f, 1.0f};
+  env->Reset(0, obs);
+  std::vector<uint8_t> f0, f1;
+  env->Render(64, 48, &f0);
+  ASSERT_EQ(f0.size(), 64u * 48 * 3);
+  long distinct = 0;
+  for (size_t i = 3; i < f0.size(); i += 3) distinct += f0[i] != f0[0];
+  EXPECT_GT(distinct, 100);  // not a blank frame
+  for (int t = 0; t < 20; ++t) env->Step(a, obs);
+  env->Render(64, 48, &f1);
+  EXPECT_NE(f0, f1);
+  EXPECT_THROW(env->Render(0, 10, &f1), Error);
+}
+
+TEST(RenderTest, ClassicEnvsSayTheyCannotRenderAndNoGifIsWritten) {
+  const auto dir = testing::FreshDir("gif_classic");
+  const EnvSpec spec = EnvSpecOf("CartPole-v1");
+  Policy pi(spec.observation_space, spec.action_space, NetConfig{});
+  Rng rng(1);
+  pi.Init(rng);
+  EXPECT_THROW(RecordGif(pi, "CartPole-v1", nullptr, 1, dir / "x.gif", 64, 48, 10), Error);
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.gif"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.gif.tmp"));
+}
+
+TEST(RenderTest, RecordGifOfAMujocoEpisode) {
+  const auto dir = testing::FreshDir("gif_mujoco");
+  const EnvSpec spec = EnvSpecOf("InvertedPendulum-v4");
+  Policy pi(spec.observation_space, spec.action_space, NetConfig{});
+  Rng rng(1);
+  pi.Init(rng);
+  RecordGif(pi, "InvertedPendulum-v4", nullptr, 3, dir / "ip.gif", 48, 36, 12);
+  int err = 0;
+  GifFileType* g = DGifOpenFileName((dir / "ip.gif").c_str(), &err);
+  ASSERT_NE(g, nullptr);
+  ASSERT_EQ(DGifSlurp(g), GIF_OK);
+  EXPECT_GE(g->ImageCount, 2);
+  EXPECT_LE(g->ImageCount, 12);
+  EXPECT_EQ(g->SWidth, 48);
+  DGifCloseFile(g, &err);
+}
+
+}  // namespace
+}  // namespace ratchet
