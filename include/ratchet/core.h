@@ -85,8 +85,10 @@ class ThreadPool {
 
   int num_threads() const { return static_cast<int>(workers_.size()) + 1; }
 
-  // Runs fn(begin, end) over chunks of [0, n) and waits for all of them.
-  void ParallelFor(int n, const std::function<void(int, int)>& fn);
+  // Runs fn(begin, end) over chunks of [0, n) and waits for all of them. By default one chunk
+  // per thread; with grain > 0, chunks of `grain` indices that idle threads claim one by one
+  // (load balancing for uneven work, such as environment copies that reset).
+  void ParallelFor(int n, const std::function<void(int, int)>& fn, int grain = 0);
   // Runs a and b, concurrently when a worker is free, and waits for both.
   void Fork2(const std::function<void()>& a, const std::function<void()>& b);
 

@@ -86,10 +86,14 @@ void ThreadPool::RunJobs(int num_jobs, const std::function<void(int)>& job) {
   }
 }
 
-void ThreadPool::ParallelFor(int n, const std::function<void(int, int)>& fn) {
+void ThreadPool::ParallelFor(int n, const std::function<void(int, int)>& fn, int grain) {
   if (n <= 0) return;
-  const int chunks = std::min(n, num_threads());
+  const int chunks = grain > 0 ? (n + grain - 1) / grain : std::min(n, num_threads());
   RunJobs(chunks, [&](int c) {
+    if (grain > 0) {
+      fn(c * grain, std::min(n, (c + 1) * grain));
+      return;
+    }
     const int begin = static_cast<int>(static_cast<int64_t>(n) * c / chunks);
     const int end = static_cast<int>(static_cast<int64_t>(n) * (c + 1) / chunks);
     fn(begin, end);

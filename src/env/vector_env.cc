@@ -54,13 +54,14 @@ void VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
   if (pool_ != nullptr && pool_->num_threads() > 1 && n > 1) {
     // an Error thrown on a worker (a bad action) is carried back to this thread
     std::vector<std::exception_ptr> errors(n);
+    // one copy per claim: a thread that finishes early takes the next copy
     pool_->ParallelFor(n, [&](int begin, int end) {
       try {
         step_range(begin, end);
       } catch (...) {
         errors[begin] = std::current_exception();
       }
-    });
+    }, 1);
     for (auto& e : errors)
       if (e) std::rethrow_exception(e);
   } else {
