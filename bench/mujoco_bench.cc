@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
       for (int threads : {1, 2}) {
         ThreadPool pool(threads);
         VectorEnv venv(id, copies, &pool);
+        venv.set_threading(VectorEnv::Threading::kAlways);
         std::vector<float> vobs(static_cast<size_t>(copies) * od), rew(copies), acts(static_cast<size_t>(copies) * ad);
         std::vector<uint8_t> term(copies), trunc(copies);
         venv.Reset(1, vobs);

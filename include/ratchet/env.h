@@ -146,6 +146,11 @@ class VectorEnv {
 
   Env& env(int i) { return *envs_[i]; }
 
+  // kAuto threads a step only when the first steps show it pays; kAlways/kNever force it (for
+  // tests and benchmarks). The results are the same bits in every mode.
+  enum class Threading { kAuto, kAlways, kNever };
+  void set_threading(Threading t) { threading_ = t; }
+
  private:
   std::vector<std::unique_ptr<Env>> envs_;
   ThreadPool* pool_;
@@ -155,6 +160,11 @@ class VectorEnv {
   std::vector<int> ep_length_;
   std::vector<uint8_t> finished_;  // per copy, set by the latest Step
   std::vector<EpisodeStat> stats_;
+  // whether threads pay off, decided by timing the first steps (never changes results)
+  Threading threading_ = Threading::kAuto;
+  int calibration_steps_ = 0;
+  double calibration_seconds_ = 0.0;
+  bool parallel_ = false;
 };
 
 //---------------------------------- Normalisation wrappers ------------------------------------

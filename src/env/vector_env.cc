@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <chrono>
 
 #include "ratchet/env.h"
 
@@ -51,7 +52,20 @@ void VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
       }
     }
   };
-  if (pool_ != nullptr && pool_->num_threads() > 1 && n > 1) {
+  // Threads pay off only when a step costs more than the fork-join round (a few microseconds):
+  // the first steps run serially and are timed. Either path gives the same bits.
+  constexpr int kCalibrationSteps = 16;
+  constexpr double kMinParallelSeconds = 20e-6;
+  const bool can_thread = pool_ != nullptr && pool_->num_threads() > 1 && n > 1 &&
+                          threading_ != Threading::kNever;
+  if (threading_ == Threading::kAlways) parallel_ = true;
+  if (can_thread && threading_ == Threading::kAuto && calibration_steps_ < kCalibrationSteps) {
+    const auto t0 = std::chrono::steady_clock::now();
+    step_range(0, n);
+    calibration_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (++calibration_steps_ == kCalibrationSteps)
+      parallel_ = calibration_seconds_ / kCalibrationSteps > kMinParallelSeconds;
+  } else if (can_thread && parallel_) {
     // an Error thrown on a worker (a bad action) is carried back to this thread
     std::vector<std::exception_ptr> errors(n);
     // one copy per claim: a thread that finishes early takes the next copy

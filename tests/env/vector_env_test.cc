@@ -75,6 +75,7 @@ std::vector<float> Trace(int threads) {
   VectorEnv venv("CartPole-v1", n, &pool);
   std::vector<float> obs(n * 4), rew(n), acts(n), out;
   std::vector<uint8_t> term(n), trunc(n);
+  venv.set_threading(VectorEnv::Threading::kAlways);
   venv.Reset(11, obs);
   Rng rng(3);
   for (int t = 0; t < 600; ++t) {
@@ -108,6 +109,7 @@ TEST(VectorEnvTest, ThreadedIsBitwiseIdenticalToSerial) {
 TEST(VectorEnvTest, BadActionOnAWorkerIsReportedAsError) {
   ThreadPool pool(2);
   VectorEnv venv("CartPole-v1", 4, &pool);
+  venv.set_threading(VectorEnv::Threading::kAlways);
   std::vector<float> obs(16), rew(4), acts = {0, 1, 0, 7};
   std::vector<uint8_t> term(4), trunc(4);
   venv.Reset(0, obs);

@@ -119,11 +119,12 @@ TEST(InvertedDoublePendulumTest, RewardTermsMatchTheFormula) {
 }
 
 TEST(MujocoEnvTest, SameSeedSameTrajectoryAndThreadedEqualsSerial) {
-  auto trace = [](int threads) {
+  auto trace = [](int threads, VectorEnv::Threading mode = VectorEnv::Threading::kAlways) {
     ThreadPool pool(threads);
     VectorEnv venv("InvertedDoublePendulum-v4", 4, &pool);
     std::vector<float> obs(4 * 11), rew(4), acts(4), out;
     std::vector<uint8_t> term(4), trunc(4);
+    venv.set_threading(mode);
     venv.Reset(7, obs);
     Rng rng(2);
     for (int t = 0; t < 200; ++t) {
@@ -137,6 +138,7 @@ TEST(MujocoEnvTest, SameSeedSameTrajectoryAndThreadedEqualsSerial) {
   const auto a = trace(1);
   EXPECT_EQ(a, trace(1));
   EXPECT_EQ(a, trace(2));
+  EXPECT_EQ(a, trace(2, VectorEnv::Threading::kAuto));  // timed start, then whichever path
 }
 
 TEST(MujocoEnvTest, SaveRestoreContinuesBitExactly) {
