@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build libeigen3-dev libyaml-cpp-dev libcli11-dev libfmt-dev
           libgtest-dev libbenchmark-dev libmujoco-dev
-          libosmesa6-dev libgif-dev)
+          libosmesa6-dev libgif-dev libcairo2-dev)
 
 missing=()
 for p in "${packages[@]}"; do

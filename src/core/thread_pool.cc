@@ -1,4 +1,6 @@
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#endif
 
 #include "ratchet/core.h"
 
@@ -8,6 +10,14 @@ namespace {
 // Polling budget before sleeping on a condition variable (roughly 10-30 us). Rounds are short
 // (a minibatch half is ~100 us), so a short poll catches most of them without a wake-up.
 constexpr int kSpins = 4000;
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
 
 uint32_t RoundOf(uint64_t t) { return static_cast<uint32_t>(t >> 32); }
 uint32_t NextOf(uint64_t t) { return static_cast<uint32_t>(t); }
@@ -52,7 +62,7 @@ void ThreadPool::WorkerLoop() {
              (RoundOf(t) != seen && NextOf(t) < static_cast<uint32_t>(num_jobs_.load(std::memory_order_relaxed)));
     };
     bool ready = false;
-    for (int k = 0; k < kSpins && !(ready = has_work()); ++k) _mm_pause();
+    for (int k = 0; k < kSpins && !(ready = has_work()); ++k) CpuRelax();
     if (!ready) {
       std::unique_lock<std::mutex> lock(mu_);
       start_cv_.wait(lock, [&] { return stop_.load() || RoundOf(ticket_.load()) != seen; });
@@ -79,7 +89,7 @@ void ThreadPool::RunJobs(int num_jobs, const std::function<void(int)>& job) {
   start_cv_.notify_all();
   Drain(round);
   // every job is claimed; wait for the ones workers are still running
-  for (int k = 0; k < kSpins && done_.load(std::memory_order_acquire) != num_jobs; ++k) _mm_pause();
+  for (int k = 0; k < kSpins && done_.load(std::memory_order_acquire) != num_jobs; ++k) CpuRelax();
   if (done_.load(std::memory_order_acquire) != num_jobs) {
     std::unique_lock<std::mutex> lock(mu_);
     done_cv_.wait(lock, [&] { return done_.load() == num_jobs; });

@@ -48,8 +48,7 @@ const StepInfo& Env::info() const {
 }
 
 void Env::Render(int, int, std::vector<uint8_t>*) {
-  throw Error(spec().id + " has no renderer yet (MuJoCo environments render; classic-control "
-              "rendering is planned)");
+  throw Error(spec().id + " has no renderer");
 }
 
 TimeLimit::TimeLimit(std::unique_ptr<Env> env, int max_steps)

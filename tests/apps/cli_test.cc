@@ -95,12 +95,14 @@ TEST(CliTest, TrainThenEvalAndRefuseToOverwrite) {
   EXPECT_NE(r.out.find("deterministic"), std::string::npos);
   EXPECT_NE(r.out.find("stochastic"), std::string::npos);
 
-  // CartPole has no renderer yet: --gif is refused with one line and writes nothing
-  r = RunCli("eval " + run + " --episodes 1 --gif " + (dir / "x.gif").string());
+  // a GIF of one deterministic episode
+  r = RunCli("eval " + run + " --episodes 1 --gif-frames 20 --gif-size 64 --gif " + (dir / "x.gif").string());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "x.gif"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "x.gif.tmp"));
+  r = RunCli("eval " + run + " --episodes 1 --gif-size 5 --gif " + (dir / "y.gif").string());
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(Lines(r.err), 1) << r.err;
-  EXPECT_NE(r.err.find("no renderer"), std::string::npos) << r.err;
-  EXPECT_FALSE(std::filesystem::exists(dir / "x.gif"));
 
   // a second train into the same directory is refused and the first run is untouched
   const auto before = std::filesystem::last_write_time(dir / "run" / "model.bin");

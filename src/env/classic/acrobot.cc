@@ -33,6 +33,7 @@ EnvSpec Acrobot::MakeSpec() {
   spec.action_space = Space::Discrete(3);
   spec.max_episode_steps = 500;
   spec.reward_threshold = -100.0;
+  spec.dt = kDt;
   return spec;
 }
 

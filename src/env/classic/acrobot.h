@@ -21,6 +21,8 @@ class Acrobot final : public Env {
   StepResult Step(std::span<const float> action, std::span<float> obs) override;
   std::vector<uint8_t> SaveState() const override;
   void RestoreState(std::span<const uint8_t> state) override;
+  // Draws the reference renderer's geometry (render.cc).
+  void Render(int width, int height, std::vector<uint8_t>* rgb) override;
 
   const State& state() const { return s_; }
   void set_state(const State& s) { s_ = s; }

@@ -18,6 +18,7 @@ EnvSpec CartPole::MakeSpec(const std::string& id, int max_episode_steps, double 
   spec.action_space = Space::Discrete(2);
   spec.max_episode_steps = max_episode_steps;
   spec.reward_threshold = threshold;
+  spec.dt = kTau;
   return spec;
 }
 

@@ -29,6 +29,8 @@ class CartPole final : public Env {
   StepResult Step(std::span<const float> action, std::span<float> obs) override;
   std::vector<uint8_t> SaveState() const override;
   void RestoreState(std::span<const uint8_t> state) override;
+  // Draws the reference renderer's geometry (render.cc).
+  void Render(int width, int height, std::vector<uint8_t>* rgb) override;
 
   // (x, x_dot, theta, theta_dot) in double, as the reference keeps it
   const double* state() const { return s_; }

@@ -23,6 +23,7 @@ EnvSpec CartPoleSwingUp::MakeSpec(const std::string& id) {
   spec.observation_space = Space::Box({-f, -f, -f, -f, -f}, {f, f, f, f, f});
   spec.action_space = Space::Box({-1.0f}, {1.0f});
   spec.max_episode_steps = 500;
+  spec.dt = kDt;
   return spec;
 }
 

@@ -15,6 +15,7 @@ EnvSpec MountainCarContinuous::MakeSpec() {
   spec.action_space = Space::Box({-1.0f}, {1.0f});
   spec.max_episode_steps = 999;
   spec.reward_threshold = 90.0;
+  spec.dt = 1.0 / 30;  // no physical time step: the reference renders at 30 fps
   return spec;
 }
 

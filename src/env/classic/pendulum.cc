@@ -14,6 +14,7 @@ EnvSpec Pendulum::MakeSpec() {
   spec.observation_space = Space::Box({-1.0f, -1.0f, -8.0f}, {1.0f, 1.0f, 8.0f});
   spec.action_space = Space::Box({-2.0f}, {2.0f});
   spec.max_episode_steps = 200;
+  spec.dt = kDt;
   return spec;
 }
 

@@ -25,6 +25,8 @@ class Pendulum final : public Env {
   StepResult Step(std::span<const float> action, std::span<float> obs) override;
   std::vector<uint8_t> SaveState() const override;
   void RestoreState(std::span<const uint8_t> state) override;
+  // Draws the reference renderer's geometry (render.cc).
+  void Render(int width, int height, std::vector<uint8_t>* rgb) override;
 
   const double* state() const { return s_; }  // (theta, theta_dot)
   void set_state(double theta, double theta_dot) {
