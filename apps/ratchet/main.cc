@@ -1,5 +1,6 @@
 // ratchet: the command-line tool. train, eval, envs, algos.
 // Every user error is one line on stderr and exit code 2.
+#include <signal.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,38 @@ namespace fs = std::filesystem;
 using namespace ratchet;
 
 namespace {
+
+volatile sig_atomic_t g_signal = 0;
+
+void OnSignal(int sig) {
+  g_signal = sig;
+  RequestStop();
+}
+
+// SIGINT/SIGTERM during training: finish the update, write a checkpoint, exit.
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// Prints the outcome of Train/Resume; returns the exit code.
+int Report(const TrainResult& res, const fs::path& dir) {
+  if (res.stopped) {
+    std::cout << fmt::format("stopped after {} steps ({} updates); checkpoint written; continue with "
+                             "`ratchet resume {}`\n", res.steps, res.updates, dir.string());
+    return g_signal != 0 ? 128 + g_signal : 0;
+  }
+  std::cout << fmt::format("trained {} steps in {:.2f} s ({:.0f} steps/s), {} updates\n", res.steps,
+                           res.wall_seconds, res.steps / std::max(res.wall_seconds, 1e-9), res.updates);
+  if (res.eval)
+    std::cout << fmt::format("deterministic evaluation over {} episodes: {:.2f} +- {:.2f}\n",
+                             res.eval->returns.size(), res.eval->mean, res.eval->std);
+  std::cout << "run directory: " << dir.string() << "\n";
+  return 0;
+}
 
 int64_t ParseCount(const std::string& text, const std::string& flag, bool allow_zero) {
   int64_t v;
@@ -50,14 +83,22 @@ int Train(const ResolveOptions& opt, const std::string& run_dir_arg, bool quiet)
     to.progress = &std::cerr;
     to.progress_is_tty = isatty(STDERR_FILENO) != 0;
   }
-  const TrainResult res = ratchet::Train(cfg, dir, to);
-  std::cout << fmt::format("trained {} steps in {:.2f} s ({:.0f} steps/s), {} updates\n", res.steps,
-                           res.wall_seconds, res.steps / std::max(res.wall_seconds, 1e-9), res.updates);
-  if (res.eval)
-    std::cout << fmt::format("deterministic evaluation over {} episodes: {:.2f} +- {:.2f}\n",
-                             res.eval->returns.size(), res.eval->mean, res.eval->std);
-  std::cout << "run directory: " << dir.string() << "\n";
-  return 0;
+  InstallStopHandlers();
+  return Report(ratchet::Train(cfg, dir, to), dir);
+}
+
+int Resume(const std::string& run_dir, const std::string& steps_text, bool quiet) {
+  std::optional<int64_t> steps;
+  if (!steps_text.empty()) steps = ParseCount(steps_text, "--steps", false);
+  if (!fs::is_directory(run_dir)) throw Error(fmt::format("run directory '{}' does not exist", run_dir));
+  TrainOptions to;
+  if (!quiet) {
+    to.progress = &std::cerr;
+    to.progress_is_tty = isatty(STDERR_FILENO) != 0;
+  }
+  InstallStopHandlers();
+  std::cerr << fmt::format("ratchet: resuming {}\n", run_dir);
+  return Report(ratchet::Resume(run_dir, to, steps), run_dir);
 }
 
 struct GifOptions {
@@ -131,6 +172,13 @@ int main(int argc, char** argv) {
   config->add_option("--set", show.sets, "override a config key: --set key=value (repeatable)");
   config->add_option("--config", show_preset, "preset YAML file");
 
+  std::string resume_dir, resume_steps;
+  bool resume_quiet = false;
+  CLI::App* resume = app.add_subcommand("resume", "continue a run from its newest checkpoint");
+  resume->add_option("run_dir", resume_dir, "run directory written by `ratchet train`")->required();
+  resume->add_option("--steps", resume_steps, "raise the total step count to this");
+  resume->add_flag("--quiet", resume_quiet, "no progress line");
+
   CLI::App* envs = app.add_subcommand("envs", "list the environments");
   CLI::App* algos = app.add_subcommand("algos", "list the algorithms");
 
@@ -168,6 +216,7 @@ int main(int argc, char** argv) {
       opt.preset_path = preset;
       return Train(opt, run_dir, quiet);
     }
+    if (*resume) return Resume(resume_dir, resume_steps, resume_quiet);
     if (*eval) {
       gif.height = gif.width * 3 / 4;
       return Eval(eval_dir, episodes_text, eval_seed, gif);

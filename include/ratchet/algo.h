@@ -70,6 +70,9 @@ struct TrainConfig {
   NetConfig net;
   int threads = 2;                // worker threads; results do not depend on it
   int eval_episodes = 10;         // deterministic evaluation episodes at the end of training
+  int checkpoint_every = 100;     // write a checkpoint every k updates (0: only at the end)
+  int checkpoint_keep = 2;        // checkpoints kept in RUN_DIR/checkpoints
+  int64_t stop_at = 0;            // stop with a checkpoint once this many steps are done (0: off)
   bool normalize_obs = false;     // running observation normalisation (saved with the model)
   bool normalize_reward = false;  // reward scaling by the running std of the discounted return
   double clip_obs = 10.0;         // clip of normalised observations
@@ -100,7 +103,15 @@ class Algorithm {
   Policy& policy() { return policy_; }
   ValueFunction& value() { return value_; }
 
+  // Everything an update reads: parameters, the algorithm's generator and its optimiser state
+  // (SaveExtra/RestoreExtra), for checkpoints.
+  void Save(ByteWriter& w) const;
+  void Restore(ByteReader& r);
+
  protected:
+  virtual void SaveExtra(ByteWriter&) const {}
+  virtual void RestoreExtra(ByteReader&) {}
+
   Policy policy_;
   ValueFunction value_;
   Rng rng_;          // the algorithm's own stream (minibatch shuffles)

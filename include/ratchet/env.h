@@ -14,6 +14,9 @@
 
 namespace ratchet {
 
+class ByteWriter;
+class ByteReader;
+
 //---------------------------------- Spaces ----------------------------------------------------
 
 struct Space {
@@ -146,6 +149,10 @@ class VectorEnv {
 
   Env& env(int i) { return *envs_[i]; }
 
+  // Every copy's state and its running episode statistics, for checkpoints.
+  void Save(ByteWriter& w) const;
+  void Restore(ByteReader& r);
+
   // kAuto threads a step only when the first steps show it pays; kAlways/kNever force it (for
   // tests and benchmarks). The results are the same bits in every mode.
   enum class Threading { kAuto, kAlways, kNever };
@@ -192,6 +199,8 @@ struct ObsNormalizer {
   int dim() const { return static_cast<int>(rms.mean.size()); }
   // in and out (n, dim) may alias; a disabled normaliser copies.
   void Normalize(std::span<const float> in, std::span<float> out) const;
+  void Save(ByteWriter& w) const;
+  void Restore(ByteReader& r);
 };
 
 // Reward scaling by the running std of each copy's discounted return (SB3's VecNormalize
@@ -203,6 +212,8 @@ class RewardScaler {
   void Scale(std::span<float> rewards, std::span<const uint8_t> terminated,
              std::span<const uint8_t> truncated);
   const RunningMeanStd& stats() const { return rms_; }
+  void Save(ByteWriter& w) const;
+  void Restore(ByteReader& r);
 
  private:
   double gamma_, clip_;

@@ -36,6 +36,10 @@ class Kfac {
   // to no registered layer are copied unchanged. grads and out span the caller's flat vector.
   void Precondition(std::span<const float> grads, std::span<float> out);
 
+  // Running factors, eigendecompositions and the refresh counter, for checkpoints.
+  void Save(ByteWriter& w) const;
+  void Restore(ByteReader& r);
+
   // Factor of layer l of network id (for tests): A is (in+1, in+1), G is (out, out).
   const Eigen::MatrixXd& A(int id, int l) const { return nets_[id].layers[l].A; }
   const Eigen::MatrixXd& G(int id, int l) const { return nets_[id].layers[l].G; }

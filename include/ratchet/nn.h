@@ -15,6 +15,9 @@
 
 namespace ratchet {
 
+class ByteWriter;
+class ByteReader;
+
 template <typename T>
 using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
 // Flat parameter, gradient and optimiser vectors. Their base is aligned like Eigen's own
@@ -114,6 +117,9 @@ class Adam {
   int64_t steps() const { return t_; }
   const AlignedVector<float>& m() const { return m_; }
   const AlignedVector<float>& v() const { return v_; }
+  // Moments and step count, for checkpoints.
+  void Save(ByteWriter& w) const;
+  void Restore(ByteReader& r);
 
  private:
   double beta1_, beta2_, eps_;
@@ -128,6 +134,8 @@ class RmsProp {
   explicit RmsProp(int n, double alpha = 0.99, double eps = 1e-5);
   void Step(std::span<float> params, std::span<const float> grads, double lr);
   const AlignedVector<float>& v() const { return v_; }
+  void Save(ByteWriter& w) const;
+  void Restore(ByteReader& r);
 
  private:
   double alpha_, eps_;

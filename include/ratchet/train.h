@@ -97,12 +97,26 @@ struct TrainResult {
   int64_t steps = 0;
   int updates = 0;
   double wall_seconds = 0.0;
-  std::optional<EvalResult> eval;  // when eval_episodes > 0
+  bool stopped = false;            // stopped early (stop_at or a stop request) after a checkpoint
+  std::optional<EvalResult> eval;  // when eval_episodes > 0 and training finished
 };
 
 // Trains from scratch into run_dir (which must exist): writes config.yaml first, a progress.csv
-// row per update, and model.bin at the end.
+// row per update, checkpoints every checkpoint_every updates (in run_dir/checkpoints), and
+// model.bin at the end.
 TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt);
+
+// Continues the run in run_dir from its newest checkpoint: training S steps, stopping, then
+// resuming gives bit-identical parameters and progress.csv rows (wall time excepted) to an
+// uninterrupted run. Rows written after that checkpoint are dropped first. `steps` (optional)
+// raises n_timesteps; stop_at is cleared. Throws Error naming the problem (no checkpoint, wrong
+// magic, newer version, truncated, checksum mismatch); nothing is overwritten then.
+TrainResult Resume(const std::filesystem::path& run_dir, const TrainOptions& opt,
+                   std::optional<int64_t> steps = std::nullopt);
+
+// Asks a running Train/Resume to write a checkpoint and return after the current update
+// (async-signal-safe: the CLI calls it from its SIGINT/SIGTERM handler).
+void RequestStop();
 
 // The columns of progress.csv, in order.
 const std::vector<std::string>& ProgressColumns();

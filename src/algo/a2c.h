@@ -29,6 +29,10 @@ class A2c final : public Algorithm {
   A2c(const A2cConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng, ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
 
+ protected:
+  void SaveExtra(ByteWriter& w) const override;
+  void RestoreExtra(ByteReader& r) override;
+
  private:
   void Step(std::span<float> params, std::span<const float> grads, bool policy, double lr);
 

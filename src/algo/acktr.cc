@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "algo/losses.h"
+#include "core/bytes.h"
 
 namespace ratchet {
 
@@ -44,6 +45,20 @@ Acktr::Acktr(const AcktrConfig& cfg, const EnvSpec& spec, const TrainConfig& tra
   mom_pi_ = scratch_pi_ = nat_pi_;
   nat_v_.assign(value_.num_params(), 0.0f);
   mom_v_ = scratch_v_ = nat_v_;
+}
+
+void Acktr::SaveExtra(ByteWriter& w) const {
+  kfac_pi_.Save(w);
+  kfac_v_.Save(w);
+  w.PutArray(std::span<const float>(mom_pi_));
+  w.PutArray(std::span<const float>(mom_v_));
+}
+
+void Acktr::RestoreExtra(ByteReader& r) {
+  kfac_pi_.Restore(r);
+  kfac_v_.Restore(r);
+  r.GetArray(std::span<float>(mom_pi_), "ACKTR policy momentum");
+  r.GetArray(std::span<float>(mom_v_), "ACKTR value momentum");
 }
 
 UpdateStats Acktr::Update(const Rollout& r, double progress_remaining) {

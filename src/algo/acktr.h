@@ -37,6 +37,10 @@ class Acktr final : public Algorithm {
   Acktr(const AcktrConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng, ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
 
+ protected:
+  void SaveExtra(ByteWriter& w) const override;
+  void RestoreExtra(ByteReader& r) override;
+
  private:
   AcktrConfig cfg_;
   Kfac kfac_pi_, kfac_v_;

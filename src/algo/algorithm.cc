@@ -6,6 +6,7 @@
 #include "algo/npg_trpo.h"
 #include "algo/ppo.h"
 #include "algo/vpg.h"
+#include "core/bytes.h"
 #include "ratchet/algo.h"
 
 namespace ratchet {
@@ -21,6 +22,9 @@ void TrainConfig::Bind(ConfigBinder& b) {
   b.Add("log_std_init", &net.log_std_init, "initial log-std of Gaussian policies");
   b.Add("threads", &threads, "worker threads (results are identical for any count)");
   b.Add("eval_episodes", &eval_episodes, "deterministic evaluation episodes after training");
+  b.Add("checkpoint_every", &checkpoint_every, "write a checkpoint every k updates (0: only at the end)");
+  b.Add("checkpoint_keep", &checkpoint_keep, "checkpoints kept in RUN_DIR/checkpoints");
+  b.Add("stop_at", &stop_at, "stop with a checkpoint once this many steps are done (0: off); resume later");
   b.Add("normalize_obs", &normalize_obs, "running observation normalisation (saved with the model)");
   b.Add("normalize_reward", &normalize_reward, "scale rewards by the running std of the discounted return");
   b.Add("clip_obs", &clip_obs, "clip of normalised observations");
@@ -41,6 +45,9 @@ void TrainConfig::Validate() const {
     throw Error(fmt::format("gae_lambda must be in [0, 1], got {}", gae_lambda));
   if (net.hidden.empty()) throw Error("net_arch needs at least one hidden layer");
   if (threads < 1 || threads > 256) throw Error(fmt::format("threads must be in [1, 256], got {}", threads));
+  if (checkpoint_every < 0) throw Error("checkpoint_every must be >= 0");
+  if (checkpoint_keep < 1) throw Error("checkpoint_keep must be >= 1");
+  if (stop_at < 0) throw Error("stop_at must be >= 0");
   if (!(clip_obs > 0) || !(clip_reward > 0)) throw Error("clip_obs and clip_reward must be positive");
   if (eval_episodes < 0) throw Error(fmt::format("eval_episodes must be non-negative, got {}", eval_episodes));
 }
@@ -53,6 +60,20 @@ Algorithm::Algorithm(const EnvSpec& spec, const TrainConfig& train, Rng rng, Thr
   Rng init = rng_.Split(0);
   policy_.Init(init);
   value_.Init(init);
+}
+
+void Algorithm::Save(ByteWriter& w) const {
+  w.PutArray(policy_.params());
+  w.PutArray(value_.params());
+  w.Put(rng_.state());
+  SaveExtra(w);
+}
+
+void Algorithm::Restore(ByteReader& r) {
+  r.GetArray(policy_.params(), "policy parameter");
+  r.GetArray(value_.params(), "value parameter");
+  rng_.set_state(r.Get<Rng::State>());
+  RestoreExtra(r);
 }
 
 namespace {

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <fmt/format.h>
 
+#include "core/bytes.h"
+
 #include "algo/trust_region.h"
 
 namespace ratchet {
@@ -37,6 +39,14 @@ void NpgTrpoConfig::Validate(const TrainConfig& train) const {
 NpgTrpo::NpgTrpo(const NpgTrpoConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng,
                  ThreadPool* pool)
     : Algorithm(spec, train, rng, pool), cfg_(cfg), fitter_(value_, cfg.adam_eps) {}
+
+void NpgTrpo::SaveExtra(ByteWriter& w) const {
+  fitter_.adam().Save(w);
+}
+
+void NpgTrpo::RestoreExtra(ByteReader& r) {
+  fitter_.adam().Restore(r);
+}
 
 UpdateStats NpgTrpo::Update(const Rollout& r, double progress_remaining) {
   const int M = r.size(), P = policy_.num_params();

@@ -42,6 +42,10 @@ class NpgTrpo final : public Algorithm {
           ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
 
+ protected:
+  void SaveExtra(ByteWriter& w) const override;
+  void RestoreExtra(ByteReader& r) override;
+
  private:
   NpgTrpoConfig cfg_;
   ValueFitter fitter_;

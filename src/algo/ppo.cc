@@ -1,6 +1,7 @@
 #include "algo/ppo.h"
 
 #include "algo/losses.h"
+#include "core/bytes.h"
 
 #include <algorithm>
 #include <cmath>
@@ -50,6 +51,18 @@ Ppo::Ppo(const PpoConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rn
       adam_pi_(policy_.num_params(), 0.9, 0.999, cfg.adam_eps),
       adam_v_(value_.num_params(), 0.9, 0.999, cfg.adam_eps),
       beta_(cfg.kl_coef_init) {}
+
+void Ppo::SaveExtra(ByteWriter& w) const {
+  adam_pi_.Save(w);
+  adam_v_.Save(w);
+  w.Put(beta_);
+}
+
+void Ppo::RestoreExtra(ByteReader& r) {
+  adam_pi_.Restore(r);
+  adam_v_.Restore(r);
+  beta_ = r.Get<double>();
+}
 
 void Ppo::Gather(const Rollout& r, const int* idx, int b) {
   const int od = r.obs_dim, ad = r.act_dim;

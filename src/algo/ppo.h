@@ -84,6 +84,10 @@ class Ppo final : public Algorithm {
       ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
 
+ protected:
+  void SaveExtra(ByteWriter& w) const override;
+  void RestoreExtra(ByteReader& r) override;
+
  private:
   struct MinibatchStats {
     double pg_loss = 0, entropy = 0, approx_kl = 0, clip_fraction = 0, value_loss = 0;

@@ -13,6 +13,8 @@ class ValueFitter {
   ValueFitter(ValueFunction& value, double adam_eps);
   // Returns the mean squared error over the last epoch's minibatches.
   double Fit(const Rollout& r, int epochs, int batch_size, double lr, Rng& rng);
+  const Adam& adam() const { return adam_; }
+  Adam& adam() { return adam_; }
 
  private:
   ValueFunction& value_;

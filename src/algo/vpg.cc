@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/bytes.h"
+
 namespace ratchet {
 
 void VpgConfig::Bind(ConfigBinder& b) {
@@ -75,6 +77,16 @@ Vpg::Vpg(const VpgConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rn
       gamma_(train.gamma),
       adam_(policy_.num_params(), 0.9, 0.999, cfg.adam_eps),
       fitter_(value_, cfg.adam_eps) {}
+
+void Vpg::SaveExtra(ByteWriter& w) const {
+  adam_.Save(w);
+  fitter_.adam().Save(w);
+}
+
+void Vpg::RestoreExtra(ByteReader& r) {
+  adam_.Restore(r);
+  fitter_.adam().Restore(r);
+}
 
 UpdateStats Vpg::Update(const Rollout& r, double progress_remaining) {
   const int M = r.size();

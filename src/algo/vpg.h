@@ -36,6 +36,10 @@ class Vpg final : public Algorithm {
   Vpg(const VpgConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng, ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
 
+ protected:
+  void SaveExtra(ByteWriter& w) const override;
+  void RestoreExtra(ByteReader& r) override;
+
  private:
   VpgConfig cfg_;
   double gamma_;

@@ -1,6 +1,7 @@
 // Observation normalisation and reward scaling.
 #include <cmath>
 
+#include "core/bytes.h"
 #include "ratchet/env.h"
 
 namespace ratchet {
@@ -39,6 +40,32 @@ void ObsNormalizer::Normalize(std::span<const float> in, std::span<float> out) c
     const double z = (in[k] - rms.mean[j]) / std::sqrt(rms.var[j] + 1e-8);
     out[k] = static_cast<float>(std::clamp(z, -clip, clip));
   }
+}
+
+void ObsNormalizer::Save(ByteWriter& w) const {
+  w.Put(rms.count);
+  w.PutArray(std::span<const double>(rms.mean));
+  w.PutArray(std::span<const double>(rms.var));
+}
+
+void ObsNormalizer::Restore(ByteReader& r) {
+  rms.count = r.Get<double>();
+  r.GetArray(std::span<double>(rms.mean), "normaliser mean");
+  r.GetArray(std::span<double>(rms.var), "normaliser variance");
+}
+
+void RewardScaler::Save(ByteWriter& w) const {
+  w.PutArray(std::span<const double>(ret_));
+  w.Put(rms_.count);
+  w.PutArray(std::span<const double>(rms_.mean));
+  w.PutArray(std::span<const double>(rms_.var));
+}
+
+void RewardScaler::Restore(ByteReader& r) {
+  r.GetArray(std::span<double>(ret_), "discounted return");
+  rms_.count = r.Get<double>();
+  r.GetArray(std::span<double>(rms_.mean), "return mean");
+  r.GetArray(std::span<double>(rms_.var), "return variance");
 }
 
 RewardScaler::RewardScaler(int num_envs, double gamma, double clip)

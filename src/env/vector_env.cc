@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/bytes.h"
 #include "ratchet/env.h"
 
 namespace ratchet {
@@ -87,6 +88,21 @@ void VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
     ep_return_[i] = 0.0;
     ep_length_[i] = 0;
   }
+}
+
+void VectorEnv::Save(ByteWriter& w) const {
+  w.Put<uint64_t>(envs_.size());
+  for (const auto& env : envs_) w.PutArray(std::span<const uint8_t>(env->SaveState()));
+  w.PutArray(std::span<const double>(ep_return_));
+  w.PutArray(std::span<const int>(ep_length_));
+}
+
+void VectorEnv::Restore(ByteReader& r) {
+  if (r.Get<uint64_t>() != envs_.size()) throw Error("checkpoint holds a different number of environment copies");
+  for (auto& env : envs_) env->RestoreState(r.GetVector<uint8_t>());
+  r.GetArray(std::span<double>(ep_return_), "episode return");
+  r.GetArray(std::span<int>(ep_length_), "episode length");
+  stats_.clear();
 }
 
 std::vector<EpisodeStat> VectorEnv::TakeEpisodeStats() {

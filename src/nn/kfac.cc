@@ -1,5 +1,7 @@
 #include "ratchet/kfac.h"
 
+#include "core/bytes.h"
+
 #include <Eigen/Eigenvalues>
 
 namespace ratchet {
@@ -75,6 +77,48 @@ void Kfac::Precondition(std::span<const float> grads, std::span<float> out) {
       const Eigen::MatrixXd p = L.QG * v * L.QA.transpose();
       MatMap<float>(out.data() + L.w_offset, L.out, L.in) = p.leftCols(L.in).cast<float>();
       Eigen::Map<Eigen::VectorXf>(out.data() + L.b_offset, L.out) = p.col(L.in).cast<float>();
+    }
+}
+
+namespace {
+
+void PutMatrix(ByteWriter& w, const Eigen::MatrixXd& m) {
+  w.Put<int64_t>(m.rows());
+  w.Put<int64_t>(m.cols());
+  w.PutArray(std::span<const double>(m.data(), static_cast<size_t>(m.size())));
+}
+
+void GetMatrix(ByteReader& r, Eigen::MatrixXd& m) {
+  const int64_t rows = r.Get<int64_t>(), cols = r.Get<int64_t>();
+  if (rows < 0 || cols < 0 || rows > 100000 || cols > 100000) throw Error("K-FAC state is corrupt");
+  m.resize(rows, cols);
+  r.GetArray(std::span<double>(m.data(), static_cast<size_t>(m.size())), "K-FAC factor");
+}
+
+}  // namespace
+
+void Kfac::Save(ByteWriter& w) const {
+  w.Put(calls_);
+  for (const Net& net : nets_)
+    for (const Layer& L : net.layers) {
+      w.Put<uint8_t>(L.has_stats);
+      for (const Eigen::MatrixXd* m : {&L.A, &L.G, &L.QA, &L.QG}) PutMatrix(w, *m);
+      PutMatrix(w, L.dA);
+      PutMatrix(w, L.dG);
+    }
+}
+
+void Kfac::Restore(ByteReader& r) {
+  calls_ = r.Get<int>();
+  for (Net& net : nets_)
+    for (Layer& L : net.layers) {
+      L.has_stats = r.Get<uint8_t>() != 0;
+      for (Eigen::MatrixXd* m : {&L.A, &L.G, &L.QA, &L.QG}) GetMatrix(r, *m);
+      Eigen::MatrixXd da, dg;
+      GetMatrix(r, da);
+      GetMatrix(r, dg);
+      L.dA = da;
+      L.dG = dg;
     }
 }
 

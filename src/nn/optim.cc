@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <fmt/format.h>
 
+#include "core/bytes.h"
 #include "ratchet/nn.h"
 
 namespace ratchet {
@@ -28,6 +29,22 @@ void Adam::Step(std::span<float> params, std::span<const float> grads, double lr
     p[i] -= step * m[i] / (std::sqrt(v[i]) * inv_sqrt_bc2 + eps);
   }
 }
+
+void Adam::Save(ByteWriter& w) const {
+  w.Put(t_);
+  w.PutArray(std::span<const float>(m_));
+  w.PutArray(std::span<const float>(v_));
+}
+
+void Adam::Restore(ByteReader& r) {
+  t_ = r.Get<int64_t>();
+  r.GetArray(std::span<float>(m_), "Adam first moment");
+  r.GetArray(std::span<float>(v_), "Adam second moment");
+}
+
+void RmsProp::Save(ByteWriter& w) const { w.PutArray(std::span<const float>(v_)); }
+
+void RmsProp::Restore(ByteReader& r) { r.GetArray(std::span<float>(v_), "RMSprop average"); }
 
 RmsProp::RmsProp(int n, double alpha, double eps) : alpha_(alpha), eps_(eps), v_(n, 0.0f) {}
 

@@ -11,12 +11,6 @@ namespace {
 constexpr char kMagic[8] = {'R', 'A', 'T', 'C', 'H', 'E', 'T', 'M'};
 constexpr uint32_t kVersion = 2;  // 2: adds the observation normaliser
 
-uint64_t Fnv1a(const uint8_t* p, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
-  return h;
-}
-
 }  // namespace
 
 void SaveModel(const std::filesystem::path& path, const Policy& policy, const ValueFunction& value,

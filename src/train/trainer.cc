@@ -7,7 +7,9 @@
 #include <fstream>
 #include <ostream>
 
+#include "core/bytes.h"
 #include "ratchet/train.h"
+#include "train/checkpoint.h"
 
 namespace ratchet {
 
@@ -49,6 +51,23 @@ class Collector {
   }
 
   const ObsNormalizer& normalizer() const { return norm_; }
+
+  void Save(ByteWriter& w) const {
+    w.PutArray(std::span<const float>(obs_));
+    w.PutArray(std::span<const float>(raw_obs_));
+    w.Put(rng_.state());
+    norm_.Save(w);
+    scaler_.Save(w);
+    venv_.Save(w);
+  }
+  void Restore(ByteReader& r) {
+    r.GetArray(std::span<float>(obs_), "observation");
+    r.GetArray(std::span<float>(raw_obs_), "raw observation");
+    rng_.set_state(r.Get<Rng::State>());
+    norm_.Restore(r);
+    scaler_.Restore(r);
+    venv_.Restore(r);
+  }
 
   // Fills r (T x N) and its bootstrap values; keeps the last 100 finished episodes in `recent`.
   // Returns how many episodes finished.
@@ -131,19 +150,31 @@ std::string Duration(double s) {
 
 }  // namespace
 
-TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt) {
+namespace {
+
+std::atomic<bool> g_stop_requested{false};
+
+// Rewrites progress.csv to its header and first `rows` data rows (atomically).
+void TruncateProgress(const std::filesystem::path& path, int rows) {
+  std::ifstream in(path);
+  if (!in) throw Error(fmt::format("cannot read '{}'", path.string()));
+  std::string kept, line;
+  for (int k = 0; k <= rows && std::getline(in, line); ++k) kept += line + "\n";
+  in.close();
+  const auto tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << kept;
+    if (!out) throw Error(fmt::format("cannot write '{}'", tmp));
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+// The training loop, from scratch (checkpoint null) or from a checkpoint's payload.
+TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt,
+                        const std::vector<uint8_t>* checkpoint) {
   const TrainConfig& tc = cfg.train;
   const auto t0 = Clock::now();
-  {
-    std::ofstream out(run_dir / "config.yaml");
-    out << cfg.ToYaml();
-    if (!out) throw Error(fmt::format("cannot write '{}'", (run_dir / "config.yaml").string()));
-  }
-  std::ofstream csv(run_dir / "progress.csv");
-  if (!csv) throw Error(fmt::format("cannot write '{}'", (run_dir / "progress.csv").string()));
-  for (size_t c = 0; c < ProgressColumns().size(); ++c) csv << (c ? "," : "") << ProgressColumns()[c];
-  csv << "\n";
-
   ThreadPool pool(tc.threads);
   VectorEnv venv(tc.env, tc.n_envs, &pool);
   const EnvSpec spec = venv.spec();
@@ -151,17 +182,71 @@ TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const Tr
   std::unique_ptr<Algorithm> algo =
       FindAlgorithm(tc.algo).make(*cfg.algo, spec, tc, root.Split(1), &pool);
   Collector collector(*algo, venv, spec, tc, root.Split(2));
-  collector.Reset(static_cast<uint64_t>(tc.seed));
+
+  std::deque<EpisodeStat> recent;
+  int64_t episodes = 0;
+  double wall_before = 0.0;  // wall time of the run before this process
+  TrainResult res;
+  const std::filesystem::path csv_path = run_dir / "progress.csv";
+  if (checkpoint == nullptr) {
+    {
+      std::ofstream out(run_dir / "config.yaml");
+      out << cfg.ToYaml();
+      if (!out) throw Error(fmt::format("cannot write '{}'", (run_dir / "config.yaml").string()));
+    }
+    std::ofstream header(csv_path);
+    if (!header) throw Error(fmt::format("cannot write '{}'", csv_path.string()));
+    for (size_t c = 0; c < ProgressColumns().size(); ++c) header << (c ? "," : "") << ProgressColumns()[c];
+    header << "\n";
+    collector.Reset(static_cast<uint64_t>(tc.seed));
+  } else {
+    ByteReader r(*checkpoint, "checkpoint");
+    res.updates = r.Get<int>();
+    res.steps = r.Get<int64_t>();
+    episodes = r.Get<int64_t>();
+    wall_before = r.Get<double>();
+    const uint64_t n_recent = r.Get<uint64_t>();
+    if (n_recent > 100) throw Error("checkpoint is corrupt (episode window)");
+    for (uint64_t k = 0; k < n_recent; ++k) {
+      EpisodeStat e;
+      e.env = r.Get<int>();
+      e.ret = r.Get<double>();
+      e.length = r.Get<int>();
+      recent.push_back(e);
+    }
+    collector.Restore(r);
+    algo->Restore(r);
+    r.ExpectEnd();
+    TruncateProgress(csv_path, res.updates);
+  }
+  std::ofstream csv(csv_path, std::ios::app);
+  if (!csv) throw Error(fmt::format("cannot write '{}'", csv_path.string()));
+
+  auto write_checkpoint = [&] {
+    ByteWriter w;
+    w.Put(res.updates);
+    w.Put(res.steps);
+    w.Put(episodes);
+    w.Put(wall_before + std::chrono::duration<double>(Clock::now() - t0).count());
+    w.Put<uint64_t>(recent.size());
+    for (const EpisodeStat& e : recent) {
+      w.Put(e.env);
+      w.Put(e.ret);
+      w.Put(e.length);
+    }
+    collector.Save(w);
+    algo->Save(w);
+    WriteCheckpoint(run_dir, res.updates, cfg.ToYaml(), w.buf, tc.checkpoint_keep);
+  };
 
   Rollout r;
   r.Resize(tc.n_steps, tc.n_envs, venv.obs_dim(), venv.act_dim());
   const int64_t per_update = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
   const int updates = static_cast<int>(tc.n_timesteps / per_update);
-  std::deque<EpisodeStat> recent;
-  int64_t episodes = 0;
-  TrainResult res;
   auto last_print = Clock::now() - std::chrono::hours(1);
-  for (int u = 1; u <= updates; ++u) {
+  const int64_t steps_at_start = res.steps;
+  g_stop_requested = false;
+  for (int u = res.updates + 1; u <= updates; ++u) {
     const int64_t finished_now = collector.Collect(r, recent);
     res.steps += per_update;
     ComputeGae(r, tc.gamma, tc.gae_lambda);
@@ -186,8 +271,8 @@ TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const Tr
       for (const auto& e : recent) sq += (e.ret - ret_mean) * (e.ret - ret_mean);
       ret_std = std::sqrt(sq / recent.size());
     }
-    episodes += static_cast<int64_t>(finished_now);
-    const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+    episodes += finished_now;
+    const double wall = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
     const double ev = ExplainedVariance(r.values, r.returns);
     csv << u << "," << res.steps << "," << fmt::format("{:.3f}", wall) << "," << episodes << ","
         << Fmt(ret_mean) << "," << Fmt(ret_std) << "," << Fmt(len_mean) << "," << Fmt(s.policy_loss)
@@ -197,14 +282,16 @@ TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const Tr
         << Fmt(s.backtracks) << "," << Fmt(s.step_accepted) << "," << Fmt(s.expected_improvement)
         << "\n";
     csv.flush();
-    if (!csv) throw Error(fmt::format("cannot write '{}'", (run_dir / "progress.csv").string()));
+    if (!csv) throw Error(fmt::format("cannot write '{}'", csv_path.string()));
+    res.updates = u;
 
     const auto now = Clock::now();
     if (opt.progress != nullptr &&
         (u == updates || now - last_print > std::chrono::milliseconds(opt.progress_is_tty ? 200 : 5000))) {
       last_print = now;
-      const double sps = res.steps / std::max(wall, 1e-9);
-      const double eta = (static_cast<double>(updates) * per_update - res.steps) / sps;
+      const double run_wall = std::chrono::duration<double>(now - t0).count();
+      const double sps = (res.steps - steps_at_start) / std::max(run_wall, 1e-9);
+      const double eta = (static_cast<double>(updates) * per_update - res.steps) / std::max(sps, 1e-9);
       std::string line = fmt::format(
           "{} {} seed {} | {:>9}/{} steps ({:3.0f}%) | {:>7.0f} steps/s | return {:>8} | ETA {}",
           tc.algo, tc.env, tc.seed, res.steps, static_cast<int64_t>(updates) * per_update,
@@ -216,14 +303,50 @@ TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const Tr
         *opt.progress << line << "\n" << std::flush;
       }
     }
-    res.updates = u;
+    const bool stop = g_stop_requested.load() || (tc.stop_at > 0 && res.steps >= tc.stop_at && u < updates);
+    if (stop || (tc.checkpoint_every > 0 && u % tc.checkpoint_every == 0) || u == updates) write_checkpoint();
+    if (stop) {
+      if (opt.progress != nullptr && opt.progress_is_tty) *opt.progress << "\n";
+      res.stopped = true;
+      res.wall_seconds = wall;
+      return res;
+    }
   }
   SaveModel(run_dir / "model.bin", algo->policy(), algo->value(), collector.normalizer());
-  res.wall_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  res.wall_seconds = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
   if (tc.eval_episodes > 0)
     res.eval = Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true,
                         &collector.normalizer());
   return res;
+}
+
+}  // namespace
+
+void RequestStop() { g_stop_requested = true; }
+
+TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt) {
+  return RunTraining(cfg, run_dir, opt, nullptr);
+}
+
+TrainResult Resume(const std::filesystem::path& run_dir, const TrainOptions& opt, std::optional<int64_t> steps) {
+  RunConfig cfg = LoadRunConfig(run_dir);
+  const LoadedCheckpoint ck = LoadLatestCheckpoint(run_dir);
+  cfg.train.stop_at = 0;
+  if (steps) {
+    cfg.train.n_timesteps = *steps;
+    cfg.train.Validate();
+  }
+  // the resolved config now records the new total
+  {
+    const auto tmp = (run_dir / "config.yaml").string() + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << cfg.ToYaml();
+      if (!out) throw Error(fmt::format("cannot write '{}'", tmp));
+    }
+    std::filesystem::rename(tmp, run_dir / "config.yaml");
+  }
+  return RunTraining(cfg, run_dir, opt, &ck.payload);
 }
 
 }  // namespace ratchet

@@ -119,6 +119,23 @@ TEST(CliTest, TrainThenEvalAndRefuseToOverwrite) {
   EXPECT_NE(r.err.find("model"), std::string::npos) << r.err;
 }
 
+TEST(CliTest, ResumeErrorsAreOneLine) {
+  Result r = RunCli("resume /nonexistent/run");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(Lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+  const auto dir = ratchet::testing::FreshDir("cli_resume");
+  r = RunCli("train --steps 2048 --quiet --set stop_at=1024 --run-dir " + (dir / "run").string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("ratchet resume"), std::string::npos) << r.out;
+  r = RunCli("resume " + (dir / "run").string() + " --steps abc");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--steps must be a positive integer"), std::string::npos) << r.err;
+  r = RunCli("resume " + (dir / "run").string() + " --quiet");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("trained 2048 steps"), std::string::npos) << r.out;
+}
+
 TEST(CliTest, ListsEnvsAndAlgos) {
   Result r = RunCli("envs");
   EXPECT_EQ(r.code, 0);

@@ -1,0 +1,27 @@
+// Internal: checkpoint files. RUN_DIR/checkpoints/ckpt-<update>.bin holds magic "RATCHETC",
+// a format version, the resolved config (YAML), the trainer's payload and an FNV-1a checksum.
+// Written to a temporary file, fsync'ed and renamed; the newest `keep` are kept.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ratchet {
+
+void WriteCheckpoint(const std::filesystem::path& run_dir, int update, const std::string& config_yaml,
+                     const std::vector<uint8_t>& payload, int keep);
+
+struct LoadedCheckpoint {
+  std::filesystem::path path;
+  std::string config_yaml;
+  std::vector<uint8_t> payload;
+};
+
+// The newest checkpoint of run_dir. Throws Error when there is none, or when it has a wrong
+// magic, a newer version, is truncated or fails its checksum (saying which).
+LoadedCheckpoint LoadLatestCheckpoint(const std::filesystem::path& run_dir);
+// Reads and checks one checkpoint file.
+LoadedCheckpoint LoadCheckpoint(const std::filesystem::path& path);
+
+}  // namespace ratchet

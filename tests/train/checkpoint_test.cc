@@ -1,0 +1,148 @@
+// Exact resume: training 2S steps in one go and training S, stopping, then resuming produce
+// bit-identical parameters and progress.csv rows (wall time excepted).
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "ratchet/train.h"
+#include "test_util.h"
+#include "train/checkpoint.h"
+
+namespace ratchet {
+namespace {
+
+std::vector<std::string> RowsWithoutWallTime(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) {
+    std::stringstream ss(line);
+    std::string cell, out;
+    for (int c = 0; std::getline(ss, cell, ','); ++c)
+      if (c != 2) out += cell + ",";
+    rows.push_back(out);
+  }
+  return rows;
+}
+
+std::string Bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct ResumeCase {
+  const char* algo;
+  const char* env;
+  std::vector<std::string> sets;
+  int64_t stop_at;
+};
+
+class ResumeTest : public ::testing::TestWithParam<ResumeCase> {};
+
+TEST_P(ResumeTest, StopAndResumeIsBitIdentical) {
+  const ResumeCase c = GetParam();
+  auto config = [&](std::vector<std::string> extra) {
+    ResolveOptions o;
+    o.algo = c.algo;
+    o.env = c.env;
+    o.seed = 5;
+    o.sets = c.sets;
+    o.sets.insert(o.sets.end(), extra.begin(), extra.end());
+    return ResolveRunConfig(o);
+  };
+  const std::string name = fmt::format("resume_{}_{}", c.algo, c.env);
+  const auto whole = testing::FreshDir(name + "_whole"), parts = testing::FreshDir(name + "_parts");
+  RunConfig a = config({"checkpoint_every=3"});
+  const TrainResult ra = Train(a, whole, {});
+  RunConfig b = config({"checkpoint_every=3", fmt::format("stop_at={}", c.stop_at)});
+  const TrainResult rb1 = Train(b, parts, {});
+  ASSERT_TRUE(rb1.stopped);
+  EXPECT_LT(rb1.steps, ra.steps);
+  const TrainResult rb2 = Resume(parts, {});
+  EXPECT_FALSE(rb2.stopped);
+  EXPECT_EQ(rb2.steps, ra.steps);
+  EXPECT_EQ(RowsWithoutWallTime(whole / "progress.csv"), RowsWithoutWallTime(parts / "progress.csv"));
+  EXPECT_EQ(Bytes(whole / "model.bin"), Bytes(parts / "model.bin"));
+  ASSERT_TRUE(ra.eval && rb2.eval);
+  EXPECT_EQ(ra.eval->returns, rb2.eval->returns);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Algorithms, ResumeTest,
+    ::testing::Values(
+        ResumeCase{"ppo", "Pendulum-v1",
+                   {"n_timesteps=8192", "n_envs=2", "n_steps=512", "normalize_obs=true", "normalize_reward=true",
+                    "eval_episodes=2"},
+                   4096},
+        ResumeCase{"trpo", "CartPole-v1", {"n_timesteps=10240", "eval_episodes=2"}, 5120},
+        ResumeCase{"acktr", "CartPole-v1", {"n_timesteps=6400", "eval_episodes=2"}, 3200},
+        ResumeCase{"ppo", "HalfCheetah-v4", {"n_timesteps=4096", "n_steps=512", "eval_episodes=1"}, 2048}),
+    [](const auto& info) {
+      std::string n = std::string(info.param.algo) + "_" + info.param.env;
+      for (char& ch : n)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      return n;
+    });
+
+TEST(CheckpointTest, BadCheckpointsAreRefusedAndNothingIsOverwritten) {
+  const auto dir = testing::FreshDir("ckpt_bad");
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "CartPole-v1";
+  o.sets = {"n_timesteps=2048", "checkpoint_every=2", "stop_at=1024"};
+  RunConfig cfg = ResolveRunConfig(o);
+  Train(cfg, dir, {});
+  const auto ckpt = dir / "checkpoints" / "ckpt-00000004.bin";
+  ASSERT_TRUE(std::filesystem::exists(ckpt));
+  const std::string good = Bytes(ckpt);
+  const std::string progress = Bytes(dir / "progress.csv");
+  auto error_with = [&](const std::string& bytes) {
+    std::ofstream(ckpt, std::ios::binary | std::ios::trunc) << bytes;
+    try {
+      Resume(dir, {});
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::string magic = good;
+  magic[0] = 'X';
+  EXPECT_NE(error_with(magic).find("wrong magic"), std::string::npos);
+  std::string newer = good;
+  newer[8] = 9;
+  EXPECT_NE(error_with(newer).find("newer"), std::string::npos);
+  EXPECT_NE(error_with(good.substr(0, good.size() / 2)).find("checksum"), std::string::npos);
+  EXPECT_NE(error_with(good.substr(0, 10)).find("truncated"), std::string::npos);
+  std::string flipped = good;
+  flipped[good.size() / 2] ^= 0x40;
+  EXPECT_NE(error_with(flipped).find("checksum mismatch"), std::string::npos);
+  // nothing was overwritten by the refused resumes
+  EXPECT_EQ(Bytes(dir / "progress.csv"), progress);
+  EXPECT_FALSE(std::filesystem::exists(dir / "model.bin"));
+  std::filesystem::remove_all(dir / "checkpoints");
+  try {
+    Resume(dir, {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no checkpoint"), std::string::npos);
+  }
+}
+
+TEST(CheckpointTest, OnlyTheNewestAreKept) {
+  const auto dir = testing::FreshDir("ckpt_keep");
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "CartPole-v1";
+  o.sets = {"n_timesteps=2560", "checkpoint_every=2", "checkpoint_keep=2", "eval_episodes=0"};
+  RunConfig cfg = ResolveRunConfig(o);
+  Train(cfg, dir, {});
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir / "checkpoints")) names.push_back(e.path().filename());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"ckpt-00000008.bin", "ckpt-00000010.bin"}));
+}
+
+}  // namespace
+}  // namespace ratchet
