@@ -2,6 +2,8 @@
 #pragma once
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -27,6 +29,21 @@ inline std::filesystem::path FreshDir(const std::string& name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+// The rows of a progress.csv with the wall_time column (the third) removed: what must be
+// identical between runs of the same seed.
+inline std::vector<std::string> CsvWithoutWallTime(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) {
+    std::stringstream ss(line);
+    std::string cell, out;
+    for (int c = 0; std::getline(ss, cell, ','); ++c)
+      if (c != 2) out += cell + ",";
+    rows.push_back(out);
+  }
+  return rows;
 }
 
 }  // namespace ratchet::testing

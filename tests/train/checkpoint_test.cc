@@ -12,18 +12,6 @@
 namespace ratchet {
 namespace {
 
-std::vector<std::string> RowsWithoutWallTime(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::vector<std::string> rows;
-  for (std::string line; std::getline(in, line);) {
-    std::stringstream ss(line);
-    std::string cell, out;
-    for (int c = 0; std::getline(ss, cell, ','); ++c)
-      if (c != 2) out += cell + ",";
-    rows.push_back(out);
-  }
-  return rows;
-}
 
 std::string Bytes(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -63,7 +51,7 @@ TEST_P(ResumeTest, StopAndResumeIsBitIdentical) {
   const TrainResult rb2 = Resume(parts, {});
   EXPECT_FALSE(rb2.stopped);
   EXPECT_EQ(rb2.steps, ra.steps);
-  EXPECT_EQ(RowsWithoutWallTime(whole / "progress.csv"), RowsWithoutWallTime(parts / "progress.csv"));
+  EXPECT_EQ(testing::CsvWithoutWallTime(whole / "progress.csv"), testing::CsvWithoutWallTime(parts / "progress.csv"));
   EXPECT_EQ(Bytes(whole / "model.bin"), Bytes(parts / "model.bin"));
   ASSERT_TRUE(ra.eval && rb2.eval);
   EXPECT_EQ(ra.eval->returns, rb2.eval->returns);

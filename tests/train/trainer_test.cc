@@ -19,19 +19,6 @@ RunConfig Config(int64_t seed, std::vector<std::string> sets = {}) {
   return ResolveRunConfig(o);
 }
 
-// progress.csv without the wall_time column
-std::vector<std::string> CsvWithoutWallTime(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::vector<std::string> rows;
-  for (std::string line; std::getline(in, line);) {
-    std::stringstream ss(line);
-    std::string cell, out;
-    for (int c = 0; std::getline(ss, cell, ','); ++c)
-      if (c != 2) out += cell + ",";
-    rows.push_back(out);
-  }
-  return rows;
-}
 
 // Learning targets of issues 2 and 3: each algorithm, with its preset, reaches the target mean
 // deterministic evaluation return within its step budget, for each of seeds 1, 2 and 3.
@@ -94,7 +81,7 @@ TEST(TrainerTest, SameSeedSameProgressWhateverTheThreadCount) {
     const auto dir = testing::FreshDir("determinism_" + std::to_string(runs.size()));
     RunConfig cfg = Config(4, {"n_timesteps=20480", "threads=" + std::to_string(threads), "eval_episodes=0"});
     Train(cfg, dir, {});
-    runs.push_back(CsvWithoutWallTime(dir / "progress.csv"));
+    runs.push_back(testing::CsvWithoutWallTime(dir / "progress.csv"));
   }
   ASSERT_EQ(runs[0].size(), 81u);  // header + 80 updates of 256 steps
   EXPECT_EQ(runs[0], runs[1]);
@@ -103,7 +90,7 @@ TEST(TrainerTest, SameSeedSameProgressWhateverTheThreadCount) {
   const auto dir = testing::FreshDir("determinism_other");
   RunConfig other = Config(5, {"n_timesteps=20480", "eval_episodes=0"});
   Train(other, dir, {});
-  EXPECT_NE(CsvWithoutWallTime(dir / "progress.csv"), runs[0]);
+  EXPECT_NE(testing::CsvWithoutWallTime(dir / "progress.csv"), runs[0]);
 }
 
 TEST(TrainerTest, RunDirectoryHoldsConfigProgressAndModel) {
