@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build libeigen3-dev libyaml-cpp-dev libcli11-dev libfmt-dev
           libgtest-dev libbenchmark-dev libmujoco-dev
-          libosmesa6-dev libgif-dev libcairo2-dev)
+          libosmesa6-dev libgif-dev libcairo2-dev fonts-dejavu-core
+          libprotobuf-dev protobuf-compiler)
 
 missing=()
 for p in "${packages[@]}"; do

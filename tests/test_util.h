@@ -1,6 +1,8 @@
 // Shared helpers for the test suite.
 #pragma once
 
+#include <bit>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -9,6 +11,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "ratchet/log.h"
 
 namespace ratchet::testing {
 
@@ -44,6 +48,27 @@ inline std::vector<std::string> CsvWithoutWallTime(const std::filesystem::path& 
     rows.push_back(out);
   }
   return rows;
+}
+
+// The lines of a progress.jsonl with the wall_time field removed.
+inline std::vector<std::string> JsonlWithoutWallTime(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) {
+    const size_t a = line.find("\"wall_time\":");
+    if (a != std::string::npos) line.erase(a, line.find(',', a) - a);
+    rows.push_back(line);
+  }
+  return rows;
+}
+
+// The scalars of a run directory's TensorBoard event file as "tag@step=value" (wall time left out).
+inline std::vector<std::string> EventsWithoutWallTime(const std::filesystem::path& run_dir) {
+  std::vector<std::string> out;
+  for (const ScalarEvent& e : ReadEventFile(FindEventFile(run_dir)))
+    if (e.tag != "time/wall_time") out.push_back(e.tag + "@" + std::to_string(e.step) + "=" +
+                        std::to_string(std::bit_cast<uint32_t>(e.value)));
+  return out;
 }
 
 }  // namespace ratchet::testing

@@ -6,6 +6,7 @@
 #include "ratchet/core.h"
 #include "ratchet/dist.h"
 #include "ratchet/env.h"
+#include "ratchet/log.h"
 #include "ratchet/nn.h"
 #include "ratchet/policy.h"
 #include "ratchet/train.h"

@@ -10,6 +10,7 @@
 #include "core/bytes.h"
 #include "ratchet/train.h"
 #include "train/checkpoint.h"
+#include "train/run_log.h"
 
 namespace ratchet {
 
@@ -139,8 +140,6 @@ class Collector {
   MlpWorkspace<float> ws_pi_, ws_v_;
 };
 
-std::string Fmt(double v) { return std::isnan(v) ? "" : fmt::format("{:.9g}", v); }
-
 std::string Duration(double s) {
   if (!std::isfinite(s)) return "?";
   if (s < 60) return fmt::format("{:.1f}s", s);
@@ -153,22 +152,6 @@ std::string Duration(double s) {
 namespace {
 
 std::atomic<bool> g_stop_requested{false};
-
-// Rewrites progress.csv to its header and first `rows` data rows (atomically).
-void TruncateProgress(const std::filesystem::path& path, int rows) {
-  std::ifstream in(path);
-  if (!in) throw Error(fmt::format("cannot read '{}'", path.string()));
-  std::string kept, line;
-  for (int k = 0; k <= rows && std::getline(in, line); ++k) kept += line + "\n";
-  in.close();
-  const auto tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << kept;
-    if (!out) throw Error(fmt::format("cannot write '{}'", tmp));
-  }
-  std::filesystem::rename(tmp, path);
-}
 
 // The training loop, from scratch (checkpoint null) or from a checkpoint's payload.
 TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt,
@@ -187,17 +170,12 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
   int64_t episodes = 0;
   double wall_before = 0.0;  // wall time of the run before this process
   TrainResult res;
-  const std::filesystem::path csv_path = run_dir / "progress.csv";
   if (checkpoint == nullptr) {
     {
       std::ofstream out(run_dir / "config.yaml");
       out << cfg.ToYaml();
       if (!out) throw Error(fmt::format("cannot write '{}'", (run_dir / "config.yaml").string()));
     }
-    std::ofstream header(csv_path);
-    if (!header) throw Error(fmt::format("cannot write '{}'", csv_path.string()));
-    for (size_t c = 0; c < ProgressColumns().size(); ++c) header << (c ? "," : "") << ProgressColumns()[c];
-    header << "\n";
     collector.Reset(static_cast<uint64_t>(tc.seed));
   } else {
     ByteReader r(*checkpoint, "checkpoint");
@@ -217,10 +195,8 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
     collector.Restore(r);
     algo->Restore(r);
     r.ExpectEnd();
-    TruncateProgress(csv_path, res.updates);
   }
-  std::ofstream csv(csv_path, std::ios::app);
-  if (!csv) throw Error(fmt::format("cannot write '{}'", csv_path.string()));
+  RunLog log(run_dir, checkpoint == nullptr, res.updates, res.steps);
 
   auto write_checkpoint = [&] {
     ByteWriter w;
@@ -274,15 +250,12 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
     episodes += finished_now;
     const double wall = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
     const double ev = ExplainedVariance(r.values, r.returns);
-    csv << u << "," << res.steps << "," << fmt::format("{:.3f}", wall) << "," << episodes << ","
-        << Fmt(ret_mean) << "," << Fmt(ret_std) << "," << Fmt(len_mean) << "," << Fmt(s.policy_loss)
-        << "," << Fmt(s.value_loss) << "," << Fmt(s.entropy) << "," << Fmt(s.approx_kl) << ","
-        << Fmt(s.clip_fraction) << "," << Fmt(ev) << "," << Fmt(s.grad_norm) << "," << s.epochs
-        << "," << Fmt(s.learning_rate) << "," << Fmt(s.clip_range) << "," << Fmt(s.kl_coef) << ","
-        << Fmt(s.backtracks) << "," << Fmt(s.step_accepted) << "," << Fmt(s.expected_improvement)
-        << "\n";
-    csv.flush();
-    if (!csv) throw Error(fmt::format("cannot write '{}'", csv_path.string()));
+    const double row[] = {static_cast<double>(u), static_cast<double>(res.steps), wall,
+                          static_cast<double>(episodes), ret_mean, ret_std, len_mean, s.policy_loss,
+                          s.value_loss, s.entropy, s.approx_kl, s.clip_fraction, ev, s.grad_norm,
+                          static_cast<double>(s.epochs), s.learning_rate, s.clip_range, s.kl_coef,
+                          s.backtracks, s.step_accepted, s.expected_improvement};
+    log.Append(row);
     res.updates = u;
 
     const auto now = Clock::now();
@@ -314,9 +287,11 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
   }
   SaveModel(run_dir / "model.bin", algo->policy(), algo->value(), collector.normalizer());
   res.wall_seconds = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
-  if (tc.eval_episodes > 0)
+  if (tc.eval_episodes > 0) {
     res.eval = Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true,
                         &collector.normalizer());
+    log.Eval(res.steps, *res.eval, kEvalSeedBase, true);
+  }
   return res;
 }
 

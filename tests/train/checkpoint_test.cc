@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ratchet/log.h"
 #include "ratchet/train.h"
 #include "test_util.h"
 #include "train/checkpoint.h"
@@ -52,6 +53,9 @@ TEST_P(ResumeTest, StopAndResumeIsBitIdentical) {
   EXPECT_FALSE(rb2.stopped);
   EXPECT_EQ(rb2.steps, ra.steps);
   EXPECT_EQ(testing::CsvWithoutWallTime(whole / "progress.csv"), testing::CsvWithoutWallTime(parts / "progress.csv"));
+  EXPECT_EQ(testing::JsonlWithoutWallTime(whole / "progress.jsonl"),
+            testing::JsonlWithoutWallTime(parts / "progress.jsonl"));
+  EXPECT_EQ(testing::EventsWithoutWallTime(whole), testing::EventsWithoutWallTime(parts));
   EXPECT_EQ(Bytes(whole / "model.bin"), Bytes(parts / "model.bin"));
   ASSERT_TRUE(ra.eval && rb2.eval);
   EXPECT_EQ(ra.eval->returns, rb2.eval->returns);

@@ -1,0 +1,129 @@
+#include "train/run_log.h"
+
+#include <chrono>
+#include <cmath>
+#include <fmt/format.h>
+#include <unistd.h>
+
+namespace ratchet {
+
+namespace {
+
+// Columns written as integers.
+bool IsCount(const std::string& c) {
+  return c == "update" || c == "steps" || c == "episodes" || c == "epochs";
+}
+
+std::string Format(const std::string& col, double v) {
+  if (std::isnan(v)) return "";
+  if (IsCount(col)) return fmt::format("{}", static_cast<int64_t>(v));
+  if (col == "wall_time") return fmt::format("{:.3f}", v);
+  return fmt::format("{:.9g}", v);
+}
+
+// TensorBoard tag of a progress column, grouped as Stable-Baselines3 groups its logs.
+std::string Tag(const std::string& col) {
+  if (col == "episodes" || col.starts_with("ep_")) return "rollout/" + col;
+  if (col == "update" || col == "wall_time") return "time/" + col;
+  return "train/" + col;
+}
+
+double UnixTime() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Keeps the header and the first `rows` lines after it (header_lines = 1 for CSV, 0 for JSONL).
+void KeepLines(const std::filesystem::path& path, int lines) {
+  std::ifstream in(path);
+  if (!in) throw Error(fmt::format("cannot read '{}'", path.string()));
+  std::string kept, line;
+  for (int k = 0; k < lines && std::getline(in, line); ++k) kept += line + "\n";
+  in.close();
+  const std::string tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << kept;
+    if (!out) throw Error(fmt::format("cannot write '{}'", tmp));
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace
+
+RunLog::RunLog(const std::filesystem::path& run_dir, bool fresh, int rows, int64_t steps) : dir_(run_dir) {
+  const auto csv_path = run_dir / "progress.csv", jsonl_path = run_dir / "progress.jsonl";
+  std::filesystem::path events = FindEventFile(run_dir);
+  if (fresh) {
+    std::ofstream header(csv_path, std::ios::trunc);
+    for (size_t c = 0; c < ProgressColumns().size(); ++c) header << (c ? "," : "") << ProgressColumns()[c];
+    header << "\n";
+    if (!header) throw Error(fmt::format("cannot write '{}'", csv_path.string()));
+    std::ofstream(jsonl_path, std::ios::trunc);
+    if (!events.empty()) std::filesystem::remove(events);
+    char host[256] = "localhost";
+    gethostname(host, sizeof(host) - 1);
+    events = run_dir / fmt::format("events.out.tfevents.{}.{}", static_cast<int64_t>(UnixTime()), host);
+  } else {
+    KeepLines(csv_path, rows + 1);
+    if (std::filesystem::exists(jsonl_path)) KeepLines(jsonl_path, rows);
+    if (events.empty()) {
+      events = run_dir / fmt::format("events.out.tfevents.{}.ratchet", static_cast<int64_t>(UnixTime()));
+    } else {
+      TruncateEventFile(events, steps);
+    }
+  }
+  csv_.open(csv_path, std::ios::app);
+  jsonl_.open(jsonl_path, std::ios::app);
+  if (!csv_ || !jsonl_) throw Error(fmt::format("cannot write the logs in '{}'", run_dir.string()));
+  events_ = std::make_unique<EventWriter>(events);
+  for (const std::string& c : ProgressColumns()) tags_.push_back(Tag(c));
+}
+
+void RunLog::Append(std::span<const double> row) {
+  const auto& cols = ProgressColumns();
+  RATCHET_CHECK(row.size() == cols.size(), "progress row has the wrong number of values");
+  std::string csv, json = "{";
+  std::vector<std::string> tags;
+  std::vector<float> values;
+  int64_t step = 0;
+  for (size_t c = 0; c < cols.size(); ++c) {
+    const std::string text = Format(cols[c], row[c]);
+    csv += (c ? "," : "") + text;
+    json += fmt::format("{}\"{}\":{}", c ? "," : "", cols[c], text.empty() ? "null" : text);
+    if (cols[c] == "steps") {
+      step = static_cast<int64_t>(row[c]);
+    } else if (!std::isnan(row[c])) {
+      tags.push_back(tags_[c]);
+      values.push_back(static_cast<float>(row[c]));
+    }
+  }
+  csv_ << csv << "\n";
+  jsonl_ << json << "}\n";
+  csv_.flush();
+  jsonl_.flush();
+  if (!csv_ || !jsonl_) throw Error(fmt::format("cannot write the logs in '{}'", dir_.string()));
+  events_->Scalars(step, UnixTime(), tags, values);
+  events_->Flush();
+}
+
+void RunLog::Eval(int64_t steps, const EvalResult& r, uint64_t seed, bool deterministic) {
+  const std::vector<std::string> tags = {"eval/return_mean", "eval/return_std"};
+  const std::vector<float> values = {static_cast<float>(r.mean), static_cast<float>(r.std)};
+  events_->Scalars(steps, UnixTime(), tags, values);
+  events_->Flush();
+  std::string returns;
+  for (size_t k = 0; k < r.returns.size(); ++k) returns += fmt::format("{}{:.9g}", k ? "," : "", r.returns[k]);
+  const std::string json = fmt::format(
+      "{{\"steps\":{},\"episodes\":{},\"seed\":{},\"deterministic\":{},\"mean\":{:.9g},\"std\":{:.9g},"
+      "\"returns\":[{}]}}\n",
+      steps, r.returns.size(), seed, deterministic ? "true" : "false", r.mean, r.std, returns);
+  const auto path = dir_ / "eval.json", tmp = dir_ / "eval.json.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << json;
+    if (!out) throw Error(fmt::format("cannot write '{}'", tmp.string()));
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace ratchet
