@@ -122,6 +122,30 @@ TEST(CheckpointTest, BadCheckpointsAreRefusedAndNothingIsOverwritten) {
   }
 }
 
+// What kill -9 between checkpoints leaves behind: logs that ran past the newest checkpoint.
+// Resuming cuts every log back to that checkpoint and then equals an uninterrupted run.
+TEST(CheckpointTest, LogsPastTheNewestCheckpointAreCutOnResume) {
+  const auto whole = testing::FreshDir("ckpt_kill_whole"), killed = testing::FreshDir("ckpt_kill");
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "CartPole-v1";
+  o.sets = {"n_timesteps=3840", "checkpoint_every=4", "eval_episodes=1"};
+  RunConfig a = ResolveRunConfig(o);
+  Train(a, whole, {});
+  o.sets.push_back("stop_at=2816");  // update 11; the checkpoint at 11 is then removed
+  RunConfig b = ResolveRunConfig(o);
+  Train(b, killed, {});
+  std::filesystem::remove(killed / "checkpoints" / "ckpt-00000011.bin");
+  ASSERT_TRUE(std::filesystem::exists(killed / "checkpoints" / "ckpt-00000008.bin"));
+  ASSERT_EQ(testing::CsvWithoutWallTime(killed / "progress.csv").size(), 12u);  // header + 11 rows
+  Resume(killed, {});
+  EXPECT_EQ(testing::CsvWithoutWallTime(whole / "progress.csv"), testing::CsvWithoutWallTime(killed / "progress.csv"));
+  EXPECT_EQ(testing::JsonlWithoutWallTime(whole / "progress.jsonl"),
+            testing::JsonlWithoutWallTime(killed / "progress.jsonl"));
+  EXPECT_EQ(testing::EventsWithoutWallTime(whole), testing::EventsWithoutWallTime(killed));
+  EXPECT_EQ(Bytes(whole / "model.bin"), Bytes(killed / "model.bin"));
+}
+
 TEST(CheckpointTest, OnlyTheNewestAreKept) {
   const auto dir = testing::FreshDir("ckpt_keep");
   ResolveOptions o;
