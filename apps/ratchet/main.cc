@@ -107,7 +107,7 @@ struct GifOptions {
 };
 
 int Eval(const std::string& run_dir, const std::string& episodes_text, const std::string& seed_text,
-         const GifOptions& gif) {
+         const std::vector<bool>& modes, const GifOptions& gif) {
   const int64_t episodes = ParseCount(episodes_text, "--episodes", false);
   const uint64_t seed = seed_text.empty() ? kEvalSeedBase
                                           : static_cast<uint64_t>(ParseCount(seed_text, "--seed", true));
@@ -115,7 +115,7 @@ int Eval(const std::string& run_dir, const std::string& episodes_text, const std
   const RunConfig& cfg = m.cfg;
   std::cout << fmt::format("{} on {} from {}: {} episodes, seeds {}..{}\n", cfg.train.algo,
                            cfg.train.env, run_dir, episodes, seed, seed + episodes - 1);
-  for (const bool det : {true, false}) {
+  for (const bool det : modes) {
     const EvalResult r = Evaluate(*m.policy, cfg.train.env, static_cast<int>(episodes), seed, det, &m.norm);
     std::cout << fmt::format("  {:<13} return {:.2f} +- {:.2f}  (min {:.1f}, max {:.1f})\n",
                              det ? "deterministic" : "stochastic", r.mean, r.std,
@@ -153,10 +153,13 @@ int main(int argc, char** argv) {
   train->add_flag("--quiet", quiet, "no progress line");
 
   std::string eval_dir, episodes_text = "10", eval_seed;
-  CLI::App* eval = app.add_subcommand("eval", "evaluate a trained run, deterministic and stochastic");
+  bool eval_det = false, eval_stoch = false;
+  CLI::App* eval = app.add_subcommand("eval", "evaluate a trained run (deterministic and stochastic unless one is chosen)");
   eval->add_option("run_dir", eval_dir, "run directory written by `ratchet train`")->required();
   eval->add_option("--episodes", episodes_text, "episodes per mode")->capture_default_str();
   eval->add_option("--seed", eval_seed, "seed of the first evaluation episode");
+  CLI::Option* det_flag = eval->add_flag("--deterministic", eval_det, "only the distribution's mode");
+  eval->add_flag("--stochastic", eval_stoch, "only actions sampled from the policy")->excludes(det_flag);
   GifOptions gif;
   eval->add_option("--gif", gif.path, "also render the first deterministic episode to this GIF (MuJoCo envs)");
   eval->add_option("--gif-size", gif.width, "GIF width in pixels (height is 3/4 of it)")->check(CLI::Range(16, 1920));
@@ -219,7 +222,10 @@ int main(int argc, char** argv) {
     if (*resume) return Resume(resume_dir, resume_steps, resume_quiet);
     if (*eval) {
       gif.height = gif.width * 3 / 4;
-      return Eval(eval_dir, episodes_text, eval_seed, gif);
+      std::vector<bool> modes;
+      if (eval_det || !eval_stoch) modes.push_back(true);
+      if (eval_stoch || !eval_det) modes.push_back(false);
+      return Eval(eval_dir, episodes_text, eval_seed, modes, gif);
     }
     if (*config) {
       show.preset_path = show_preset;

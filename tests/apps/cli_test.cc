@@ -94,6 +94,16 @@ TEST(CliTest, TrainThenEvalAndRefuseToOverwrite) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("deterministic"), std::string::npos);
   EXPECT_NE(r.out.find("stochastic"), std::string::npos);
+  r = RunCli("eval " + run + " --episodes 2 --stochastic --seed 7");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.find("deterministic"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("seeds 7..8"), std::string::npos) << r.out;
+  r = RunCli("eval " + run + " --episodes 2 --deterministic");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.find("stochastic"), std::string::npos) << r.out;
+  r = RunCli("eval " + run + " --deterministic --stochastic");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(Lines(r.err), 1) << r.err;
 
   // a GIF of one deterministic episode
   r = RunCli("eval " + run + " --episodes 1 --gif-frames 20 --gif-size 64 --gif " + (dir / "x.gif").string());
