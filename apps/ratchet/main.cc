@@ -182,6 +182,11 @@ int main(int argc, char** argv) {
   resume->add_option("--steps", resume_steps, "raise the total step count to this");
   resume->add_flag("--quiet", resume_quiet, "no progress line");
 
+  std::string export_dir, export_out;
+  CLI::App* exp = app.add_subcommand("export", "write a run's policy as a deployable .rpol file (ratchet::DeployedPolicy)");
+  exp->add_option("run_dir", export_dir, "run directory written by `ratchet train`")->required();
+  exp->add_option("-o,--output", export_out, "output file, e.g. policy.rpol")->required();
+
   CLI::App* envs = app.add_subcommand("envs", "list the environments");
   CLI::App* algos = app.add_subcommand("algos", "list the algorithms");
 
@@ -226,6 +231,14 @@ int main(int argc, char** argv) {
       if (eval_det || !eval_stoch) modes.push_back(true);
       if (eval_stoch || !eval_det) modes.push_back(false);
       return Eval(eval_dir, episodes_text, eval_seed, modes, gif);
+    }
+    if (*exp) {
+      const TrainedModel m = LoadTrainedModel(export_dir);
+      ExportPolicy(m, export_out);
+      std::cout << fmt::format("wrote {} ({} on {}, {} network parameters{})\n", export_out,
+                               m.cfg.train.algo, m.cfg.train.env, m.policy->mlp().num_params(),
+                               m.norm.enabled ? ", observation normaliser" : "");
+      return 0;
     }
     if (*config) {
       show.preset_path = show_preset;

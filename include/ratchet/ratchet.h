@@ -4,6 +4,7 @@
 #include "ratchet/algo.h"
 #include "ratchet/config.h"
 #include "ratchet/core.h"
+#include "ratchet/deploy.h"
 #include "ratchet/dist.h"
 #include "ratchet/env.h"
 #include "ratchet/log.h"

@@ -42,6 +42,22 @@ RunConfig LoadRunConfig(const std::filesystem::path& run_dir);
 
 //---------------------------------- Evaluation ------------------------------------------------
 
+// Acts as evaluation does: the observation through the frozen normaliser (when given), the
+// policy's mode (deterministic) or a sample, Box actions clipped to the action space's bounds.
+class Actor {
+ public:
+  Actor(const Policy& policy, const ObsNormalizer* norm, const Space& action_space);
+  // The env action for one raw observation; valid until the next call.
+  std::span<const float> Act(std::span<const float> raw_obs, bool deterministic, Rng& rng);
+
+ private:
+  const Policy& policy_;
+  const ObsNormalizer* norm_;
+  const Space& space_;
+  std::vector<float> obs_, action_, env_action_;
+  MlpWorkspace<float> ws_;
+};
+
 struct EvalResult {
   std::vector<double> returns;
   double mean = 0.0, std = 0.0;
@@ -85,6 +101,10 @@ struct TrainedModel {
 };
 // Reads RUN_DIR/config.yaml and RUN_DIR/model.bin; throws Error naming any problem.
 TrainedModel LoadTrainedModel(const std::filesystem::path& run_dir);
+
+// The run's policy as a self-contained deployable file (.rpol, read by ratchet::DeployedPolicy):
+// network, frozen observation normaliser, action space and clipping.
+void ExportPolicy(const TrainedModel& m, const std::filesystem::path& path);
 
 //---------------------------------- Trainer ---------------------------------------------------
 

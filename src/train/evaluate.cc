@@ -5,36 +5,44 @@
 
 namespace ratchet {
 
+Actor::Actor(const Policy& policy, const ObsNormalizer* norm, const Space& action_space)
+    : policy_(policy), norm_(norm), space_(action_space), obs_(policy.obs_dim()),
+      action_(policy.act_dim()), env_action_(policy.act_dim()) {}
+
+std::span<const float> Actor::Act(std::span<const float> raw_obs, bool deterministic, Rng& rng) {
+  const int od = policy_.obs_dim(), ad = policy_.act_dim();
+  RATCHET_CHECK(static_cast<int>(raw_obs.size()) == od, "Actor::Act: observation size");
+  if (norm_ != nullptr) {
+    norm_->Normalize(raw_obs, obs_);
+  } else {
+    std::copy(raw_obs.begin(), raw_obs.end(), obs_.begin());
+  }
+  const MatMap<float> dp = policy_.Forward(ConstMatMap<float>(obs_.data(), od, 1), ws_);
+  if (deterministic) {
+    policy_.Mode(dp.data(), action_.data());
+  } else {
+    policy_.Sample(dp.data(), rng, action_.data());
+  }
+  env_action_ = action_;
+  if (!space_.is_discrete())
+    for (int d = 0; d < ad; ++d) env_action_[d] = std::clamp(action_[d], space_.low[d], space_.high[d]);
+  return env_action_;
+}
+
 EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episodes, uint64_t seed,
                     bool deterministic, const ObsNormalizer* norm) {
   std::unique_ptr<Env> env = MakeEnv(env_id);
   const EnvSpec& spec = env->spec();
   const int od = spec.observation_space.flat_dim();
-  const int ad = policy.act_dim();
-  std::vector<float> raw(od), obs(od), action(ad), env_action(ad);
-  MlpWorkspace<float> ws;
+  std::vector<float> raw(od);
+  Actor actor(policy, norm, spec.action_space);
   Rng rng(seed, 1);
   EvalResult out;
   for (int ep = 0; ep < episodes; ++ep) {
     env->Reset(seed + static_cast<uint64_t>(ep), raw);
     double ret = 0.0;
     for (;;) {
-      if (norm != nullptr) {
-        norm->Normalize(raw, obs);
-      } else {
-        obs = raw;
-      }
-      const MatMap<float> dp = policy.Forward(ConstMatMap<float>(obs.data(), od, 1), ws);
-      if (deterministic) {
-        policy.Mode(dp.data(), action.data());
-      } else {
-        policy.Sample(dp.data(), rng, action.data());
-      }
-      env_action = action;
-      if (!spec.action_space.is_discrete())
-        for (int d = 0; d < ad; ++d)
-          env_action[d] = std::clamp(action[d], spec.action_space.low[d], spec.action_space.high[d]);
-      const StepResult r = env->Step(env_action, raw);
+      const StepResult r = env->Step(actor.Act(raw, deterministic, rng), raw);
       ret += r.reward;
       if (r.terminated || r.truncated) break;
     }
@@ -53,31 +61,21 @@ double RecordGif(const Policy& policy, const std::string& env_id, const ObsNorma
                  int max_frames) {
   std::unique_ptr<Env> env = MakeEnv(env_id);
   const EnvSpec& spec = env->spec();
-  const int od = spec.observation_space.flat_dim(), ad = policy.act_dim();
+  const int od = spec.observation_space.flat_dim();
   // real time at <= 25 frames per second
   const int every = spec.dt > 0 ? std::max(1, static_cast<int>(std::ceil(0.04 / spec.dt - 1e-9))) : 1;
   const int delay_cs = spec.dt > 0 ? std::max(2, static_cast<int>(std::lround(100 * spec.dt * every))) : 4;
-  std::vector<float> raw(od), obs(od), action(ad), env_action(ad);
+  std::vector<float> raw(od);
   std::vector<uint8_t> frame;
-  MlpWorkspace<float> ws;
+  Actor actor(policy, norm, spec.action_space);
+  Rng unused(seed, 1);
   env->Reset(seed, raw);
   env->Render(width, height, &frame);  // fails early, before any file is created, if it cannot
   GifWriter gif(path, width, height, delay_cs);
   gif.AddFrame(frame);
   double ret = 0.0;
   for (int t = 1;; ++t) {
-    if (norm != nullptr) {
-      norm->Normalize(raw, obs);
-    } else {
-      obs = raw;
-    }
-    const MatMap<float> dp = policy.Forward(ConstMatMap<float>(obs.data(), od, 1), ws);
-    policy.Mode(dp.data(), action.data());
-    env_action = action;
-    if (!spec.action_space.is_discrete())
-      for (int d = 0; d < ad; ++d)
-        env_action[d] = std::clamp(action[d], spec.action_space.low[d], spec.action_space.high[d]);
-    const StepResult r = env->Step(env_action, raw);
+    const StepResult r = env->Step(actor.Act(raw, true, unused), raw);
     ret += r.reward;
     const bool done = r.terminated || r.truncated;
     if ((t % every == 0 || done) && gif.frames() < max_frames) {

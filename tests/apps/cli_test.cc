@@ -114,6 +114,15 @@ TEST(CliTest, TrainThenEvalAndRefuseToOverwrite) {
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(Lines(r.err), 1) << r.err;
 
+  // export to a deployable policy file
+  r = RunCli("export " + run + " -o " + (dir / "p.rpol").string());
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "p.rpol"));
+  r = RunCli("export /nonexistent/run -o " + (dir / "q.rpol").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(Lines(r.err), 1) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "q.rpol"));
+
   // a second train into the same directory is refused and the first run is untouched
   const auto before = std::filesystem::last_write_time(dir / "run" / "model.bin");
   r = RunCli("train --steps 2048 --quiet --run-dir " + run);

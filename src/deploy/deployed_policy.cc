@@ -1,0 +1,243 @@
+// The deployable policy. The forward pass uses the same Eigen expressions on the same matrix
+// types as the trainer's MLP (src/nn/mlp.cc), so the actions are bit-identical to evaluation.
+#include "ratchet/deploy.h"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+namespace ratchet {
+
+namespace {
+
+constexpr char kMagic[8] = {'R', 'A', 'T', 'C', 'H', 'E', 'T', 'P'};
+constexpr uint32_t kVersion = 1;
+
+using MatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>;
+
+uint64_t Fnv1a(const uint8_t* p, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+class Writer {
+ public:
+  template <typename T>
+  void Put(T v) {
+    const size_t n = buf.size();
+    buf.resize(n + sizeof(T));
+    std::memcpy(buf.data() + n, &v, sizeof(T));
+  }
+  template <typename T>
+  void PutVec(const std::vector<T>& v) {
+    Put<uint64_t>(v.size());
+    for (const T& x : v) Put(x);
+  }
+  std::vector<uint8_t> buf;
+};
+
+class Reader {
+ public:
+  Reader(const std::vector<uint8_t>& b, size_t end, std::string what) : b_(b), end_(end), what_(std::move(what)) {}
+  template <typename T>
+  T Get() {
+    if (end_ - pos_ < sizeof(T)) throw DeployError(what_ + " is truncated");
+    T v;
+    std::memcpy(&v, b_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return v;
+  }
+  template <typename T>
+  std::vector<T> GetVec() {
+    const uint64_t n = Get<uint64_t>();
+    if (n > (end_ - pos_) / sizeof(T)) throw DeployError(what_ + " is truncated");
+    std::vector<T> v(n);
+    for (auto& x : v) x = Get<T>();
+    return v;
+  }
+  bool AtEnd() const { return pos_ == end_; }
+
+ private:
+  const std::vector<uint8_t>& b_;
+  size_t pos_ = 0, end_;
+  std::string what_;
+};
+
+}  // namespace
+
+struct DeployedPolicy::Impl {
+  Contents c;
+  Eigen::Matrix<float, Eigen::Dynamic, 1> params;  // aligned like the trainer's parameters
+  std::vector<int> offset;                         // of W_l in params
+  mutable std::vector<MatF> act;                   // act[l]: (width_l, 1)
+  mutable std::vector<float> obs;
+};
+
+DeployedPolicy::DeployedPolicy(Contents c) : impl_(std::make_unique<Impl>()) {
+  auto fail = [](const std::string& m) { throw DeployError("invalid policy: " + m); };
+  if (c.obs_dim <= 0 || c.num_actions <= 0) fail("empty observation or action space");
+  if (c.widths.size() < 2 || c.widths.front() != c.obs_dim || c.widths.back() != c.num_actions)
+    fail("layer widths do not match the spaces");
+  size_t n = 0;
+  for (size_t l = 0; l + 1 < c.widths.size(); ++l) {
+    if (c.widths[l + 1] <= 0) fail("a layer has no units");
+    impl_->offset.push_back(static_cast<int>(n));
+    n += static_cast<size_t>(c.widths[l + 1]) * (c.widths[l] + 1);
+  }
+  if (c.params.size() != n) fail("expected " + std::to_string(n) + " parameters, got " + std::to_string(c.params.size()));
+  if (!c.discrete && (c.action_low.size() != static_cast<size_t>(c.num_actions) ||
+                      c.action_high.size() != static_cast<size_t>(c.num_actions)))
+    fail("action bounds do not match the action dimension");
+  if (c.normalize_obs && (c.obs_mean.size() != static_cast<size_t>(c.obs_dim) ||
+                          c.obs_var.size() != static_cast<size_t>(c.obs_dim)))
+    fail("normaliser statistics do not match the observation dimension");
+  impl_->params = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, 1>>(c.params.data(), c.params.size());
+  for (int w : c.widths) impl_->act.emplace_back(w, 1);
+  impl_->obs.resize(c.obs_dim);
+  impl_->c = std::move(c);
+}
+
+DeployedPolicy::DeployedPolicy(DeployedPolicy&&) noexcept = default;
+DeployedPolicy& DeployedPolicy::operator=(DeployedPolicy&&) noexcept = default;
+DeployedPolicy::~DeployedPolicy() = default;
+
+const DeployedPolicy::Contents& DeployedPolicy::contents() const { return impl_->c; }
+int DeployedPolicy::obs_dim() const { return impl_->c.obs_dim; }
+int DeployedPolicy::action_dim() const { return impl_->c.discrete ? 1 : impl_->c.num_actions; }
+bool DeployedPolicy::discrete() const { return impl_->c.discrete; }
+
+void DeployedPolicy::Act(std::span<const float> obs, std::span<float> action) const {
+  const Contents& c = impl_->c;
+  if (static_cast<int>(obs.size()) != c.obs_dim || static_cast<int>(action.size()) != action_dim())
+    throw DeployError("Act: expected " + std::to_string(c.obs_dim) + " observation and " +
+                      std::to_string(action_dim()) + " action values, got " + std::to_string(obs.size()) +
+                      " and " + std::to_string(action.size()));
+  // observation normalisation, in double as in training
+  std::vector<float>& x = impl_->obs;
+  for (int j = 0; j < c.obs_dim; ++j) {
+    if (c.normalize_obs) {
+      const double z = (obs[j] - c.obs_mean[j]) / std::sqrt(c.obs_var[j] + 1e-8);
+      x[j] = static_cast<float>(std::clamp(z, -c.obs_clip, c.obs_clip));
+    } else {
+      x[j] = obs[j];
+    }
+  }
+  // the MLP: z = W a + b, tanh/ReLU on hidden layers
+  std::vector<MatF>& act = impl_->act;
+  act[0] = Eigen::Map<const MatF>(x.data(), c.obs_dim, 1);
+  const int layers = static_cast<int>(c.widths.size()) - 1;
+  for (int l = 0; l < layers; ++l) {
+    const int in = c.widths[l], out = c.widths[l + 1];
+    const float* p = impl_->params.data() + impl_->offset[l];
+    Eigen::Map<const MatF> W(p, out, in);
+    Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, 1>> b(p + static_cast<size_t>(out) * in, out);
+    Eigen::Map<const MatF> a_in(act[l].data(), in, 1);
+    Eigen::Map<MatF> z(act[l + 1].data(), out, 1);
+    z.noalias() = W * a_in;
+    z.colwise() += b;
+    if (l + 1 < layers) {
+      if (c.tanh) {
+        z.array() = z.array().tanh();
+      } else {
+        z.array() = z.array().max(0.0f);
+      }
+    }
+  }
+  const float* y = act[layers].data();
+  if (c.discrete) {
+    // the first maximal logit
+    action[0] = static_cast<float>(std::max_element(y, y + c.num_actions) - y);
+  } else {
+    for (int d = 0; d < c.num_actions; ++d) action[d] = std::clamp(y[d], c.action_low[d], c.action_high[d]);
+  }
+}
+
+std::vector<float> DeployedPolicy::Act(std::span<const float> obs) const {
+  std::vector<float> a(action_dim());
+  Act(obs, a);
+  return a;
+}
+
+int DeployedPolicy::ActDiscrete(std::span<const float> obs) const {
+  if (!discrete()) throw DeployError("ActDiscrete: the policy has Box actions; use Act");
+  float a = 0.0f;
+  Act(obs, std::span<float>(&a, 1));
+  return static_cast<int>(a);
+}
+
+void DeployedPolicy::Save(const std::string& path) const {
+  const Contents& c = impl_->c;
+  Writer w;
+  for (char ch : kMagic) w.Put(ch);
+  w.Put(kVersion);
+  w.PutVec(std::vector<char>(c.env_id.begin(), c.env_id.end()));
+  w.Put<int32_t>(c.obs_dim);
+  w.Put<uint8_t>(c.discrete);
+  w.Put<int32_t>(c.num_actions);
+  w.PutVec(c.action_low);
+  w.PutVec(c.action_high);
+  w.Put<uint8_t>(c.tanh);
+  w.PutVec(std::vector<int32_t>(c.widths.begin(), c.widths.end()));
+  w.PutVec(c.params);
+  w.Put<uint8_t>(c.normalize_obs);
+  w.Put(c.obs_clip);
+  w.PutVec(c.obs_mean);
+  w.PutVec(c.obs_var);
+  w.Put(Fnv1a(w.buf.data(), w.buf.size()));
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(w.buf.data()), static_cast<std::streamsize>(w.buf.size()));
+    if (!out) throw DeployError("cannot write '" + tmp + "'");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw DeployError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
+}
+
+DeployedPolicy DeployedPolicy::Load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DeployError("cannot read policy file '" + path + "'");
+  const std::vector<uint8_t> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string what = "policy file '" + path + "'";
+  if (b.size() < sizeof(kMagic) || std::memcmp(b.data(), kMagic, sizeof(kMagic)) != 0)
+    throw DeployError(what + " has the wrong magic; is it a .rpol file from `ratchet export`?");
+  if (b.size() < sizeof(kMagic) + 4 + 8) throw DeployError(what + " is truncated");
+  uint32_t version;
+  std::memcpy(&version, b.data() + sizeof(kMagic), 4);
+  if (version > kVersion)
+    throw DeployError(what + " has format version " + std::to_string(version) +
+                      ", newer than this library reads (" + std::to_string(kVersion) + ")");
+  const size_t body = b.size() - 8;
+  uint64_t stored;
+  std::memcpy(&stored, b.data() + body, 8);
+  if (Fnv1a(b.data(), body) != stored)
+    throw DeployError(what + " fails its checksum (corrupt or truncated)");
+  Reader r(b, body, what);
+  for (size_t k = 0; k < sizeof(kMagic) + 4; ++k) r.Get<uint8_t>();
+  Contents c;
+  const std::vector<char> id = r.GetVec<char>();
+  c.env_id.assign(id.begin(), id.end());
+  c.obs_dim = r.Get<int32_t>();
+  c.discrete = r.Get<uint8_t>() != 0;
+  c.num_actions = r.Get<int32_t>();
+  c.action_low = r.GetVec<float>();
+  c.action_high = r.GetVec<float>();
+  c.tanh = r.Get<uint8_t>() != 0;
+  const std::vector<int32_t> widths = r.GetVec<int32_t>();
+  c.widths.assign(widths.begin(), widths.end());
+  c.params = r.GetVec<float>();
+  c.normalize_obs = r.Get<uint8_t>() != 0;
+  c.obs_clip = r.Get<double>();
+  c.obs_mean = r.GetVec<double>();
+  c.obs_var = r.GetVec<double>();
+  if (!r.AtEnd()) throw DeployError(what + " has unexpected trailing bytes");
+  return DeployedPolicy(std::move(c));
+}
+
+}  // namespace ratchet

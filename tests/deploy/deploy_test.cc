@@ -1,0 +1,201 @@
+// The deployable policy: `ratchet export` + DeployedPolicy::Load act exactly as evaluation does,
+// bit for bit, on 1000 observations; corrupt files are refused; the example in examples/deploy
+// builds against the installed package (find_package(ratchet)) and prints the same actions.
+#include <fmt/format.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <map>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "ratchet/deploy.h"
+#include "ratchet/train.h"
+#include "test_util.h"
+
+namespace ratchet {
+namespace {
+
+// A briefly trained run (so weights and normaliser statistics are not at their initial values).
+std::filesystem::path TrainRun(const std::string& name, const std::string& algo, const std::string& env,
+                               std::vector<std::string> sets) {
+  static std::map<std::string, std::filesystem::path> done;
+  if (done.count(name)) return done[name];
+  const auto dir = testing::FreshDir(fmt::format("deploy_{}_{}", name, getpid()));
+  ResolveOptions o;
+  o.algo = algo;
+  o.env = env;
+  o.seed = 3;
+  o.sets = std::move(sets);
+  o.sets.push_back("eval_episodes=0");
+  RunConfig cfg = ResolveRunConfig(o);
+  Train(cfg, dir, {});
+  return done[name] = dir;
+}
+
+// 1000 observations: visited by the stochastic policy, and for Box spaces a few far outside the
+// training distribution (exercising the normaliser's clip and the action bounds).
+std::vector<std::vector<float>> Observations(const TrainedModel& m) {
+  std::unique_ptr<Env> env = MakeEnv(m.cfg.train.env);
+  const int od = m.spec.observation_space.flat_dim();
+  std::vector<float> raw(od);
+  Actor actor(*m.policy, &m.norm, m.spec.action_space);
+  Rng rng(11, 0);
+  std::vector<std::vector<float>> out;
+  env->Reset(5, raw);
+  for (uint64_t ep = 6; out.size() < 900;) {
+    out.push_back(raw);
+    const StepResult r = env->Step(actor.Act(raw, false, rng), raw);
+    if (r.terminated || r.truncated) env->Reset(ep++, raw);
+  }
+  while (out.size() < 1000) {
+    std::vector<float> x(od);
+    for (float& v : x) v = static_cast<float>(rng.Normal() * 20.0);
+    out.push_back(x);
+  }
+  return out;
+}
+
+struct DeployCase {
+  const char* name;
+  const char* algo;
+  const char* env;
+  std::vector<std::string> sets;
+};
+
+class DeployTest : public ::testing::TestWithParam<DeployCase> {};
+
+TEST_P(DeployTest, ExportedPolicyActsExactlyAsEvaluation) {
+  const DeployCase& c = GetParam();
+  const auto dir = TrainRun(c.name, c.algo, c.env, c.sets);
+  TrainedModel m = LoadTrainedModel(dir);
+  if (!m.spec.action_space.is_discrete()) {
+    // a bolder output layer, so that many actions fall outside the bounds and get clipped
+    const Mlp<float>& net = m.policy->mlp();
+    const int L = net.num_layers() - 1;
+    for (int k = net.weight_offset(L); k < net.num_params(); ++k) m.policy->params()[k] *= 50.0f;
+  }
+  const auto file = dir / "policy.rpol";
+  ExportPolicy(m, file);
+  const DeployedPolicy d = DeployedPolicy::Load(file.string());
+  EXPECT_EQ(d.obs_dim(), m.spec.observation_space.flat_dim());
+  EXPECT_EQ(d.discrete(), m.spec.action_space.is_discrete());
+  EXPECT_EQ(d.contents().env_id, c.env);
+  EXPECT_EQ(d.contents().normalize_obs, m.norm.enabled);
+  Actor actor(*m.policy, &m.norm, m.spec.action_space);
+  Rng unused(0, 0);
+  int differing = 0, clipped = 0;
+  for (const std::vector<float>& x : Observations(m)) {
+    const std::span<const float> want = actor.Act(x, true, unused);
+    const std::vector<float> got = d.Act(x);
+    ASSERT_EQ(got.size(), want.size());
+    differing += std::memcmp(got.data(), want.data(), want.size_bytes()) != 0;
+    if (!d.discrete())
+      for (size_t k = 0; k < got.size(); ++k)
+        clipped += got[k] == m.spec.action_space.high[k] || got[k] == m.spec.action_space.low[k];
+  }
+  EXPECT_EQ(differing, 0) << "of 1000 observations";
+  if (!d.discrete()) EXPECT_GT(clipped, 0) << "no observation exercised the action bounds";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Envs, DeployTest,
+    ::testing::Values(
+        DeployCase{"cartpole", "ppo", "CartPole-v1", {"n_timesteps=2048"}},
+        DeployCase{"pendulum", "ppo", "Pendulum-v1",
+                   {"n_timesteps=4096", "n_envs=2", "n_steps=512", "normalize_obs=true"}},
+        DeployCase{"halfcheetah", "ppo", "HalfCheetah-v4",
+                   {"n_timesteps=2048", "n_steps=512", "normalize_obs=true", "activation=relu"}}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+std::string ReadAll(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(DeployFileTest, CorruptFilesAreRefusedSayingWhy) {
+  const auto dir = TrainRun("cartpole", "ppo", "CartPole-v1", {"n_timesteps=2048"});
+  const auto file = dir / "bad.rpol";
+  ExportPolicy(LoadTrainedModel(dir), dir / "good.rpol");
+  const std::string good = ReadAll(dir / "good.rpol");
+  auto error_with = [&](const std::string& bytes) -> std::string {
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+    try {
+      DeployedPolicy::Load(file.string());
+    } catch (const DeployError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  std::string magic = good;
+  magic[1] = 'x';
+  EXPECT_NE(error_with(magic).find("wrong magic"), std::string::npos);
+  std::string newer = good;
+  newer[8] = 7;
+  EXPECT_NE(error_with(newer).find("newer"), std::string::npos);
+  EXPECT_NE(error_with(good.substr(0, good.size() - 100)).find("checksum"), std::string::npos);
+  EXPECT_NE(error_with(good.substr(0, 10)).find("truncated"), std::string::npos);
+  std::string flipped = good;
+  flipped[good.size() / 2] ^= 0x10;
+  EXPECT_NE(error_with(flipped).find("checksum"), std::string::npos);
+  try {
+    DeployedPolicy::Load((dir / "missing.rpol").string());
+    FAIL();
+  } catch (const DeployError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot read"), std::string::npos);
+  }
+  const DeployedPolicy d = DeployedPolicy::Load((dir / "good.rpol").string());
+  std::vector<float> wrong(3);
+  EXPECT_THROW(d.Act(wrong), DeployError);
+}
+
+// Installs the deploy component, builds examples/deploy against it with find_package(ratchet)
+// and checks the example prints the evaluation actions.
+TEST(DeployExampleTest, BuildsAgainstTheInstalledPackageAndActs) {
+  const auto dir = TrainRun("cartpole", "ppo", "CartPole-v1", {"n_timesteps=2048"});
+  const TrainedModel m = LoadTrainedModel(dir);
+  ExportPolicy(m, dir / "example.rpol");
+  const auto work = testing::FreshDir("deploy_example");
+  const std::string log = (work / "log.txt").string();
+  auto run = [&](const std::string& cmd) {
+    const int rc = std::system(("(" + cmd + ") >>" + log + " 2>&1").c_str());
+    ASSERT_EQ(rc, 0) << cmd << "\n" << ReadAll(log);
+  };
+  run(fmt::format("'{}' --install '{}' --prefix '{}' --component deploy", RATCHET_CMAKE, RATCHET_BUILD_DIR,
+                  (work / "prefix").string()));
+  run(fmt::format("'{}' -S '{}/examples/deploy' -B '{}' -G '{}' -DCMAKE_CXX_COMPILER='{}' -DCMAKE_PREFIX_PATH='{}'",
+                  RATCHET_CMAKE, RATCHET_SOURCE_DIR, (work / "build").string(), RATCHET_GENERATOR,
+                  RATCHET_CXX, (work / "prefix").string()));
+  run(fmt::format("'{}' --build '{}'", RATCHET_CMAKE, (work / "build").string()));
+  // the installed package holds the header, the static library and the CMake files only
+  EXPECT_TRUE(std::filesystem::exists(work / "prefix" / "include" / "ratchet" / "deploy.h"));
+  EXPECT_FALSE(std::filesystem::exists(work / "prefix" / "include" / "ratchet" / "train.h"));
+
+  const std::vector<std::vector<float>> obs = Observations(m);
+  {
+    std::ofstream in(work / "obs.txt");
+    for (const auto& x : obs) {
+      for (size_t k = 0; k < x.size(); ++k) in << fmt::format("{}{:.9g}", k ? " " : "", x[k]);
+      in << "\n";
+    }
+  }
+  run(fmt::format("'{}' '{}' < '{}' > '{}'", (work / "build" / "act").string(), (dir / "example.rpol").string(),
+                  (work / "obs.txt").string(), (work / "actions.txt").string()));
+  std::ifstream out(work / "actions.txt");
+  Actor actor(*m.policy, &m.norm, m.spec.action_space);
+  Rng unused(0, 0);
+  int lines = 0, differing = 0;
+  for (std::string line; std::getline(out, line); ++lines) {
+    ASSERT_LT(lines, 1000);
+    differing += std::stof(line) != actor.Act(obs[lines], true, unused)[0];
+  }
+  EXPECT_EQ(lines, 1000);
+  EXPECT_EQ(differing, 0);
+}
+
+}  // namespace
+}  // namespace ratchet
