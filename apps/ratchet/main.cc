@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <iostream>
 
+#include "experiments.h"
 #include "ratchet/ratchet.h"
 
 namespace fs = std::filesystem;
@@ -187,6 +188,8 @@ int main(int argc, char** argv) {
   exp->add_option("run_dir", export_dir, "run directory written by `ratchet train`")->required();
   exp->add_option("-o,--output", export_out, "output file, e.g. policy.rpol")->required();
 
+  cli::ExperimentCommands experiments(app);
+
   CLI::App* envs = app.add_subcommand("envs", "list the environments");
   CLI::App* algos = app.add_subcommand("algos", "list the algorithms");
 
@@ -232,6 +235,7 @@ int main(int argc, char** argv) {
       if (eval_stoch || !eval_det) modes.push_back(false);
       return Eval(eval_dir, episodes_text, eval_seed, modes, gif);
     }
+    if (const std::optional<int> rc = experiments.Run()) return *rc;
     if (*exp) {
       const TrainedModel m = LoadTrainedModel(export_dir);
       ExportPolicy(m, export_out);

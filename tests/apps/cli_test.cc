@@ -184,3 +184,77 @@ TEST(CliTest, ConfigPrintsTheResolvedKeys) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string FileBytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(CliTest, SweepSkipsFinishedResumesInterruptedThenTableAndPlot) {
+  const auto dir = ratchet::testing::FreshDir("cli_sweep");
+  const std::string out = (dir / "out").string();
+  // an interrupted run already in the sweep's directory
+  Result r = RunCli("train --algo ppo --env CartPole-v1 --seed 1 --steps 4096 --set threads=1 --set stop_at=2048 "
+                    "--quiet --run-dir " + out + "/ppo-CartPole-v1-s1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_NE(r.out.find("stopped after"), std::string::npos) << r.out;
+
+  const std::string sweep = "sweep --algo ppo,a2c --env CartPole-v1 --seeds 0-1 --steps 4096 --jobs 2 --out " + out;
+  r = RunCli(sweep);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("4 runs in " + out + ": 3 new, 1 to resume"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("4 trained, 0 skipped, 0 failed"), std::string::npos) << r.out;
+  for (const char* run : {"ppo-CartPole-v1-s0", "ppo-CartPole-v1-s1", "a2c-CartPole-v1-s0", "a2c-CartPole-v1-s1"})
+    EXPECT_TRUE(std::filesystem::exists(dir / "out" / run / "model.bin")) << run;
+
+  // the resumed run equals one trained in one go
+  r = RunCli("train --algo ppo --env CartPole-v1 --seed 1 --steps 4096 --quiet --run-dir " + (dir / "ref").string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(FileBytes(dir / "ref" / "model.bin"), FileBytes(dir / "out" / "ppo-CartPole-v1-s1" / "model.bin"));
+  EXPECT_EQ(ratchet::testing::CsvWithoutWallTime(dir / "ref" / "progress.csv"),
+            ratchet::testing::CsvWithoutWallTime(dir / "out" / "ppo-CartPole-v1-s1" / "progress.csv"));
+
+  // a second sweep skips everything
+  const auto before = std::filesystem::last_write_time(dir / "out" / "a2c-CartPole-v1-s0" / "model.bin");
+  r = RunCli(sweep);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("4 finished (skipped)"), std::string::npos) << r.out;
+  EXPECT_EQ(std::filesystem::last_write_time(dir / "out" / "a2c-CartPole-v1-s0" / "model.bin"), before);
+
+  r = RunCli("table " + out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("| ppo | CartPole-v1 | 2 | 4096 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| a2c | CartPole-v1 | 2 |"), std::string::npos) << r.out;
+
+  r = RunCli("plot " + out + " -o " + (dir / "c.png").string() + " --band ci --runs --title T");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "c.png"));
+  r = RunCli("plot " + out + " -o " + (dir / "c.txt").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(Lines(r.err), 1) << r.err;
+  r = RunCli("plot " + (dir / "nothing").string() + " -o " + (dir / "d.png").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(Lines(r.err), 1) << r.err;
+  r = RunCli("plot " + out + " -o " + (dir / "d.png").string() + " --band iqr");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(Lines(r.err), 1) << r.err;
+}
+
+TEST(CliTest, SweepBadInputIsOneLineAndRunsNothing) {
+  const auto dir = ratchet::testing::FreshDir("cli_sweep_bad");
+  const std::string out = " --out " + (dir / "out").string();
+  for (const std::string& args : {"sweep --algo ppo --env CartPole-v1 --seeds 3-1", "sweep --algo ppo --env Nope-v0",
+                                  "sweep --algo ppo,dqn --env CartPole-v1", "sweep --algo ppo --env CartPole-v1 --jobs 0",
+                                  "sweep --algo ppo --env CartPole-v1 --set gamma=2"}) {
+    const Result r = RunCli(args + out);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.err;
+    EXPECT_EQ(Lines(r.err), 1) << args << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir / "out")) << args;
+  }
+}
+
+}  // namespace

@@ -1,0 +1,31 @@
+// The experiment subcommands of the ratchet CLI: sweep, plot, table.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ratchet::cli {
+
+class ExperimentCommands {
+ public:
+  // Registers the subcommands on app.
+  explicit ExperimentCommands(CLI::App& app);
+  // Runs the chosen subcommand, if it is one of these; throws Error on bad input.
+  std::optional<int> Run();
+
+ private:
+  int Sweep();
+  int Plot();
+  int Table();
+
+  CLI::App *sweep_, *plot_, *table_;
+  std::string algos_, envs_, seeds_ = "0-4", steps_, preset_, out_ = "runs", jobs_;
+  std::vector<std::string> sets_;
+  std::vector<std::string> plot_dirs_, table_dirs_;
+  std::string plot_out_, title_, band_ = "std";
+  bool show_runs_ = false;
+};
+
+}  // namespace ratchet::cli

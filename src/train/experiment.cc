@@ -1,0 +1,252 @@
+// Sweeps (planning a grid of runs), reading run directories, and the summary table.
+#include "ratchet/experiment.h"
+
+#include <cmath>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "ratchet/config.h"
+
+namespace ratchet {
+
+namespace {
+
+std::string Trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> Split(const std::string& text, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, sep);) out.push_back(Trim(item));
+  if (!text.empty() && text.back() == sep) out.push_back("");
+  return out;
+}
+
+// Keys that do not change what a run computes.
+bool Incidental(const std::string& key) {
+  return key == "stop_at" || key == "threads" || key == "checkpoint_every" || key == "checkpoint_keep";
+}
+
+}  // namespace
+
+std::vector<int64_t> ParseSeedList(const std::string& text) {
+  std::vector<int64_t> out;
+  std::set<int64_t> seen;
+  for (const std::string& item : Split(text, ',')) {
+    int64_t a, b;
+    const size_t dash = item.find('-', 1);
+    const bool range = dash != std::string::npos;
+    if (!(range ? ParseInt64(item.substr(0, dash), &a) && ParseInt64(item.substr(dash + 1), &b)
+                : ParseInt64(item, &a)) ||
+        a < 0 || (range && b < 0))
+      throw Error(fmt::format("--seeds: '{}' is not a seed or range of seeds (like 0-9 or 1,3,5)", item));
+    if (!range) b = a;
+    if (b < a) throw Error(fmt::format("--seeds: range '{}' runs backwards", item));
+    if (b - a >= 10000 || out.size() + (b - a) >= 10000) throw Error("--seeds: more than 10000 seeds");
+    for (int64_t s = a; s <= b; ++s)
+      if (seen.insert(s).second) out.push_back(s);
+  }
+  if (out.empty()) throw Error("--seeds: no seeds given");
+  return out;
+}
+
+std::vector<std::string> ParseNameList(const std::string& text, const char* what) {
+  std::vector<std::string> out;
+  for (const std::string& item : Split(text, ',')) {
+    if (item.empty()) throw Error(fmt::format("{}: empty name in '{}'", what, text));
+    if (std::find(out.begin(), out.end(), item) == out.end()) out.push_back(item);
+  }
+  if (out.empty()) throw Error(fmt::format("{}: no names given", what));
+  return out;
+}
+
+const char* StateName(SweepRun::State s) {
+  switch (s) {
+    case SweepRun::State::kNew: return "new";
+    case SweepRun::State::kRestart: return "restart";
+    case SweepRun::State::kResume: return "resume";
+    case SweepRun::State::kDone: return "done";
+    case SweepRun::State::kConflict: return "conflict";
+  }
+  return "?";
+}
+
+std::vector<SweepRun> PlanSweep(const SweepOptions& opt) {
+  std::vector<SweepRun> plan;
+  for (const int64_t seed : opt.seeds) {
+    for (const std::string& algo : opt.algos) {
+      for (const std::string& env : opt.envs) {
+        ResolveOptions ro;
+        ro.algo = algo;
+        ro.env = env;
+        ro.seed = seed;
+        ro.steps = opt.steps;
+        ro.preset_path = opt.preset_path;
+        ro.sets = opt.sets;
+        SweepRun run;
+        run.cfg = ResolveRunConfig(ro);
+        run.dir = opt.out / fmt::format("{}-{}-s{}", algo, env, seed);
+        namespace fs = std::filesystem;
+        if (!fs::exists(run.dir) || (fs::is_directory(run.dir) && fs::is_empty(run.dir))) {
+          run.state = SweepRun::State::kNew;
+        } else if (!fs::exists(run.dir / "config.yaml")) {
+          run.state = SweepRun::State::kConflict;
+          run.why = "it is not a run directory";
+        } else {
+          RunConfig have = LoadRunConfig(run.dir);
+          const auto mine = run.cfg.Binder().Dump(), theirs = have.Binder().Dump();
+          for (size_t k = 0; k < mine.size() && run.why.empty(); ++k)
+            if (!Incidental(mine[k].first) && mine[k] != theirs[k])
+              run.why = fmt::format("it has {}: {} where this sweep asks for {}", theirs[k].first,
+                                    theirs[k].second, mine[k].second);
+          if (!run.why.empty()) {
+            run.state = SweepRun::State::kConflict;
+          } else if (fs::exists(run.dir / "model.bin")) {
+            run.state = SweepRun::State::kDone;
+          } else if (fs::exists(run.dir / "checkpoints") && !fs::is_empty(run.dir / "checkpoints")) {
+            run.state = SweepRun::State::kResume;
+          } else {
+            run.state = SweepRun::State::kRestart;
+          }
+        }
+        plan.push_back(std::move(run));
+      }
+    }
+  }
+  return plan;
+}
+
+double RunRecord::FinalReturn() const {
+  if (eval_mean) return *eval_mean;
+  return returns.empty() ? NAN : returns.back();
+}
+
+std::vector<std::filesystem::path> FindRuns(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> runs;
+  for (const std::string& p : paths) {
+    if (!fs::is_directory(p)) throw Error(fmt::format("run directory '{}' does not exist", p));
+    const size_t before = runs.size();
+    if (fs::exists(fs::path(p) / "config.yaml")) {
+      runs.emplace_back(p);
+    } else {
+      std::error_code ec;
+      for (auto it = fs::recursive_directory_iterator(p, ec); it != fs::recursive_directory_iterator(); ++it) {
+        if (!it->is_directory()) continue;
+        if (fs::exists(it->path() / "config.yaml")) {
+          runs.push_back(it->path());
+          it.disable_recursion_pending();
+        }
+      }
+    }
+    if (runs.size() == before) throw Error(fmt::format("'{}' holds no runs (no config.yaml found)", p));
+  }
+  std::sort(runs.begin(), runs.end());
+  runs.erase(std::unique(runs.begin(), runs.end()), runs.end());
+  return runs;
+}
+
+RunRecord ReadRun(const std::filesystem::path& dir) {
+  RunRecord r;
+  r.dir = dir;
+  RunConfig cfg = LoadRunConfig(dir);
+  r.algo = cfg.train.algo;
+  r.env = cfg.train.env;
+  r.seed = cfg.train.seed;
+  r.target_steps = cfg.train.n_timesteps;
+  r.finished = std::filesystem::exists(dir / "model.bin");
+  const auto csv = dir / "progress.csv";
+  std::ifstream in(csv);
+  if (!in) throw Error(fmt::format("cannot read '{}'", csv.string()));
+  std::string line;
+  std::getline(in, line);
+  const std::vector<std::string> cols = Split(line, ',');
+  auto col = [&](const char* name) {
+    const auto it = std::find(cols.begin(), cols.end(), name);
+    if (it == cols.end()) throw Error(fmt::format("'{}' has no {} column", csv.string(), name));
+    return static_cast<size_t>(it - cols.begin());
+  };
+  const size_t c_steps = col("steps"), c_wall = col("wall_time"), c_ret = col("ep_return_mean");
+  for (int row = 2; std::getline(in, line); ++row) {
+    const std::vector<std::string> cells = Split(line, ',');
+    if (cells.size() != cols.size())
+      throw Error(fmt::format("'{}' line {} has {} cells, expected {}", csv.string(), row, cells.size(), cols.size()));
+    try {
+      r.last_steps = std::stoll(cells[c_steps]);
+      r.wall_seconds = std::stod(cells[c_wall]);
+      if (!cells[c_ret].empty()) {
+        r.steps.push_back(static_cast<double>(r.last_steps));
+        r.returns.push_back(std::stod(cells[c_ret]));
+      }
+    } catch (const std::exception&) {
+      throw Error(fmt::format("'{}' line {} holds a value that is not a number", csv.string(), row));
+    }
+  }
+  const auto eval = dir / "eval.json";
+  std::ifstream ev(eval);
+  if (ev) {
+    std::stringstream ss;
+    ss << ev.rdbuf();
+    const std::string text = ss.str();
+    const size_t k = text.find("\"mean\":");
+    if (k == std::string::npos) throw Error(fmt::format("'{}' has no mean", eval.string()));
+    try {
+      r.eval_mean = std::stod(text.substr(k + 7));
+    } catch (const std::exception&) {
+      throw Error(fmt::format("'{}' has a mean that is not a number", eval.string()));
+    }
+  }
+  return r;
+}
+
+std::string SummaryTable(const std::vector<RunRecord>& runs) {
+  struct Group {
+    std::string algo, env;
+    std::vector<double> finals, sps;
+    std::set<int64_t> steps;
+    int runs = 0, unfinished = 0;
+  };
+  std::vector<Group> groups;
+  for (const RunRecord& r : runs) {
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const Group& g) { return g.algo == r.algo && g.env == r.env; });
+    if (it == groups.end()) {
+      groups.push_back({r.algo, r.env, {}, {}, {}, 0, 0});
+      it = groups.end() - 1;
+    }
+    it->steps.insert(r.last_steps);
+    ++it->runs;
+    it->unfinished += !r.finished;
+    if (!std::isnan(r.FinalReturn())) it->finals.push_back(r.FinalReturn());
+    if (r.wall_seconds > 0) it->sps.push_back(r.last_steps / r.wall_seconds);
+  }
+  std::string out =
+      "| algo | env | seeds | steps | final return (mean ± std) | steps/s |\n"
+      "|------|-----|------:|------:|--------------------------:|--------:|\n";
+  for (const Group& g : groups) {
+    std::string ret = "-";
+    if (!g.finals.empty()) {
+      double m = 0, v = 0;
+      for (double x : g.finals) m += x;
+      m /= g.finals.size();
+      for (double x : g.finals) v += (x - m) * (x - m);
+      const double sd = g.finals.size() > 1 ? std::sqrt(v / (g.finals.size() - 1)) : 0.0;
+      ret = fmt::format("{:.1f} ± {:.1f}", m, sd);
+    }
+    double sps = 0;
+    for (double x : g.sps) sps += x;
+    const std::string steps = g.steps.size() == 1 ? fmt::format("{}", *g.steps.begin())
+                                                  : fmt::format("{}–{}", *g.steps.begin(), *g.steps.rbegin());
+    out += fmt::format("| {} | {} | {}{} | {} | {} | {} |\n", g.algo, g.env, g.runs,
+                       g.unfinished ? fmt::format(" ({} unfinished)", g.unfinished) : "", steps, ret,
+                       g.sps.empty() ? "-" : fmt::format("{:.0f}", sps / g.sps.size()));
+  }
+  return out;
+}
+
+}  // namespace ratchet
