@@ -35,6 +35,14 @@ inline std::filesystem::path FreshDir(const std::string& name) {
   return dir;
 }
 
+// The whole file as bytes ("" when it cannot be read).
+inline std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 // The rows of a progress.csv with the wall_time column (the third) removed: what must be
 // identical between runs of the same seed.
 inline std::vector<std::string> CsvWithoutWallTime(const std::filesystem::path& path) {

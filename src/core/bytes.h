@@ -9,16 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "core/checksum.h"
 #include "ratchet/core.h"
 
 namespace ratchet {
-
-// FNV-1a, 64 bit: the checksum of model files and checkpoints.
-inline uint64_t Fnv1a(const uint8_t* p, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
-  return h;
-}
 
 class ByteWriter {
  public:

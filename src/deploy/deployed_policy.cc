@@ -10,6 +10,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/checksum.h"
+
 namespace ratchet {
 
 namespace {
@@ -18,12 +20,6 @@ constexpr char kMagic[8] = {'R', 'A', 'T', 'C', 'H', 'E', 'T', 'P'};
 constexpr uint32_t kVersion = 1;
 
 using MatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>;
-
-uint64_t Fnv1a(const uint8_t* p, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
-  return h;
-}
 
 class Writer {
  public:

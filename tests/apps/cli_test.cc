@@ -20,13 +20,8 @@ Result RunCli(const std::string& args, const std::string& cwd = "") {
   const std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(RATCHET_CLI) +
                           " " + args + " >" + (dir / "out").string() + " 2>" + (dir / "err").string();
   const int status = std::system(cmd.c_str());
-  auto slurp = [](const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir / "out"), slurp(dir / "err")};
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ratchet::testing::ReadFile(dir / "out"),
+          ratchet::testing::ReadFile(dir / "err")};
 }
 
 int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
@@ -187,13 +182,6 @@ TEST(CliTest, ConfigPrintsTheResolvedKeys) {
 
 namespace {
 
-std::string FileBytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST(CliTest, SweepSkipsFinishedResumesInterruptedThenTableAndPlot) {
   const auto dir = ratchet::testing::FreshDir("cli_sweep");
   const std::string out = (dir / "out").string();
@@ -214,7 +202,7 @@ TEST(CliTest, SweepSkipsFinishedResumesInterruptedThenTableAndPlot) {
   // the resumed run equals one trained in one go
   r = RunCli("train --algo ppo --env CartPole-v1 --seed 1 --steps 4096 --quiet --run-dir " + (dir / "ref").string());
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(FileBytes(dir / "ref" / "model.bin"), FileBytes(dir / "out" / "ppo-CartPole-v1-s1" / "model.bin"));
+  EXPECT_EQ(ratchet::testing::ReadFile(dir / "ref" / "model.bin"), ratchet::testing::ReadFile(dir / "out" / "ppo-CartPole-v1-s1" / "model.bin"));
   EXPECT_EQ(ratchet::testing::CsvWithoutWallTime(dir / "ref" / "progress.csv"),
             ratchet::testing::CsvWithoutWallTime(dir / "out" / "ppo-CartPole-v1-s1" / "progress.csv"));
 

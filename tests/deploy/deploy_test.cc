@@ -110,18 +110,11 @@ INSTANTIATE_TEST_SUITE_P(
                    {"n_timesteps=2048", "n_steps=512", "normalize_obs=true", "activation=relu"}}),
     [](const auto& info) { return std::string(info.param.name); });
 
-std::string ReadAll(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST(DeployFileTest, CorruptFilesAreRefusedSayingWhy) {
   const auto dir = TrainRun("cartpole", "ppo", "CartPole-v1", {"n_timesteps=2048"});
   const auto file = dir / "bad.rpol";
   ExportPolicy(LoadTrainedModel(dir), dir / "good.rpol");
-  const std::string good = ReadAll(dir / "good.rpol");
+  const std::string good = testing::ReadFile(dir / "good.rpol");
   auto error_with = [&](const std::string& bytes) -> std::string {
     std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
     try {
@@ -163,7 +156,7 @@ TEST(DeployExampleTest, BuildsAgainstTheInstalledPackageAndActs) {
   const std::string log = (work / "log.txt").string();
   auto run = [&](const std::string& cmd) {
     const int rc = std::system(("(" + cmd + ") >>" + log + " 2>&1").c_str());
-    ASSERT_EQ(rc, 0) << cmd << "\n" << ReadAll(log);
+    ASSERT_EQ(rc, 0) << cmd << "\n" << testing::ReadFile(log);
   };
   run(fmt::format("'{}' --install '{}' --prefix '{}' --component deploy", RATCHET_CMAKE, RATCHET_BUILD_DIR,
                   (work / "prefix").string()));

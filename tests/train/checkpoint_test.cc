@@ -14,13 +14,6 @@ namespace ratchet {
 namespace {
 
 
-std::string Bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 struct ResumeCase {
   const char* algo;
   const char* env;
@@ -56,7 +49,7 @@ TEST_P(ResumeTest, StopAndResumeIsBitIdentical) {
   EXPECT_EQ(testing::JsonlWithoutWallTime(whole / "progress.jsonl"),
             testing::JsonlWithoutWallTime(parts / "progress.jsonl"));
   EXPECT_EQ(testing::EventsWithoutWallTime(whole), testing::EventsWithoutWallTime(parts));
-  EXPECT_EQ(Bytes(whole / "model.bin"), Bytes(parts / "model.bin"));
+  EXPECT_EQ(testing::ReadFile(whole / "model.bin"), testing::ReadFile(parts / "model.bin"));
   ASSERT_TRUE(ra.eval && rb2.eval);
   EXPECT_EQ(ra.eval->returns, rb2.eval->returns);
 }
@@ -88,8 +81,8 @@ TEST(CheckpointTest, BadCheckpointsAreRefusedAndNothingIsOverwritten) {
   Train(cfg, dir, {});
   const auto ckpt = dir / "checkpoints" / "ckpt-00000004.bin";
   ASSERT_TRUE(std::filesystem::exists(ckpt));
-  const std::string good = Bytes(ckpt);
-  const std::string progress = Bytes(dir / "progress.csv");
+  const std::string good = testing::ReadFile(ckpt);
+  const std::string progress = testing::ReadFile(dir / "progress.csv");
   auto error_with = [&](const std::string& bytes) {
     std::ofstream(ckpt, std::ios::binary | std::ios::trunc) << bytes;
     try {
@@ -111,7 +104,7 @@ TEST(CheckpointTest, BadCheckpointsAreRefusedAndNothingIsOverwritten) {
   flipped[good.size() / 2] ^= 0x40;
   EXPECT_NE(error_with(flipped).find("checksum mismatch"), std::string::npos);
   // nothing was overwritten by the refused resumes
-  EXPECT_EQ(Bytes(dir / "progress.csv"), progress);
+  EXPECT_EQ(testing::ReadFile(dir / "progress.csv"), progress);
   EXPECT_FALSE(std::filesystem::exists(dir / "model.bin"));
   std::filesystem::remove_all(dir / "checkpoints");
   try {
@@ -143,7 +136,7 @@ TEST(CheckpointTest, LogsPastTheNewestCheckpointAreCutOnResume) {
   EXPECT_EQ(testing::JsonlWithoutWallTime(whole / "progress.jsonl"),
             testing::JsonlWithoutWallTime(killed / "progress.jsonl"));
   EXPECT_EQ(testing::EventsWithoutWallTime(whole), testing::EventsWithoutWallTime(killed));
-  EXPECT_EQ(Bytes(whole / "model.bin"), Bytes(killed / "model.bin"));
+  EXPECT_EQ(testing::ReadFile(whole / "model.bin"), testing::ReadFile(killed / "model.bin"));
 }
 
 TEST(CheckpointTest, OnlyTheNewestAreKept) {

@@ -14,13 +14,6 @@
 namespace ratchet {
 namespace {
 
-std::string ReadAll(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::span<const uint8_t> Span(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
@@ -54,7 +47,7 @@ TEST(EventFileTest, WritesTfRecordsThatDecodeBack) {
     w.Flush();
   }
   // framing by hand: length, masked CRC of the length, payload, masked CRC of the payload
-  const std::string bytes = ReadAll(path);
+  const std::string bytes = testing::ReadFile(path);
   size_t pos = 0;
   int records = 0;
   while (pos < bytes.size()) {
@@ -101,7 +94,7 @@ TEST(EventFileTest, CorruptAndTruncatedFilesAreRefusedSayingWhich) {
     const std::vector<float> v = {1.0f};
     w.Scalars(1, 0.0, tags, v);
   }
-  const std::string good = ReadAll(path);
+  const std::string good = testing::ReadFile(path);
   auto expect_error = [&](const std::string& bytes, const std::string& what) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
     try {
@@ -180,7 +173,7 @@ TEST(RunLogTest, JsonlAndEventsCarryTheCsvRows) {
   const auto eval = scalars.find({"eval/return_mean", res.steps});
   ASSERT_NE(eval, scalars.end());
   EXPECT_EQ(eval->second, static_cast<float>(res.eval->mean));
-  const std::string ej = ReadAll(dir / "eval.json");
+  const std::string ej = testing::ReadFile(dir / "eval.json");
   EXPECT_NE(ej.find(fmt::format("\"mean\":{:.9g}", res.eval->mean)), std::string::npos) << ej;
 }
 
