@@ -87,6 +87,7 @@ ExperimentCommands::ExperimentCommands(CLI::App& app) {
 
   table_ = app.add_subcommand("table", "print a Markdown table of final returns: algo x env, mean +- std over seeds");
   table_->add_option("runs", table_dirs_, "run directories, or directories holding them")->required();
+  table_->add_flag("--csv", csv_, "one CSV row per run instead (label, algo, env, seed, steps, returns, wall time)");
 }
 
 std::optional<int> ExperimentCommands::Run() {
@@ -226,7 +227,7 @@ int ExperimentCommands::Plot() {
       std::cerr << fmt::format("ratchet: warning: {} has no finished episodes yet; left out\n", dir.string());
       continue;
     }
-    curves.push_back({r.algo, r.env, r.steps, r.returns});
+    curves.push_back({r.label, r.env, r.steps, r.returns});
   }
   PlotOptions po;
   po.title = title_;
@@ -240,6 +241,10 @@ int ExperimentCommands::Plot() {
 int ExperimentCommands::Table() {
   std::vector<RunRecord> runs;
   for (const fs::path& dir : FindRuns(table_dirs_)) runs.push_back(ReadRun(dir));
+  if (csv_) {
+    std::cout << PerRunCsv(runs);
+    return 0;
+  }
   std::cout << SummaryTable(runs);
   std::cout << "\nFinal return: deterministic evaluation at the end of training (eval.json) where a run has "
                "one, else the mean return of its last 100 training episodes; std over seeds (n-1).\n";

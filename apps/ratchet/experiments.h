@@ -25,7 +25,7 @@ class ExperimentCommands {
   std::vector<std::string> sets_;
   std::vector<std::string> plot_dirs_, table_dirs_;
   std::string plot_out_, title_, band_ = "std";
-  bool show_runs_ = false;
+  bool show_runs_ = false, csv_ = false;
 };
 
 }  // namespace ratchet::cli

@@ -77,8 +77,10 @@ struct TrainConfig {
   bool normalize_reward = false;  // reward scaling by the running std of the discounted return
   double clip_obs = 10.0;         // clip of normalised observations
   double clip_reward = 10.0;      // clip of scaled rewards
+  std::string label;              // the run's name in sweeps, plots and tables (empty: algo)
 
   void Bind(ConfigBinder& b);
+  const std::string& name() const { return label.empty() ? algo : label; }
   void Validate() const;
 };
 

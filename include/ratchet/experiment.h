@@ -38,7 +38,7 @@ struct SweepRun {
     kConflict  // holds a run with a different configuration (steps included): left alone
   };
   RunConfig cfg;
-  std::filesystem::path dir;  // out/<algo>-<env>-s<seed>
+  std::filesystem::path dir;  // out/<label or algo>-<env>-s<seed>
   State state = State::kNew;
   std::string why;            // for kConflict: the first differing key
 };
@@ -54,6 +54,7 @@ const char* StateName(SweepRun::State s);
 struct RunRecord {
   std::filesystem::path dir;
   std::string algo, env;
+  std::string label;                   // the config's label, else algo: what tables and plots group by
   int64_t seed = 0;
   int64_t target_steps = 0;            // n_timesteps of the config
   std::vector<double> steps, returns;  // progress rows with a defined ep_return_mean
@@ -73,8 +74,11 @@ std::vector<std::filesystem::path> FindRuns(const std::vector<std::string>& path
 // Reads config.yaml, progress.csv and eval.json (when present); throws Error naming the problem.
 RunRecord ReadRun(const std::filesystem::path& dir);
 
-// A Markdown table, one row per (algo, env) in first-seen order: seeds, steps, final return
+// A Markdown table, one row per (label, env) in first-seen order: seeds, steps, final return
 // mean +- sample std over seeds, mean steps/s.
 std::string SummaryTable(const std::vector<RunRecord>& runs);
+// One CSV row per run: label, algo, env, seed, steps, final_return, eval_return (empty when
+// none), last_train_return, wall_seconds.
+std::string PerRunCsv(const std::vector<RunRecord>& runs);
 
 }  // namespace ratchet

@@ -7,6 +7,8 @@
 #include "algo/ppo.h"
 #include "algo/vpg.h"
 #include "core/bytes.h"
+#include <cctype>
+
 #include "ratchet/algo.h"
 
 namespace ratchet {
@@ -29,6 +31,7 @@ void TrainConfig::Bind(ConfigBinder& b) {
   b.Add("normalize_reward", &normalize_reward, "scale rewards by the running std of the discounted return");
   b.Add("clip_obs", &clip_obs, "clip of normalised observations");
   b.Add("clip_reward", &clip_reward, "clip of scaled rewards");
+  b.Add("label", &label, "the run's name in sweeps, plots and tables, e.g. vpg-no-baseline (default: the algo)");
 }
 
 void TrainConfig::Validate() const {
@@ -50,6 +53,9 @@ void TrainConfig::Validate() const {
   if (stop_at < 0) throw Error("stop_at must be >= 0");
   if (!(clip_obs > 0) || !(clip_reward > 0)) throw Error("clip_obs and clip_reward must be positive");
   if (eval_episodes < 0) throw Error(fmt::format("eval_episodes must be non-negative, got {}", eval_episodes));
+  for (char c : label)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' && c != '+')
+      throw Error(fmt::format("label '{}' may hold only letters, digits and - _ . +", label));
 }
 
 Algorithm::Algorithm(const EnvSpec& spec, const TrainConfig& train, Rng rng, ThreadPool* pool)

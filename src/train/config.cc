@@ -101,7 +101,9 @@ void ConfigBinder::Add(const std::string& key, bool* field, const std::string& d
 }
 
 void ConfigBinder::Add(const std::string& key, std::string* field, const std::string& doc) {
-  AddField({key, doc, [=](const std::string& v) { *field = v; }, [=] { return *field; }});
+  // an empty string is written "" so that YAML reads it back empty, not as null
+  AddField({key, doc, [=](const std::string& v) { *field = v; },
+            [=] { return field->empty() ? std::string("\"\"") : *field; }});
 }
 
 void ConfigBinder::Add(const std::string& key, Schedule* field, const std::string& doc) {

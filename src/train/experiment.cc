@@ -90,7 +90,7 @@ std::vector<SweepRun> PlanSweep(const SweepOptions& opt) {
         ro.sets = opt.sets;
         SweepRun run;
         run.cfg = ResolveRunConfig(ro);
-        run.dir = opt.out / fmt::format("{}-{}-s{}", algo, env, seed);
+        run.dir = opt.out / fmt::format("{}-{}-s{}", run.cfg.train.name(), env, seed);
         namespace fs = std::filesystem;
         if (!fs::exists(run.dir) || (fs::is_directory(run.dir) && fs::is_empty(run.dir))) {
           run.state = SweepRun::State::kNew;
@@ -156,6 +156,7 @@ RunRecord ReadRun(const std::filesystem::path& dir) {
   r.dir = dir;
   RunConfig cfg = LoadRunConfig(dir);
   r.algo = cfg.train.algo;
+  r.label = cfg.train.name();
   r.env = cfg.train.env;
   r.seed = cfg.train.seed;
   r.target_steps = cfg.train.n_timesteps;
@@ -214,9 +215,9 @@ std::string SummaryTable(const std::vector<RunRecord>& runs) {
   std::vector<Group> groups;
   for (const RunRecord& r : runs) {
     auto it = std::find_if(groups.begin(), groups.end(),
-                           [&](const Group& g) { return g.algo == r.algo && g.env == r.env; });
+                           [&](const Group& g) { return g.algo == r.label && g.env == r.env; });
     if (it == groups.end()) {
-      groups.push_back({r.algo, r.env, {}, {}, {}, 0, 0});
+      groups.push_back({r.label, r.env, {}, {}, {}, 0, 0});
       it = groups.end() - 1;
     }
     it->steps.insert(r.last_steps);
@@ -246,6 +247,16 @@ std::string SummaryTable(const std::vector<RunRecord>& runs) {
                        g.unfinished ? fmt::format(" ({} unfinished)", g.unfinished) : "", steps, ret,
                        g.sps.empty() ? "-" : fmt::format("{:.0f}", sps / g.sps.size()));
   }
+  return out;
+}
+
+std::string PerRunCsv(const std::vector<RunRecord>& runs) {
+  std::string out = "label,algo,env,seed,steps,final_return,eval_return,last_train_return,wall_seconds\n";
+  auto num = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6g}", v); };
+  for (const RunRecord& r : runs)
+    out += fmt::format("{},{},{},{},{},{},{},{},{:.3f}\n", r.label, r.algo, r.env, r.seed, r.last_steps,
+                       num(r.FinalReturn()), r.eval_mean ? num(*r.eval_mean) : "",
+                       num(r.returns.empty() ? NAN : r.returns.back()), r.wall_seconds);
   return out;
 }
 

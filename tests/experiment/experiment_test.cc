@@ -131,7 +131,7 @@ TEST(SummaryTableTest, MeanAndSampleStdOverSeeds) {
   std::vector<RunRecord> runs(4);
   const double finals[] = {100, 200, 300, 50};
   for (int k = 0; k < 4; ++k) {
-    runs[k].algo = k < 3 ? "ppo" : "a2c";
+    runs[k].algo = runs[k].label = k < 3 ? "ppo" : "a2c";
     runs[k].env = "CartPole-v1";
     runs[k].seed = k;
     runs[k].finished = k != 2;
@@ -145,6 +145,12 @@ TEST(SummaryTableTest, MeanAndSampleStdOverSeeds) {
   const std::string t = SummaryTable(runs);
   EXPECT_NE(t.find("| ppo | CartPole-v1 | 3 (1 unfinished) | 1000 | 200.0 ± 100.0 | 2000 |"), std::string::npos) << t;
   EXPECT_NE(t.find("| a2c | CartPole-v1 | 1 | 1000 | 50.0 ± 0.0 | 2000 |"), std::string::npos) << t;
+  for (RunRecord& r : runs) r.label = r.algo;
+  runs[3].label = "a2c-rms";
+  const std::string csv = PerRunCsv(runs);
+  EXPECT_NE(csv.find("ppo,ppo,CartPole-v1,1,1000,200,,200,0.500\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("a2c-rms,a2c,CartPole-v1,3,1000,50,50,51,0.500\n"), std::string::npos) << csv;
+  EXPECT_NE(SummaryTable(runs).find("| a2c-rms |"), std::string::npos);
 }
 
 Curve MakeCurve(std::vector<double> x, std::vector<double> y, const std::string& algo = "ppo",
