@@ -1,7 +1,7 @@
 // MuJoCo stepping speed per task: raw physics (mj_step x frame_skip on the bare model, one core)
 // against the environment's Step (one env, one core), and VectorEnv throughput with N copies on
 // 1 and 2 threads.  Actions are uniform in the bounds; episodes reset as they end.
-//   ./build/release/bench/bench_mujoco [--steps 20000] [--copies 8] [--repeats 3]
+//   ./build/release/bench/bench_mujoco [--steps 20000] [--copies 8] [--repeats 3] [--env ID]
 #include <mujoco/mujoco.h>
 
 #include <algorithm>
@@ -28,15 +28,17 @@ double Median(std::vector<double> v) {
 
 int main(int argc, char** argv) {
   int steps = 20000, copies = 8, repeats = 3;
+  std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--steps")) steps = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--copies")) copies = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--repeats")) repeats = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--env")) only = argv[i + 1];
   }
   fmt::print("| task | raw physics steps/s | env steps/s (1 env) | env overhead | VectorEnv N={} 1 thread | 2 threads | speed-up |\n", copies);
   fmt::print("|---|---|---|---|---|---|---|\n");
   for (const std::string& id : ListEnvs()) {
-    if (!id.ends_with("-v4")) continue;
+    if (!id.ends_with("-v4") || (!only.empty() && id != only)) continue;
     auto env = MakeEnv(id);
     const EnvSpec spec = env->spec();
     const int od = spec.observation_space.flat_dim(), ad = spec.action_space.flat_dim();

@@ -41,6 +41,8 @@ int Report(const TrainResult& res, const fs::path& dir) {
   }
   std::cout << fmt::format("trained {} steps in {:.2f} s ({:.0f} steps/s), {} updates\n", res.steps,
                            res.wall_seconds, res.steps / std::max(res.wall_seconds, 1e-9), res.updates);
+  std::cout << fmt::format("time in this process: simulation {:.2f} s, rollout policy {:.2f} s, updates {:.2f} s\n",
+                           res.env_seconds, res.collect_seconds, res.update_seconds);
   if (res.eval)
     std::cout << fmt::format("deterministic evaluation over {} episodes: {:.2f} +- {:.2f}\n",
                              res.eval->returns.size(), res.eval->mean, res.eval->std);

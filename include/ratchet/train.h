@@ -118,6 +118,10 @@ struct TrainResult {
   int updates = 0;
   double wall_seconds = 0.0;
   bool stopped = false;            // stopped early (stop_at or a stop request) after a checkpoint
+  // Where this process's wall time went: stepping the environments (simulation), the rest of
+  // collecting rollouts (policy and value forward passes, sampling, normalisation), and the
+  // algorithm's updates (advantages included).
+  double env_seconds = 0.0, collect_seconds = 0.0, update_seconds = 0.0;
   std::optional<EvalResult> eval;  // when eval_episodes > 0 and training finished
 };
 

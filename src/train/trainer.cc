@@ -52,6 +52,7 @@ class Collector {
   }
 
   const ObsNormalizer& normalizer() const { return norm_; }
+  double env_seconds() const { return env_seconds_; }
 
   void Save(ByteWriter& w) const {
     w.PutArray(std::span<const float>(obs_));
@@ -95,7 +96,9 @@ class Collector {
               box ? std::clamp(a[d], spec_.action_space.low[d], spec_.action_space.high[d]) : a[d];
         }
       }
+      const auto t_env = Clock::now();
       venv_.Step(env_actions_, raw_obs_, rewards_, term_, trunc_);
+      env_seconds_ += std::chrono::duration<double>(Clock::now() - t_env).count();
       Observe();
       if (scale_rewards_) scaler_.Scale(rewards_, term_, trunc_);
       for (int i = 0; i < N; ++i) {
@@ -138,6 +141,7 @@ class Collector {
   std::vector<float> obs_, raw_obs_, final_obs_, env_actions_, rewards_;
   std::vector<uint8_t> term_, trunc_;
   MlpWorkspace<float> ws_pi_, ws_v_;
+  double env_seconds_ = 0.0;
 };
 
 std::string Duration(double s) {
@@ -223,12 +227,16 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
   const int64_t steps_at_start = res.steps;
   g_stop_requested = false;
   for (int u = res.updates + 1; u <= updates; ++u) {
+    const auto t_collect = Clock::now();
     const int64_t finished_now = collector.Collect(r, recent);
+    const auto t_update = Clock::now();
+    res.collect_seconds += std::chrono::duration<double>(t_update - t_collect).count();
     res.steps += per_update;
     ComputeGae(r, tc.gamma, tc.gae_lambda);
     const double progress_remaining =
         std::max(0.0, 1.0 - static_cast<double>(res.steps) / static_cast<double>(tc.n_timesteps));
     const UpdateStats s = algo->Update(r, progress_remaining);
+    res.update_seconds += std::chrono::duration<double>(Clock::now() - t_update).count();
     for (float p : algo->policy().params())
       if (!std::isfinite(p))
         throw Error(fmt::format("training diverged at update {}: a policy parameter is not finite; "
@@ -282,9 +290,13 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
       if (opt.progress != nullptr && opt.progress_is_tty) *opt.progress << "\n";
       res.stopped = true;
       res.wall_seconds = wall;
+      res.env_seconds = collector.env_seconds();
+      res.collect_seconds -= res.env_seconds;
       return res;
     }
   }
+  res.env_seconds = collector.env_seconds();
+  res.collect_seconds -= res.env_seconds;
   SaveModel(run_dir / "model.bin", algo->policy(), algo->value(), collector.normalizer());
   res.wall_seconds = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
   if (tc.eval_episodes > 0) {

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs one experiment of docs/BENCHMARKS.md by name and writes its plot, per-seed CSV and
+# Markdown table to docs/benchmarks/. Runs go to $OUT (default runs/bench); a second call skips
+# finished runs and resumes interrupted ones, so an experiment can be stopped and continued.
+#
+#   bash bench/reproduce.sh NAME [JOBS]        # JOBS: runs at a time (default: the core count)
+#   bash bench/reproduce.sh list
+#
+# Wall times on the 2-core development machine are in docs/BENCHMARKS.md next to each result.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+name=${1:-list}
+jobs=${2:-$(nproc)}
+R=${RATCHET:-./build/release/ratchet}
+OUT=${OUT:-runs/bench}
+D=docs/benchmarks
+seeds=0-4   # reported seeds; presets were tuned on seeds 100 and up
+
+experiments="vpg-baseline ppo-vs-vpg ppo-vs-a2c-cartpole ppo-vs-a2c-swingup halfcheetah-1m locomotion-1m speed"
+if [ "$name" = list ]; then
+  echo "$experiments" | tr ' ' '\n'
+  exit 0
+fi
+[ -x "$R" ] || { echo "reproduce: build first (bash scripts/test.sh or cmake --build build/release)" >&2; exit 2; }
+mkdir -p "$D"
+
+# report NAME TITLE RUN_DIR...: plot, per-seed CSV and Markdown table of the runs
+report() {
+  local out=$1 title=$2
+  shift 2
+  "$R" plot "$@" -o "$D/$out.png" --title "$title"
+  "$R" table "$@" --csv > "$D/$out.csv"
+  "$R" table "$@" > "$D/$out.md"
+  cat "$D/$out.md"
+}
+
+sweep() { "$R" sweep --jobs "$jobs" "$@"; }
+
+case $name in
+  vpg-baseline)  # 1. VPG with and without a learned baseline, rewards-to-go in both
+    sweep --algo vpg --env CartPole-v1,Pendulum-v1,HalfCheetah-v4 --seeds $seeds --out $OUT/vpg
+    sweep --algo vpg --env CartPole-v1,Pendulum-v1,HalfCheetah-v4 --seeds $seeds --out $OUT/vpg \
+          --set baseline=false --set label=vpg-no-baseline
+    report vpg-baseline "VPG: learned baseline vs none (rewards-to-go), 5 seeds, mean ± std" $OUT/vpg
+    ;;
+  ppo-vs-vpg)  # 2. PPO vs VPG on the same environments (reuses the VPG runs of vpg-baseline)
+    sweep --algo vpg --env CartPole-v1,Pendulum-v1,HalfCheetah-v4 --seeds $seeds --out $OUT/vpg
+    sweep --algo ppo --env CartPole-v1,Pendulum-v1,HalfCheetah-v4 --seeds $seeds --out $OUT/ppo
+    report ppo-vs-vpg "PPO vs VPG, 5 seeds, mean ± std" $OUT/ppo $OUT/vpg/vpg-{CartPole,Pendulum,HalfCheetah}*
+    ;;
+  ppo-vs-a2c-cartpole)  # 3a. CartPole-v0, 8 envs x 128 steps, 100 updates, 20 seeds
+    sweep --algo ppo,a2c --env CartPole-v0 --seeds 0-19 --steps 102400 --out $OUT/a2c-cartpole \
+          --set n_envs=8 --set n_steps=128
+    report ppo-vs-a2c-cartpole "PPO vs A2C on CartPole-v0: 8 envs x 128 steps, 100 updates, 20 seeds" $OUT/a2c-cartpole
+    ;;
+  ppo-vs-a2c-swingup)  # 3b. CartPoleSwingUp-v1, 8 envs, gamma 0.999, lambda 0.99, 20 seeds
+    sweep --algo ppo,a2c --env CartPoleSwingUp-v1 --seeds 0-19 --out $OUT/a2c-swingup \
+          --set n_envs=8 --set gamma=0.999 --set gae_lambda=0.99
+    "$R" plot $OUT/a2c-swingup -o "$D/ppo-vs-a2c-swingup-runs.png" --runs \
+         --title "PPO vs A2C on CartPoleSwingUp-v1: every seed (thin) and the mean"
+    report ppo-vs-a2c-swingup "PPO vs A2C on CartPoleSwingUp-v1, 20 seeds, mean ± std" $OUT/a2c-swingup
+    ;;
+  halfcheetah-1m)  # 4. HalfCheetah-v4 at 1M steps, every algorithm, tuned presets
+    sweep --algo ppo,trpo,acktr,a2c,npg,vpg --env HalfCheetah-v4 --seeds $seeds --steps 1000000 --out $OUT/halfcheetah
+    report halfcheetah-1m "HalfCheetah-v4, 1M steps, 5 seeds, mean ± std" $OUT/halfcheetah
+    ;;
+  locomotion-1m)  # 5. PPO and TRPO on Hopper, Walker2d, Ant; PPO on Humanoid; 1M steps
+    sweep --algo ppo,trpo --env Hopper-v4,Walker2d-v4,Ant-v4 --seeds $seeds --steps 1000000 --out $OUT/locomotion
+    sweep --algo ppo --env Humanoid-v4 --seeds $seeds --steps 1000000 --out $OUT/locomotion
+    report locomotion-1m "MuJoCo locomotion, 1M steps, 5 seeds, mean ± std" $OUT/locomotion
+    ;;
+  speed)  # 6. Wall time and where it goes; raw simulation rate of the same model
+    ./build/release/bench/bench_ppo_cartpole
+    ./build/release/bench/bench_mujoco --steps 20000 --repeats 5 --env HalfCheetah-v4
+    for s in 0 1 2; do
+      rm -rf "$OUT/speed/hc-$s"
+      "$R" train --algo ppo --env HalfCheetah-v4 --seed $s --steps 1000000 --quiet --set eval_episodes=0 \
+                 --run-dir "$OUT/speed/hc-$s"
+    done
+    ;;
+  *)
+    echo "reproduce: unknown experiment '$name'; one of: $experiments" >&2
+    exit 2
+    ;;
+esac
