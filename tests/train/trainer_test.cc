@@ -99,6 +99,11 @@ TEST(TrainerTest, RunDirectoryHoldsConfigProgressAndModel) {
   const TrainResult res = Train(cfg, dir, {});
   EXPECT_EQ(res.steps, 2560);
   EXPECT_EQ(res.updates, 10);
+  // the time breakdown covers disjoint parts of the run
+  EXPECT_GE(res.env_seconds, 0.0);
+  EXPECT_GE(res.collect_seconds, 0.0);
+  EXPECT_GT(res.update_seconds, 0.0);
+  EXPECT_LE(res.env_seconds + res.collect_seconds + res.update_seconds, res.wall_seconds);
   EXPECT_TRUE(std::filesystem::exists(dir / "model.bin"));
   EXPECT_EQ(LoadRunConfig(dir).ToYaml(), cfg.ToYaml());
   std::ifstream in(dir / "progress.csv");
