@@ -272,7 +272,13 @@ void PlotLearningCurves(const std::vector<Curve>& runs, const PlotOptions& opt,
   cairo_paint(cr);
   if (!opt.title.empty()) {
     cairo_set_source_rgb(cr, 0, 0, 0);
-    Text(cr, opt.title, W / 2.0, 10, 18, 0.5, 0.0, true);
+    // shrink a long title to the figure's width
+    cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    cairo_set_font_size(cr, 18);
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, opt.title.c_str(), &e);
+    const double size = e.width > W - 20 ? 18 * (W - 20) / e.width : 18;
+    Text(cr, opt.title, W / 2.0, 10, size, 0.5, 0.0, true);
   }
   for (size_t e = 0; e < envs.size(); ++e)
     DrawPanel(cr, (e % cols) * opt.panel_width, title_h + (e / cols) * opt.panel_height, opt.panel_width,
