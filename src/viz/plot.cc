@@ -171,22 +171,41 @@ void DrawPanel(cairo_t* cr, double x0, double y0, double w, double h, const std:
   }
   cairo_restore(cr);
 
-  // legend, top left inside the plot
-  double ly = top + 12;
+  // legend: in the corner of the plot area that covers the fewest curve and band points
   const std::string band = opt.band == Band::kStd ? "± std" : "95% CI";
+  const double lw = 196, lh = 18.0 * groups.size() + 4;
+  double best_x = left + 6, best_y = top + 3;
+  int best_hits = -1;
+  for (const auto& [cx, cy] : {std::pair{left + 6, top + 3}, std::pair{right - lw - 6, bottom - lh - 3},
+                               std::pair{right - lw - 6, top + 3}, std::pair{left + 6, bottom - lh - 3}}) {
+    int hits = 0;
+    for (const Group& g : groups)
+      for (size_t k = 0; k < g.agg.steps.size(); ++k) {
+        const double px = X(g.agg.steps[k]);
+        if (px < cx || px > cx + lw) continue;
+        const double y0 = Y(g.agg.hi[k]), y1 = Y(g.agg.lo[k]);  // the band spans y0..y1 (y down)
+        hits += y1 >= cy && y0 <= cy + lh;
+      }
+    if (best_hits < 0 || hits < best_hits) {
+      best_hits = hits;
+      best_x = cx;
+      best_y = cy;
+    }
+  }
+  double ly = best_y + 11;
+  cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
+  cairo_rectangle(cr, best_x, best_y, lw, lh);
+  cairo_fill(cr);
   for (const Group& g : groups) {
     const size_t ci = std::find(algos.begin(), algos.end(), g.algo) - algos.begin();
     const Rgbf c = kPalette[ci % std::size(kPalette)];
-    cairo_set_source_rgba(cr, 1, 1, 1, 0.8);
-    cairo_rectangle(cr, left + 6, ly - 9, 190, 18);
-    cairo_fill(cr);
     cairo_set_source_rgb(cr, c.r, c.g, c.b);
     cairo_set_line_width(cr, 3.0);
-    cairo_move_to(cr, left + 10, ly);
-    cairo_line_to(cr, left + 32, ly);
+    cairo_move_to(cr, best_x + 4, ly);
+    cairo_line_to(cr, best_x + 26, ly);
     cairo_stroke(cr);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    Text(cr, fmt::format("{} (n={}, {})", g.algo, g.runs.size(), band), left + 38, ly, 12, 0.0, 0.5);
+    Text(cr, fmt::format("{} (n={}, {})", g.algo, g.runs.size(), band), best_x + 32, ly, 12, 0.0, 0.5);
     ly += 18;
   }
 }
