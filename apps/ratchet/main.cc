@@ -1,4 +1,4 @@
-// ratchet: the command-line tool. train, eval, envs, algos.
+// ratchet: the command-line tool: train, resume, eval, export, config, envs, algos, and (experiments.cc) sweep, plot, table.
 // Every user error is one line on stderr and exit code 2.
 #include <signal.h>
 #include <unistd.h>
