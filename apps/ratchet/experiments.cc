@@ -64,6 +64,14 @@ pid_t Spawn(const std::vector<std::string>& args, const fs::path& log) {
 
 }  // namespace
 
+int64_t ParseCount(const std::string& text, const std::string& flag, bool allow_zero) {
+  int64_t v;
+  if (!ParseInt64(text, &v) || v < (allow_zero ? 0 : 1))
+    throw Error(fmt::format("{} must be a {} integer, got '{}'", flag,
+                            allow_zero ? "non-negative" : "positive", text));
+  return v;
+}
+
 ExperimentCommands::ExperimentCommands(CLI::App& app) {
   sweep_ = app.add_subcommand("sweep", "train a grid of algorithms x envs x seeds, one process per run; "
                                        "skips finished runs and resumes unfinished ones");
@@ -102,15 +110,11 @@ int ExperimentCommands::Sweep() {
   opt.algos = ParseNameList(algos_, "--algo");
   opt.envs = ParseNameList(envs_, "--env");
   opt.seeds = ParseSeedList(seeds_);
-  if (!steps_.empty()) {
-    int64_t s;
-    if (!ParseInt64(steps_, &s) || s < 1) throw Error(fmt::format("--steps must be a positive integer, got '{}'", steps_));
-    opt.steps = s;
-  }
+  if (!steps_.empty()) opt.steps = ParseCount(steps_, "--steps", false);
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (!jobs_.empty()) {
-    int64_t j;
-    if (!ParseInt64(jobs_, &j) || j < 1 || j > 256) throw Error(fmt::format("--jobs must be 1..256, got '{}'", jobs_));
+    const int64_t j = ParseCount(jobs_, "--jobs", false);
+    if (j > 256) throw Error(fmt::format("--jobs must be at most 256, got {}", j));
     jobs = static_cast<int>(j);
   }
   // one thread per run unless asked otherwise: the runs are the parallelism (and results do not

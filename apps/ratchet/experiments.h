@@ -2,11 +2,16 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace ratchet::cli {
+
+// Parses a count given on the command line; throws Error "FLAG must be a positive (or
+// non-negative) integer, got 'TEXT'".
+int64_t ParseCount(const std::string& text, const std::string& flag, bool allow_zero);
 
 class ExperimentCommands {
  public:

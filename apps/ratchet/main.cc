@@ -13,6 +13,7 @@
 
 namespace fs = std::filesystem;
 using namespace ratchet;
+using ratchet::cli::ParseCount;
 
 namespace {
 
@@ -48,14 +49,6 @@ int Report(const TrainResult& res, const fs::path& dir) {
                              res.eval->returns.size(), res.eval->mean, res.eval->std);
   std::cout << "run directory: " << dir.string() << "\n";
   return 0;
-}
-
-int64_t ParseCount(const std::string& text, const std::string& flag, bool allow_zero) {
-  int64_t v;
-  if (!ParseInt64(text, &v) || v < (allow_zero ? 0 : 1))
-    throw Error(fmt::format("{} must be a {} integer, got '{}'", flag,
-                            allow_zero ? "non-negative" : "positive", text));
-  return v;
 }
 
 fs::path ChooseRunDir(const std::string& requested, const RunConfig& cfg) {
