@@ -1,8 +1,11 @@
 // Shared helpers for the test suite.
 #pragma once
 
+#include <unistd.h>
+
 #include <bit>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -27,11 +30,24 @@ inline double CentralDiff(const std::function<double(const std::vector<double>&)
   return (fp - fm) / (2 * h);
 }
 
-// A fresh, empty directory under the test temp dir, removed first if it exists.
+// A fresh, empty directory under the test temp dir, removed first if it exists. The name holds
+// the process id, so test suites of two builds running at once never share a directory; the
+// directories go when the process exits (RATCHET_KEEP_TEST_DIRS=1 keeps them for inspection).
 inline std::filesystem::path FreshDir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("ratchet_test_" + name);
+  struct Cleanup {
+    std::vector<std::filesystem::path> dirs;
+    ~Cleanup() {
+      if (std::getenv("RATCHET_KEEP_TEST_DIRS")) return;
+      std::error_code ec;
+      for (const auto& d : dirs) std::filesystem::remove_all(d, ec);
+    }
+  };
+  static Cleanup cleanup;
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("ratchet_test_" + std::to_string(::getpid()) + "_" + name);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  cleanup.dirs.push_back(dir);
   return dir;
 }
 

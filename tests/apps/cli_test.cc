@@ -235,9 +235,9 @@ TEST(CliTest, SweepSkipsFinishedResumesInterruptedThenTableAndPlot) {
 TEST(CliTest, SweepBadInputIsOneLineAndRunsNothing) {
   const auto dir = ratchet::testing::FreshDir("cli_sweep_bad");
   const std::string out = " --out " + (dir / "out").string();
-  for (const std::string& args : {"sweep --algo ppo --env CartPole-v1 --seeds 3-1", "sweep --algo ppo --env Nope-v0",
-                                  "sweep --algo ppo,dqn --env CartPole-v1", "sweep --algo ppo --env CartPole-v1 --jobs 0",
-                                  "sweep --algo ppo --env CartPole-v1 --set gamma=2"}) {
+  for (const char* args : {"sweep --algo ppo --env CartPole-v1 --seeds 3-1", "sweep --algo ppo --env Nope-v0",
+                           "sweep --algo ppo,dqn --env CartPole-v1", "sweep --algo ppo --env CartPole-v1 --jobs 0",
+                           "sweep --algo ppo --env CartPole-v1 --set gamma=2"}) {
     const Result r = RunCli(args + out);
     EXPECT_EQ(r.code, 2) << args << ": " << r.err;
     EXPECT_EQ(Lines(r.err), 1) << args << ": " << r.err;

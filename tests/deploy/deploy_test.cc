@@ -97,7 +97,9 @@ TEST_P(DeployTest, ExportedPolicyActsExactlyAsEvaluation) {
         clipped += got[k] == m.spec.action_space.high[k] || got[k] == m.spec.action_space.low[k];
   }
   EXPECT_EQ(differing, 0) << "of 1000 observations";
-  if (!d.discrete()) EXPECT_GT(clipped, 0) << "no observation exercised the action bounds";
+  if (!d.discrete()) {
+    EXPECT_GT(clipped, 0) << "no observation exercised the action bounds";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -160,9 +162,12 @@ TEST(DeployExampleTest, BuildsAgainstTheInstalledPackageAndActs) {
   };
   run(fmt::format("'{}' --install '{}' --prefix '{}' --component deploy", RATCHET_CMAKE, RATCHET_BUILD_DIR,
                   (work / "prefix").string()));
-  run(fmt::format("'{}' -S '{}/examples/deploy' -B '{}' -G '{}' -DCMAKE_CXX_COMPILER='{}' -DCMAKE_PREFIX_PATH='{}'",
+  const std::string sanitize = RATCHET_SANITIZE_FLAGS;
+  const std::string flags =
+      sanitize.empty() ? "" : fmt::format(" -DCMAKE_CXX_FLAGS='{0}' -DCMAKE_EXE_LINKER_FLAGS='{0}'", sanitize);
+  run(fmt::format("'{}' -S '{}/examples/deploy' -B '{}' -G '{}' -DCMAKE_CXX_COMPILER='{}' -DCMAKE_PREFIX_PATH='{}'{}",
                   RATCHET_CMAKE, RATCHET_SOURCE_DIR, (work / "build").string(), RATCHET_GENERATOR,
-                  RATCHET_CXX, (work / "prefix").string()));
+                  RATCHET_CXX, (work / "prefix").string(), flags));
   run(fmt::format("'{}' --build '{}'", RATCHET_CMAKE, (work / "build").string()));
   // the installed package holds the header, the static library and the CMake files only
   EXPECT_TRUE(std::filesystem::exists(work / "prefix" / "include" / "ratchet" / "deploy.h"));

@@ -118,7 +118,7 @@ TEST(ReadRunTest, ReadsConfigProgressAndEvaluation) {
   ASSERT_TRUE(r.eval_mean && res.eval);
   EXPECT_NEAR(*r.eval_mean, res.eval->mean, 1e-6 * std::abs(res.eval->mean));
   EXPECT_EQ(r.FinalReturn(), *r.eval_mean);
-  EXPECT_EQ(FindRuns({dir.parent_path().string() + "/ratchet_test_read_run"}), std::vector<std::filesystem::path>{dir});
+  EXPECT_EQ(FindRuns({dir.string()}), std::vector<std::filesystem::path>{dir});
 
   std::ofstream(dir / "progress.csv", std::ios::app) << "1,2,3\n";
   EXPECT_NE(ErrorOf([&] { ReadRun(dir); }).find("cells"), std::string::npos);

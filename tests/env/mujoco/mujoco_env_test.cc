@@ -286,7 +286,9 @@ void CheckLocomotion(const char* id, double ctrl_weight, bool terminates) {
                                                : Walker2dHealthy(task.sim().qpos());
       EXPECT_EQ(r.terminated, !healthy);
     }
-    if (!terminates) EXPECT_FALSE(r.terminated);
+    if (!terminates) {
+      EXPECT_FALSE(r.terminated);
+    }
     ASSERT_LE(t, 1000);
   }
   if (terminates) {
