@@ -167,6 +167,8 @@ int ExperimentCommands::Sweep() {
       const SweepRun& r = *queue[next++];
       const fs::path log = logs / (r.dir.filename().string() + ".log");
       std::vector<std::string> args = {exe};
+      // the children load the same plugins (a resumed run also finds its own in config.yaml)
+      for (const std::string& p : LoadedPlugins()) args.insert(args.end(), {"--plugin", p});
       if (r.state == SweepRun::State::kResume) {
         args.insert(args.end(), {"resume", r.dir.string(), "--quiet"});
       } else {

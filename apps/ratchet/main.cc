@@ -132,6 +132,9 @@ int main(int argc, char** argv) {
   CLI::App app{"Ratchet: policy-gradient reinforcement learning (PPO, ...) in C++"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "ratchet 0.1.0");
+  std::vector<std::string> plugins;
+  app.add_option("--plugin", plugins,
+                 "load environments from a plugin library (repeatable; also RATCHET_PLUGINS=a.so:b.so)");
 
   ResolveOptions opt;
   std::string seed_text, steps_text, run_dir, preset;
@@ -188,8 +191,12 @@ int main(int argc, char** argv) {
   CLI::App* envs = app.add_subcommand("envs", "list the environments");
   CLI::App* algos = app.add_subcommand("algos", "list the algorithms");
 
-  if (argc >= 2 && argv[1][0] != '-') {
-    const std::string cmd = argv[1];
+  // the first word that is not an option or an option's value is the command
+  int first = 1;
+  while (first + 1 < argc && std::string(argv[first]) == "--plugin") first += 2;
+  if (first < argc && std::string(argv[first]).starts_with("--plugin=")) ++first;
+  if (argc > first && argv[first][0] != '-') {
+    const std::string cmd = argv[first];
     bool known = false;
     std::string names;
     for (const CLI::App* sub : app.get_subcommands({})) {
@@ -216,6 +223,16 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (const char* env_plugins = std::getenv("RATCHET_PLUGINS")) {
+      std::string list = env_plugins;
+      size_t start = 0;
+      while (start <= list.size()) {
+        const size_t end = std::min(list.find(':', start), list.size());
+        if (end > start) LoadPlugin(list.substr(start, end - start));
+        start = end + 1;
+      }
+    }
+    for (const std::string& p : plugins) LoadPlugin(p);
     if (*train) {
       if (!seed_text.empty()) opt.seed = ParseCount(seed_text, "--seed", true);
       if (!steps_text.empty()) opt.steps = ParseCount(steps_text, "--steps", false);
@@ -249,14 +266,16 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*envs) {
-      std::cout << fmt::format("{:<28} {:<14} {:<10} {:>9} {:>10}\n", "id", "observation", "action",
-                               "max_steps", "threshold");
+      std::cout << fmt::format("{:<28} {:<14} {:<10} {:>9} {:>10}  {}\n", "id", "observation", "action",
+                               "max_steps", "threshold", "from");
       for (const std::string& id : ListEnvs()) {
         const EnvSpec s = EnvSpecOf(id);
-        std::cout << fmt::format("{:<28} {:<14} {:<10} {:>9} {:>10}\n", id,
+        const std::string source = EnvSourceOf(id), about = EnvDescriptionOf(id);
+        std::cout << fmt::format("{:<28} {:<14} {:<10} {:>9} {:>10}  {}{}\n", id,
                                  s.observation_space.ToString(), s.action_space.ToString(),
                                  s.max_episode_steps,
-                                 s.reward_threshold ? fmt::format("{}", *s.reward_threshold) : "-");
+                                 s.reward_threshold ? fmt::format("{}", *s.reward_threshold) : "-",
+                                 source.empty() ? "built-in" : source, about.empty() ? "" : "  " + about);
       }
       return 0;
     }

@@ -44,6 +44,69 @@ void ComputeGae(Rollout& r, double gamma, double lambda);
 // 1 - Var(returns - values) / Var(returns); NaN when Var(returns) = 0.
 double ExplainedVariance(std::span<const float> values, std::span<const float> returns);
 
+//---------------------------------- Collector -------------------------------------------------
+
+// How a Collector treats observations and rewards on their way into the rollout.
+struct CollectorOptions {
+  bool normalize_obs = false;     // running observation normalisation (statistics update as it goes)
+  double clip_obs = 10.0;         // clip of normalised observations
+  bool normalize_reward = false;  // scale rewards by the running std of the discounted return
+  double gamma = 0.99;            // the discount of that return
+  double clip_reward = 10.0;      // clip of scaled rewards
+};
+
+// Steps a VectorEnv with the current policy into a Rollout: samples actions (the rollout keeps
+// the raw sample, the environment gets it clipped to a Box's bounds), records log-probabilities
+// and values, normalises observations and scales rewards when asked, and evaluates the value of
+// the final observation of every episode cut by a time limit so that GAE can bootstrap through
+// truncation. The Trainer uses it; so can a loop of your own:
+//
+//   ratchet::VectorEnv venv("PointMass-v0", 8);
+//   ratchet::Collector collector(algo->policy(), algo->value(), venv, {}, ratchet::Rng(seed, 2));
+//   collector.Reset(seed);
+//   ratchet::Rollout r;
+//   r.Resize(256, venv.num_envs(), venv.obs_dim(), venv.act_dim());
+//   for (...) { collector.Collect(r); ratchet::ComputeGae(r, 0.99, 0.95); algo->Update(r, 1.0); }
+class Collector {
+ public:
+  // policy, value and venv are not owned and must outlive the collector.
+  Collector(const Policy& policy, const ValueFunction& value, VectorEnv& venv,
+            const CollectorOptions& options, Rng rng);
+
+  // Resets every environment copy (copy i with seed + i) and observes the first observations.
+  void Reset(uint64_t seed);
+  // Fills r, which must be sized (T, num_envs, obs_dim, act_dim), and its bootstrap values.
+  // Returns the episodes that finished during these T steps, in order.
+  std::vector<EpisodeStat> Collect(Rollout& r);
+
+  const ObsNormalizer& normalizer() const { return norm_; }
+  const VectorEnv& env() const { return venv_; }
+  // Seconds spent inside VectorEnv::Step so far.
+  double env_seconds() const { return env_seconds_; }
+
+  // The current observations, generator, normaliser, reward scaler and every environment copy,
+  // for checkpoints; Restore expects a collector built with the same settings.
+  void Save(ByteWriter& w) const;
+  void Restore(ByteReader& r);
+
+ private:
+  // Folds the new raw observations into the normaliser's statistics and normalises them.
+  void Observe();
+
+  const Policy& policy_;
+  const ValueFunction& value_;
+  VectorEnv& venv_;
+  const Space action_space_;
+  Rng rng_;
+  ObsNormalizer norm_;
+  RewardScaler scaler_;
+  bool scale_rewards_;
+  std::vector<float> obs_, raw_obs_, final_obs_, env_actions_, rewards_;
+  std::vector<uint8_t> term_, trunc_;
+  MlpWorkspace<float> ws_pi_, ws_v_;
+  double env_seconds_ = 0.0;
+};
+
 //---------------------------------- Algorithm -------------------------------------------------
 
 // What an update reports; fields an algorithm does not compute stay NaN.

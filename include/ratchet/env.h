@@ -4,18 +4,18 @@
 // a Discrete action is one float holding the index (exact for any supported n).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <type_traits>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "ratchet/bytes.h"
 #include "ratchet/core.h"
 
 namespace ratchet {
-
-class ByteWriter;
-class ByteReader;
 
 //---------------------------------- Spaces ----------------------------------------------------
 
@@ -59,6 +59,9 @@ struct StepInfo {
 
 //---------------------------------- Env -------------------------------------------------------
 
+// The interface every environment implements. Most environments derive from EnvBase (below),
+// which supplies seeding, state saving and action checks; implement Env directly only when you
+// need full control.
 class Env {
  public:
   virtual ~Env() = default;
@@ -69,10 +72,14 @@ class Env {
   virtual void Reset(std::span<float> obs) = 0;
   // Advances one step. Throws Error for an action outside the action space.
   virtual StepResult Step(std::span<const float> action, std::span<float> obs) = 0;
+  // Whether SaveState/RestoreState are supported. Without them an environment still trains,
+  // evaluates and exports; only resuming from a checkpoint is refused.
+  virtual bool can_save_state() const { return false; }
   // Everything needed to continue bit-exactly: physics state, counters and generator state.
-  virtual std::vector<uint8_t> SaveState() const = 0;
+  // The default throws Error saying the environment does not save its state.
+  virtual std::vector<uint8_t> SaveState() const;
   // Throws Error when the bytes are not a state of this environment.
-  virtual void RestoreState(std::span<const uint8_t> state) = 0;
+  virtual void RestoreState(std::span<const uint8_t> state);
   // Named quantities of the last Step; empty unless the environment reports some.
   virtual const StepInfo& info() const;
   // Draws the current state into rgb (height, width, 3; rows top-down). Throws Error when the
@@ -80,15 +87,104 @@ class Env {
   virtual void Render(int width, int height, std::vector<uint8_t>* rgb);
 };
 
+// Saves or restores an environment's own state in one function (EnvBase::Serialize): `ar(x)`
+// writes x when saving and reads it back when restoring, so one list of fields serves both.
+// Fields are trivially copyable values, std::vector of them (the size is saved), or std::span
+// of them (fixed size, checked on restore).
+class StateArchive {
+ public:
+  explicit StateArchive(ByteWriter* w) : w_(w) {}
+  explicit StateArchive(ByteReader* r) : r_(r) {}
+  bool saving() const { return w_ != nullptr; }
+
+  template <typename T>
+    requires std::is_trivially_copyable_v<T>
+  void operator()(T& v) {
+    if (w_) w_->Put(v); else v = r_->Get<T>();
+  }
+  template <typename T>
+  void operator()(std::vector<T>& v) {
+    if (w_) w_->PutArray(std::span<const T>(v)); else v = r_->GetVector<T>();
+  }
+  template <typename T>
+  void operator()(std::span<T> v) {
+    if (w_) w_->PutArray(std::span<const T>(v.data(), v.size())); else r_->GetArray(v, "state");
+  }
+  // For state kept by other code that already speaks ByteWriter/ByteReader.
+  ByteWriter* writer() { return w_; }
+  ByteReader* reader() { return r_; }
+  // Called by the default EnvBase::Serialize: the environment has no saved state.
+  void MarkUnsupported() { unsupported_ = true; }
+  bool unsupported() const { return unsupported_; }
+
+ private:
+  ByteWriter* w_ = nullptr;
+  ByteReader* r_ = nullptr;
+  bool unsupported_ = false;
+};
+
+// The base of an environment: the author supplies the spec, OnReset, OnStep and (for exact
+// resume) Serialize. EnvBase owns the generator (seeded by Reset(seed), saved with the state),
+// counts steps, checks every action against the action space before OnStep sees it, and checks
+// that observations and rewards are finite.
+//
+//   class PointMass final : public ratchet::EnvBase {
+//    public:
+//     PointMass() : EnvBase(MakeSpec()) {}
+//    protected:
+//     void OnReset(std::span<float> obs) override { x_ = rng().Uniform(-1, 1); obs[0] = x_; }
+//     ratchet::StepResult OnStep(std::span<const float> a, std::span<float> obs) override {...}
+//     void Serialize(ratchet::StateArchive& ar) override { ar(x_); }
+//    private:
+//     double x_ = 0;
+//   };
+class EnvBase : public Env {
+ public:
+  explicit EnvBase(EnvSpec spec);
+  const EnvSpec& spec() const override { return spec_; }
+  void Reset(uint64_t seed, std::span<float> obs) final;
+  void Reset(std::span<float> obs) final;
+  StepResult Step(std::span<const float> action, std::span<float> obs) final;
+  bool can_save_state() const final;
+  std::vector<uint8_t> SaveState() const final;
+  void RestoreState(std::span<const uint8_t> state) final;
+
+  // Steps since the episode began, and since the environment was built.
+  int64_t episode_steps() const { return episode_steps_; }
+  int64_t total_steps() const { return total_steps_; }
+
+ protected:
+  // Starts an episode: draw the initial state from rng() and write the first observation.
+  virtual void OnReset(std::span<float> obs) = 0;
+  // One step with an action already checked against the action space (a Discrete action is a
+  // whole number in [0, n); a Box action has the right size and finite values, not clipped).
+  virtual StepResult OnStep(std::span<const float> action, std::span<float> obs) = 0;
+  // Lists the environment's own state (positions, velocities, counters of its own) with ar(x);
+  // the generator and step counters are saved by EnvBase. The default has none to save:
+  // training still works, resuming a checkpoint is refused.
+  virtual void Serialize(StateArchive& ar);
+
+  Rng& rng() { return rng_; }
+  EnvSpec spec_;
+
+ private:
+  Rng rng_;
+  int64_t episode_steps_ = 0, total_steps_ = 0;
+  mutable int can_save_ = -1;  // -1: not probed yet
+};
+
 // Truncates episodes after max_steps steps (Gymnasium's TimeLimit: the max_steps-th step returns
 // truncated = true; terminated and truncated may both be true).
 class TimeLimit final : public Env {
  public:
-  TimeLimit(std::unique_ptr<Env> env, int max_steps);
-  const EnvSpec& spec() const override { return env_->spec(); }
+  // max_steps <= 0: no limit. spec (optional) replaces the inner environment's spec, as the
+  // registry does to give an environment the id and limits it was registered with.
+  TimeLimit(std::unique_ptr<Env> env, int max_steps, std::optional<EnvSpec> spec = std::nullopt);
+  const EnvSpec& spec() const override { return spec_ ? *spec_ : env_->spec(); }
   void Reset(uint64_t seed, std::span<float> obs) override;
   void Reset(std::span<float> obs) override;
   StepResult Step(std::span<const float> action, std::span<float> obs) override;
+  bool can_save_state() const override { return env_->can_save_state(); }
   std::vector<uint8_t> SaveState() const override;
   void RestoreState(std::span<const uint8_t> state) override;
   const StepInfo& info() const override { return env_->info(); }
@@ -100,17 +196,62 @@ class TimeLimit final : public Env {
   std::unique_ptr<Env> env_;
   int max_steps_;
   int elapsed_ = 0;
+  std::optional<EnvSpec> spec_;
 };
 
 //---------------------------------- Registry --------------------------------------------------
 
+// Built-in environments live in a table compiled into Ratchet; RegisterEnv adds your own at run
+// time, and a registered environment gets everything a built-in one gets (training, resume,
+// evaluation, GIFs, export, sweeps, `ratchet envs`).
+
+using EnvFactory = std::function<std::unique_ptr<Env>()>;
+
+struct EnvOptions {
+  int max_episode_steps = -1;              // the TimeLimit; -1: the env spec's value (0: none)
+  std::optional<double> reward_threshold;  // the "solved" return; unset: the env spec's value
+  std::string description;                 // one line for `ratchet envs`
+};
+
+// Registers `id`: the factory builds one unwrapped copy (MakeEnv adds the TimeLimit). The factory
+// is called once here to check its spec: spaces must be non-empty, Box bounds ordered and not
+// NaN, the observation space a Box. Throws Error for an empty or malformed id, an id already
+// registered (built-in or not), a factory that throws, or an invalid spec. Thread-safe.
+void RegisterEnv(const std::string& id, EnvFactory factory, EnvOptions options = {});
+// Removes a runtime registration; false when `id` is not one (built-ins cannot be removed).
+bool UnregisterEnv(const std::string& id);
 // Creates a registered environment, wrapped in its TimeLimit. Throws Error for an unknown id,
 // listing the known ones.
 std::unique_ptr<Env> MakeEnv(const std::string& id);
-// The registered ids, in registry order.
+// The registered ids, built-in first, then runtime registrations in registration order.
 std::vector<std::string> ListEnvs();
-// The spec of a registered id, without building the environment.
+// The spec of a registered id (with the registered id and limits).
 EnvSpec EnvSpecOf(const std::string& id);
+// Where an id comes from: "" for built-ins and environments registered by the program itself,
+// the absolute path of the plugin that registered it otherwise. Throws Error for an unknown id.
+std::string EnvSourceOf(const std::string& id);
+// One-line description ("" when none). Throws Error for an unknown id.
+std::string EnvDescriptionOf(const std::string& id);
+
+//---------------------------------- Plugins ---------------------------------------------------
+
+// A plugin is a shared library defining the entry point below, which registers environments with
+// RegisterEnv:
+//
+//   #include <ratchet/env.h>
+//   RATCHET_PLUGIN() { ratchet::RegisterEnv("PointMass-v0", [] { return std::make_unique<PointMass>(); }); }
+//
+// Build it against the installed ratchet::ratchet target so that it shares the host's library.
+#define RATCHET_PLUGIN_ENTRY ratchet_plugin_register_v1
+#define RATCHET_PLUGIN() extern "C" __attribute__((visibility("default"))) void RATCHET_PLUGIN_ENTRY()
+
+// Loads a plugin and runs its entry point once; loading the same file again does nothing.
+// Environments it registers record the plugin's absolute path (EnvSourceOf). Throws Error for a
+// missing or unloadable file, a library without the entry point, or an entry point that fails
+// (a duplicate id, say); the environments it registered before failing are removed again.
+void LoadPlugin(const std::string& path);
+// The absolute paths of the plugins loaded so far, in load order.
+std::vector<std::string> LoadedPlugins();
 
 //---------------------------------- VectorEnv -------------------------------------------------
 

@@ -19,6 +19,10 @@ namespace ratchet {
 struct RunConfig {
   TrainConfig train;
   std::unique_ptr<AlgoConfig> algo;
+  // The plugin that registered train.env (its absolute path), empty for built-in environments
+  // and environments registered by the program itself. Written to config.yaml as env_plugin, so
+  // that LoadRunConfig (resume, eval, export, sweeps) loads it again.
+  std::string env_plugin;
 
   // A binder over every settable key of both (train.algo and train.env are not settable).
   // The binder points into this object: do not move the RunConfig while it is in use.
@@ -37,7 +41,8 @@ struct ResolveOptions {
 // Struct defaults <- preset entry for env (or its `default` entry) <- --set <- --seed/--steps.
 // Validates the result; throws Error naming any problem.
 RunConfig ResolveRunConfig(const ResolveOptions& opt);
-// Reads RUN_DIR/config.yaml as written by ToYaml.
+// Reads RUN_DIR/config.yaml as written by ToYaml. When the run's environment came from a plugin
+// that is not loaded yet, loads it (LoadPlugin) first.
 RunConfig LoadRunConfig(const std::filesystem::path& run_dir);
 
 //---------------------------------- Evaluation ------------------------------------------------

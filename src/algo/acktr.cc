@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include "algo/losses.h"
-#include "core/bytes.h"
+#include "ratchet/bytes.h"
 
 namespace ratchet {
 

@@ -6,7 +6,7 @@
 #include "algo/npg_trpo.h"
 #include "algo/ppo.h"
 #include "algo/vpg.h"
-#include "core/bytes.h"
+#include "ratchet/bytes.h"
 #include <cctype>
 
 #include "ratchet/algo.h"

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <fmt/format.h>
 
-#include "core/bytes.h"
+#include "ratchet/bytes.h"
 
 #include "algo/trust_region.h"
 

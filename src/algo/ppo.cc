@@ -1,7 +1,7 @@
 #include "algo/ppo.h"
 
 #include "algo/losses.h"
-#include "core/bytes.h"
+#include "ratchet/bytes.h"
 
 #include <algorithm>
 #include <cmath>

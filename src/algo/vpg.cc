@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "core/bytes.h"
+#include "ratchet/bytes.h"
 
 namespace ratchet {
 

@@ -7,16 +7,15 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
-#include "core/checksum.h"
+#include "core/file.h"
+#include "ratchet/core.h"
 
 namespace ratchet {
 
 namespace {
 
-constexpr char kMagic[8] = {'R', 'A', 'T', 'C', 'H', 'E', 'T', 'P'};
+constexpr Magic kMagic = {'R', 'A', 'T', 'C', 'H', 'E', 'T', 'P'};
 constexpr uint32_t kVersion = 1;
 
 using MatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>;
@@ -39,7 +38,7 @@ class Writer {
 
 class Reader {
  public:
-  Reader(const std::vector<uint8_t>& b, size_t end, std::string what) : b_(b), end_(end), what_(std::move(what)) {}
+  Reader(std::span<const uint8_t> b, std::string what) : b_(b), end_(b.size()), what_(std::move(what)) {}
   template <typename T>
   T Get() {
     if (end_ - pos_ < sizeof(T)) throw DeployError(what_ + " is truncated");
@@ -59,7 +58,7 @@ class Reader {
   bool AtEnd() const { return pos_ == end_; }
 
  private:
-  const std::vector<uint8_t>& b_;
+  std::span<const uint8_t> b_;
   size_t pos_ = 0, end_;
   std::string what_;
 };
@@ -169,8 +168,6 @@ int DeployedPolicy::ActDiscrete(std::span<const float> obs) const {
 void DeployedPolicy::Save(const std::string& path) const {
   const Contents& c = impl_->c;
   Writer w;
-  for (char ch : kMagic) w.Put(ch);
-  w.Put(kVersion);
   w.PutVec(std::vector<char>(c.env_id.begin(), c.env_id.end()));
   w.Put<int32_t>(c.obs_dim);
   w.Put<uint8_t>(c.discrete);
@@ -184,38 +181,23 @@ void DeployedPolicy::Save(const std::string& path) const {
   w.Put(c.obs_clip);
   w.PutVec(c.obs_mean);
   w.PutVec(c.obs_var);
-  w.Put(Fnv1a(w.buf.data(), w.buf.size()));
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(w.buf.data()), static_cast<std::streamsize>(w.buf.size()));
-    if (!out) throw DeployError("cannot write '" + tmp + "'");
+  try {
+    WriteFileAtomically(path, Frame(kMagic, kVersion, w.buf), "policy file");
+  } catch (const Error& e) {
+    throw DeployError(e.what());
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw DeployError("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
 }
 
 DeployedPolicy DeployedPolicy::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DeployError("cannot read policy file '" + path + "'");
-  const std::vector<uint8_t> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::string what = "policy file '" + path + "'";
-  if (b.size() < sizeof(kMagic) || std::memcmp(b.data(), kMagic, sizeof(kMagic)) != 0)
-    throw DeployError(what + " has the wrong magic; is it a .rpol file from `ratchet export`?");
-  if (b.size() < sizeof(kMagic) + 4 + 8) throw DeployError(what + " is truncated");
-  uint32_t version;
-  std::memcpy(&version, b.data() + sizeof(kMagic), 4);
-  if (version > kVersion)
-    throw DeployError(what + " has format version " + std::to_string(version) +
-                      ", newer than this library reads (" + std::to_string(kVersion) + ")");
-  const size_t body = b.size() - 8;
-  uint64_t stored;
-  std::memcpy(&stored, b.data() + body, 8);
-  if (Fnv1a(b.data(), body) != stored)
-    throw DeployError(what + " fails its checksum (corrupt or truncated)");
-  Reader r(b, body, what);
-  for (size_t k = 0; k < sizeof(kMagic) + 4; ++k) r.Get<uint8_t>();
+  std::vector<uint8_t> bytes;
+  Unframed u;
+  try {
+    bytes = ReadWholeFile(path, "policy file");
+    u = Unframe(bytes, kMagic, kVersion, path, "policy file");
+  } catch (const Error& e) {
+    throw DeployError(e.what());
+  }
+  Reader r(u.body, "policy file '" + path + "'");
   Contents c;
   const std::vector<char> id = r.GetVec<char>();
   c.env_id.assign(id.begin(), id.end());
@@ -232,7 +214,7 @@ DeployedPolicy DeployedPolicy::Load(const std::string& path) {
   c.obs_clip = r.Get<double>();
   c.obs_mean = r.GetVec<double>();
   c.obs_var = r.GetVec<double>();
-  if (!r.AtEnd()) throw DeployError(what + " has unexpected trailing bytes");
+  if (!r.AtEnd()) throw DeployError("policy file '" + path + "' has unexpected trailing bytes");
   return DeployedPolicy(std::move(c));
 }
 

@@ -1,7 +1,8 @@
-// Spaces and the TimeLimit wrapper.
+// Spaces, the Env defaults, EnvBase and the TimeLimit wrapper.
+#include <cmath>
 #include <fmt/format.h>
 
-#include "core/bytes.h"
+#include "ratchet/bytes.h"
 #include "ratchet/env.h"
 
 namespace ratchet {
@@ -51,8 +52,116 @@ void Env::Render(int, int, std::vector<uint8_t>*) {
   throw Error(spec().id + " has no renderer");
 }
 
-TimeLimit::TimeLimit(std::unique_ptr<Env> env, int max_steps)
-    : env_(std::move(env)), max_steps_(max_steps) {}
+std::vector<uint8_t> Env::SaveState() const {
+  throw Error(fmt::format("environment '{}' does not save its state (it implements no "
+                          "SaveState/Serialize), so its runs cannot be resumed from a checkpoint",
+                          spec().id));
+}
+
+void Env::RestoreState(std::span<const uint8_t>) { SaveState(); }
+
+//---------------------------------- EnvBase ---------------------------------------------------
+
+namespace {
+
+// The saved layout: a tag, the generator, the counters, then the environment's own fields.
+constexpr uint32_t kEnvBaseStateTag = 0x52455631;  // "REV1"
+
+}  // namespace
+
+EnvBase::EnvBase(EnvSpec spec) : spec_(std::move(spec)) {}
+
+void EnvBase::Serialize(StateArchive& ar) { ar.MarkUnsupported(); }
+
+void EnvBase::Reset(uint64_t seed, std::span<float> obs) {
+  rng_ = Rng(seed);
+  Reset(obs);
+}
+
+void EnvBase::Reset(std::span<float> obs) {
+  if (obs.size() != static_cast<size_t>(spec_.observation_space.flat_dim()))
+    throw Error(fmt::format("{}: Reset got an observation buffer of {} values, expected {}", spec_.id,
+                            obs.size(), spec_.observation_space.flat_dim()));
+  episode_steps_ = 0;
+  OnReset(obs);
+  for (size_t i = 0; i < obs.size(); ++i)
+    if (!std::isfinite(obs[i]))
+      throw Error(fmt::format("{}: Reset produced a non-finite observation (element {} is {})", spec_.id, i, obs[i]));
+}
+
+StepResult EnvBase::Step(std::span<const float> action, std::span<float> obs) {
+  const Space& as = spec_.action_space;
+  if (action.size() != static_cast<size_t>(as.flat_dim()))
+    throw Error(fmt::format("{}: action has {} values, expected {} ({})", spec_.id, action.size(),
+                            as.flat_dim(), as.ToString()));
+  if (as.is_discrete()) {
+    const float a = action[0];
+    if (!(a >= 0.0f && a < static_cast<float>(as.n) && a == std::floor(a)))
+      throw Error(fmt::format("{}: action must be a whole number in [0, {}) ({}), got {}", spec_.id,
+                              as.n, as.ToString(), a));
+  } else {
+    for (size_t i = 0; i < action.size(); ++i)
+      if (!std::isfinite(action[i]))
+        throw Error(fmt::format("{}: action[{}] is not a finite number ({})", spec_.id, i, action[i]));
+  }
+  if (obs.size() != static_cast<size_t>(spec_.observation_space.flat_dim()))
+    throw Error(fmt::format("{}: Step got an observation buffer of {} values, expected {}", spec_.id,
+                            obs.size(), spec_.observation_space.flat_dim()));
+  const StepResult r = OnStep(action, obs);
+  ++episode_steps_;
+  ++total_steps_;
+  if (!std::isfinite(r.reward))
+    throw Error(fmt::format("{}: step {} of the episode returned a non-finite reward ({})", spec_.id,
+                            episode_steps_, r.reward));
+  for (size_t i = 0; i < obs.size(); ++i)
+    if (!std::isfinite(obs[i]))
+      throw Error(fmt::format("{}: step {} of the episode produced a non-finite observation (element {} "
+                              "is {})", spec_.id, episode_steps_, i, obs[i]));
+  return r;
+}
+
+bool EnvBase::can_save_state() const {
+  if (can_save_ < 0) {
+    ByteWriter w;
+    StateArchive ar(&w);
+    const_cast<EnvBase*>(this)->Serialize(ar);
+    can_save_ = ar.unsupported() ? 0 : 1;
+  }
+  return can_save_ == 1;
+}
+
+std::vector<uint8_t> EnvBase::SaveState() const {
+  if (!can_save_state()) return Env::SaveState();
+  ByteWriter w;
+  w.Put(kEnvBaseStateTag);
+  w.Put(rng_.state());
+  w.Put(episode_steps_);
+  w.Put(total_steps_);
+  StateArchive ar(&w);
+  const_cast<EnvBase*>(this)->Serialize(ar);  // a saving archive only reads the fields
+  return w.buf;
+}
+
+void EnvBase::RestoreState(std::span<const uint8_t> state) {
+  if (!can_save_state()) Env::RestoreState(state);
+  ByteReader r(state, spec_.id + " saved state");
+  if (r.Get<uint32_t>() != kEnvBaseStateTag)
+    throw Error(spec_.id + " saved state was not written by this environment (wrong tag)");
+  const Rng::State rs = r.Get<Rng::State>();
+  const int64_t episode_steps = r.Get<int64_t>();
+  const int64_t total_steps = r.Get<int64_t>();
+  StateArchive ar(&r);
+  Serialize(ar);
+  r.ExpectEnd();
+  rng_.set_state(rs);
+  episode_steps_ = episode_steps;
+  total_steps_ = total_steps;
+}
+
+//---------------------------------- TimeLimit -------------------------------------------------
+
+TimeLimit::TimeLimit(std::unique_ptr<Env> env, int max_steps, std::optional<EnvSpec> spec)
+    : env_(std::move(env)), max_steps_(max_steps), spec_(std::move(spec)) {}
 
 void TimeLimit::Reset(uint64_t seed, std::span<float> obs) {
   elapsed_ = 0;

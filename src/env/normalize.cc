@@ -1,7 +1,7 @@
 // Observation normalisation and reward scaling.
 #include <cmath>
 
-#include "core/bytes.h"
+#include "ratchet/bytes.h"
 #include "ratchet/env.h"
 
 namespace ratchet {

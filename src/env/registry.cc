@@ -1,5 +1,9 @@
-// The environment registry: one plain table, no static self-registration.
+// The environment registry: one plain table of built-ins, no static self-registration, plus the
+// environments registered at run time (RegisterEnv, plugins).
+#include <cmath>
+#include <fmt/format.h>
 #include <functional>
+#include <mutex>
 
 #include "env/classic/acrobot.h"
 #include "env/classic/cartpole.h"
@@ -7,6 +11,7 @@
 #include "env/classic/mountain_car.h"
 #include "env/classic/pendulum.h"
 #include "env/mujoco/tasks.h"
+#include "env/registry_internal.h"
 #include "ratchet/env.h"
 
 namespace ratchet {
@@ -52,28 +57,190 @@ const std::vector<Entry>& Table() {
   return table;
 }
 
-const Entry& Find(const std::string& id) {
+// A runtime registration: its spec is checked and fixed at registration.
+struct Runtime {
+  std::string id;
+  EnvFactory factory;
+  EnvSpec spec;
+  std::string source, description;
+};
+
+std::mutex g_mu;
+std::vector<Runtime>& RuntimeTable() {
+  static std::vector<Runtime> table;
+  return table;
+}
+// The plugin whose entry point is running (LoadPlugin sets it), recorded as the source.
+std::string g_loading_plugin;
+
+const Entry* FindBuiltin(const std::string& id) {
   for (const Entry& e : Table())
-    if (id == e.id) return e;
+    if (id == e.id) return &e;
+  return nullptr;
+}
+
+// Under g_mu.
+const Runtime* FindRuntime(const std::string& id) {
+  for (const Runtime& r : RuntimeTable())
+    if (r.id == id) return &r;
+  return nullptr;
+}
+
+[[noreturn]] void Unknown(const std::string& id) {
   std::string known;
-  for (const Entry& e : Table()) known += (known.empty() ? "" : ", ") + std::string(e.id);
-  throw Error("unknown environment '" + id + "'; known environments: " + known);
+  for (const std::string& k : ListEnvs()) known += (known.empty() ? "" : ", ") + k;
+  throw Error(fmt::format("unknown environment '{}'; known environments: {} (an environment of your "
+                          "own must be registered first: RegisterEnv, or `ratchet --plugin LIB`)",
+                          id, known));
+}
+
+void CheckSpace(const Space& s, const std::string& id, const char* which) {
+  if (s.is_discrete()) {
+    if (s.n < 1) throw Error(fmt::format("cannot register '{}': {} space Discrete({}) is empty", id, which, s.n));
+    return;
+  }
+  if (s.low.empty() || s.low.size() != s.high.size())
+    throw Error(fmt::format("cannot register '{}': {} space Box has {} low and {} high bounds; they must "
+                            "be equal in number and at least one", id, which, s.low.size(), s.high.size()));
+  for (size_t i = 0; i < s.low.size(); ++i)
+    if (std::isnan(s.low[i]) || std::isnan(s.high[i]) || s.low[i] > s.high[i])
+      throw Error(fmt::format("cannot register '{}': {} space bound {} is [{}, {}]; bounds must be ordered "
+                              "and not NaN", id, which, i, s.low[i], s.high[i]));
 }
 
 }  // namespace
 
+void RegisterEnv(const std::string& id, EnvFactory factory, EnvOptions options) {
+  if (id.empty()) throw Error("cannot register an environment with an empty id");
+  for (char c : id)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':' || c == '/'))
+      throw Error(fmt::format("cannot register '{}': an id may hold letters, digits and - _ . : / only", id));
+  if (!factory) throw Error(fmt::format("cannot register '{}': the factory is empty", id));
+  if (options.max_episode_steps < -1)
+    throw Error(fmt::format("cannot register '{}': max_episode_steps must be >= 0 (or -1 for the spec's), "
+                            "got {}", id, options.max_episode_steps));
+  if (options.reward_threshold && !std::isfinite(*options.reward_threshold))
+    throw Error(fmt::format("cannot register '{}': reward_threshold must be finite", id));
+  if (FindBuiltin(id) != nullptr)
+    throw Error(fmt::format("cannot register '{}': a built-in environment has that id", id));
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (const Runtime* r = FindRuntime(id))
+      throw Error(fmt::format("cannot register '{}': already registered{}", id,
+                              r->source.empty() ? "" : " by plugin '" + r->source + "'"));
+  }
+  std::unique_ptr<Env> probe;
+  try {
+    probe = factory();
+  } catch (const std::exception& e) {
+    throw Error(fmt::format("cannot register '{}': its factory failed: {}", id, e.what()));
+  }
+  if (!probe) throw Error(fmt::format("cannot register '{}': its factory returned no environment", id));
+  EnvSpec spec = probe->spec();
+  CheckSpace(spec.observation_space, id, "observation");
+  CheckSpace(spec.action_space, id, "action");
+  if (spec.observation_space.is_discrete())
+    throw Error(fmt::format("cannot register '{}': the observation space must be a Box (one-hot encode a "
+                            "Discrete observation)", id));
+  if (spec.max_episode_steps < 0)
+    throw Error(fmt::format("cannot register '{}': its spec has max_episode_steps {}", id, spec.max_episode_steps));
+  spec.id = id;
+  if (options.max_episode_steps >= 0) spec.max_episode_steps = options.max_episode_steps;
+  if (options.reward_threshold) spec.reward_threshold = options.reward_threshold;
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (FindRuntime(id) != nullptr) throw Error(fmt::format("cannot register '{}': already registered", id));
+  RuntimeTable().push_back({id, std::move(factory), std::move(spec), g_loading_plugin, options.description});
+}
+
+bool UnregisterEnv(const std::string& id) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  auto& t = RuntimeTable();
+  for (auto it = t.begin(); it != t.end(); ++it)
+    if (it->id == id) {
+      t.erase(it);
+      return true;
+    }
+  return false;
+}
+
 std::unique_ptr<Env> MakeEnv(const std::string& id) {
-  const Entry& e = Find(id);
-  const EnvSpec spec = e.spec();
-  return std::make_unique<TimeLimit>(e.make(spec), spec.max_episode_steps);
+  if (const Entry* e = FindBuiltin(id)) {
+    const EnvSpec spec = e->spec();
+    return std::make_unique<TimeLimit>(e->make(spec), spec.max_episode_steps);
+  }
+  EnvFactory factory;
+  EnvSpec spec;
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (const Runtime* r = FindRuntime(id)) {
+      factory = r->factory;
+      spec = r->spec;
+    }
+  }
+  if (!factory) Unknown(id);
+  std::unique_ptr<Env> env = factory();
+  if (!env) throw Error(fmt::format("the factory of environment '{}' returned no environment", id));
+  const EnvSpec& got = env->spec();
+  if (got.observation_space.flat_dim() != spec.observation_space.flat_dim() ||
+      got.action_space.is_discrete() != spec.action_space.is_discrete() ||
+      got.action_space.flat_dim() != spec.action_space.flat_dim() || got.action_space.n != spec.action_space.n)
+    throw Error(fmt::format("the factory of environment '{}' built an environment whose spaces differ from "
+                            "the ones it had at registration", id));
+  const int max_steps = spec.max_episode_steps;
+  return std::make_unique<TimeLimit>(std::move(env), max_steps, std::move(spec));
 }
 
 std::vector<std::string> ListEnvs() {
   std::vector<std::string> ids;
   for (const Entry& e : Table()) ids.emplace_back(e.id);
+  std::lock_guard<std::mutex> lock(g_mu);
+  for (const Runtime& r : RuntimeTable()) ids.push_back(r.id);
   return ids;
 }
 
-EnvSpec EnvSpecOf(const std::string& id) { return Find(id).spec(); }
+EnvSpec EnvSpecOf(const std::string& id) {
+  if (const Entry* e = FindBuiltin(id)) return e->spec();
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (const Runtime* r = FindRuntime(id)) return r->spec;
+  }
+  Unknown(id);
+}
+
+std::string EnvSourceOf(const std::string& id) {
+  if (FindBuiltin(id) != nullptr) return "";
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (const Runtime* r = FindRuntime(id)) return r->source;
+  }
+  Unknown(id);
+}
+
+std::string EnvDescriptionOf(const std::string& id) {
+  if (FindBuiltin(id) != nullptr) return "";
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (const Runtime* r = FindRuntime(id)) return r->description;
+  }
+  Unknown(id);
+}
+
+namespace internal {
+
+size_t RuntimeEnvCount() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  return RuntimeTable().size();
+}
+void SetLoadingPlugin(const std::string& path) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_loading_plugin = path;
+}
+void DropRuntimeEnvsFrom(size_t mark) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  auto& t = RuntimeTable();
+  if (t.size() > mark) t.erase(t.begin() + static_cast<ptrdiff_t>(mark), t.end());
+}
+
+}  // namespace internal
 
 }  // namespace ratchet

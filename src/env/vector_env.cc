@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "core/bytes.h"
+#include "ratchet/bytes.h"
 #include "ratchet/env.h"
 
 namespace ratchet {
@@ -92,14 +92,24 @@ void VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
 
 void VectorEnv::Save(ByteWriter& w) const {
   w.Put<uint64_t>(envs_.size());
-  for (const auto& env : envs_) w.PutArray(std::span<const uint8_t>(env->SaveState()));
+  // an environment that cannot save its state leaves an empty record: the checkpoint still
+  // holds the model, and resuming it is refused with the reason
+  for (const auto& env : envs_)
+    w.PutArray(std::span<const uint8_t>(env->can_save_state() ? env->SaveState() : std::vector<uint8_t>()));
   w.PutArray(std::span<const double>(ep_return_));
   w.PutArray(std::span<const int>(ep_length_));
 }
 
 void VectorEnv::Restore(ByteReader& r) {
   if (r.Get<uint64_t>() != envs_.size()) throw Error("checkpoint holds a different number of environment copies");
-  for (auto& env : envs_) env->RestoreState(r.GetVector<uint8_t>());
+  for (auto& env : envs_) {
+    const std::vector<uint8_t> state = r.GetVector<uint8_t>();
+    if (state.empty() && !env->can_save_state())
+      throw Error("cannot resume: environment '" + env->spec().id +
+                  "' does not save its state (it implements no Serialize/SaveState), so a checkpoint "
+                  "cannot restore it; its model can still be evaluated and exported");
+    env->RestoreState(state);
+  }
   r.GetArray(std::span<double>(ep_return_), "episode return");
   r.GetArray(std::span<int>(ep_length_), "episode length");
   stats_.clear();

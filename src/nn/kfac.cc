@@ -1,6 +1,6 @@
 #include "ratchet/kfac.h"
 
-#include "core/bytes.h"
+#include "ratchet/bytes.h"
 
 #include <Eigen/Eigenvalues>
 

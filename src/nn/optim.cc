@@ -2,7 +2,7 @@
 #include <cstdlib>
 #include <fmt/format.h>
 
-#include "core/bytes.h"
+#include "ratchet/bytes.h"
 #include "ratchet/nn.h"
 
 namespace ratchet {

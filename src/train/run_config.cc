@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
@@ -20,6 +21,7 @@ std::string RunConfig::ToYaml() {
   std::ostringstream out;
   out << "# resolved Ratchet run configuration\n";
   out << "algo: " << train.algo << "\nenv: " << train.env << "\n";
+  if (!env_plugin.empty()) out << "env_plugin: " << YAML::Node(env_plugin) << "\n";
   for (const auto& [k, v] : Binder().Dump()) out << k << ": " << v << "\n";
   return out.str();
 }
@@ -40,6 +42,7 @@ RunConfig MakeEmpty(const std::string& algo, const std::string& env) {
   cfg.train.algo = FindAlgorithm(algo).name;
   EnvSpecOf(env);  // throws for an unknown id, listing the known ones
   cfg.train.env = env;
+  cfg.env_plugin = EnvSourceOf(env);
   cfg.algo = FindAlgorithm(algo).make_config();
   return cfg;
 }
@@ -92,11 +95,24 @@ RunConfig LoadRunConfig(const std::filesystem::path& run_dir) {
   }
   if (!root.IsMap() || !root["algo"] || !root["env"])
     throw Error(fmt::format("{}: not a Ratchet run config (no algo/env keys)", path.string()));
+  const std::string env = root["env"].as<std::string>();
+  if (root["env_plugin"]) {
+    const std::string plugin = root["env_plugin"].as<std::string>();
+    const std::vector<std::string> known = ListEnvs();
+    if (std::find(known.begin(), known.end(), env) == known.end()) {
+      try {
+        LoadPlugin(plugin);
+      } catch (const Error& e) {
+        throw Error(fmt::format("{}: the run's environment '{}' comes from a plugin that cannot be loaded: {}",
+                                path.string(), env, e.what()));
+      }
+    }
+  }
   RunConfig cfg = MakeEmpty(root["algo"].as<std::string>(), root["env"].as<std::string>());
   ConfigBinder b = cfg.Binder();
   for (const auto& kv : root) {
     const std::string key = kv.first.as<std::string>();
-    if (key == "algo" || key == "env") continue;
+    if (key == "algo" || key == "env" || key == "env_plugin") continue;
     b.Set(key, YamlValueText(kv.second, path.string(), key), path.string());
   }
   Validate(cfg);

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "core/file.h"
+
 namespace ratchet {
 
 namespace {
@@ -39,13 +41,7 @@ void KeepLines(const std::filesystem::path& path, int lines) {
   std::string kept, line;
   for (int k = 0; k < lines && std::getline(in, line); ++k) kept += line + "\n";
   in.close();
-  const std::string tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << kept;
-    if (!out) throw Error(fmt::format("cannot write '{}'", tmp));
-  }
-  std::filesystem::rename(tmp, path);
+  WriteFileAtomically(path, kept, "log");
 }
 
 }  // namespace
@@ -54,11 +50,10 @@ RunLog::RunLog(const std::filesystem::path& run_dir, bool fresh, int rows, int64
   const auto csv_path = run_dir / "progress.csv", jsonl_path = run_dir / "progress.jsonl";
   std::filesystem::path events = FindEventFile(run_dir);
   if (fresh) {
-    std::ofstream header(csv_path, std::ios::trunc);
-    for (size_t c = 0; c < ProgressColumns().size(); ++c) header << (c ? "," : "") << ProgressColumns()[c];
-    header << "\n";
-    if (!header) throw Error(fmt::format("cannot write '{}'", csv_path.string()));
-    std::ofstream(jsonl_path, std::ios::trunc);
+    std::string header;
+    for (size_t c = 0; c < ProgressColumns().size(); ++c) header += (c ? "," : "") + ProgressColumns()[c];
+    WriteFileAtomically(csv_path, header + "\n", "log");
+    WriteFileAtomically(jsonl_path, std::string_view(), "log");
     if (!events.empty()) std::filesystem::remove(events);
     char host[256] = "localhost";
     gethostname(host, sizeof(host) - 1);
@@ -117,13 +112,7 @@ void RunLog::Eval(int64_t steps, const EvalResult& r, uint64_t seed, bool determ
       "{{\"steps\":{},\"episodes\":{},\"seed\":{},\"deterministic\":{},\"mean\":{:.9g},\"std\":{:.9g},"
       "\"returns\":[{}]}}\n",
       steps, r.returns.size(), seed, deterministic ? "true" : "false", r.mean, r.std, returns);
-  const auto path = dir_ / "eval.json", tmp = dir_ / "eval.json.tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << json;
-    if (!out) throw Error(fmt::format("cannot write '{}'", tmp.string()));
-  }
-  std::filesystem::rename(tmp, path);
+  WriteFileAtomically(dir_ / "eval.json", json, "evaluation result");
 }
 
 }  // namespace ratchet

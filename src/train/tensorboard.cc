@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "ratchet/core.h"
+#include "core/file.h"
 #include "ratchet/log.h"
 #include "tensorboard.pb.h"
 
@@ -151,13 +152,7 @@ void TruncateEventFile(const std::filesystem::path& path, int64_t max_step) {
     const tb::Event e = ParseEvent(records[k], path, k);
     if (e.has_file_version() || e.step() <= max_step) kept += Frame(records[k]);
   }
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << kept;
-    if (!out) throw Error(fmt::format("cannot write '{}'", tmp.string()));
-  }
-  std::filesystem::rename(tmp, path);
+  WriteFileAtomically(path, kept, "TensorBoard event file");
 }
 
 std::filesystem::path FindEventFile(const std::filesystem::path& run_dir) {

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <deque>
 #include <fmt/format.h>
-#include <fstream>
 #include <ostream>
 
-#include "core/bytes.h"
+#include "core/file.h"
+#include "ratchet/bytes.h"
 #include "ratchet/train.h"
 #include "train/checkpoint.h"
 #include "train/run_log.h"
@@ -27,122 +27,6 @@ const std::vector<std::string>& ProgressColumns() {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Steps the vectorized env with the current policy and records what the learner needs.
-class Collector {
- public:
-  Collector(Algorithm& algo, VectorEnv& venv, const EnvSpec& spec, const TrainConfig& tc, Rng rng)
-      : algo_(algo), venv_(venv), spec_(spec), rng_(rng),
-        norm_(venv.obs_dim(), tc.normalize_obs, tc.clip_obs),
-        scaler_(venv.num_envs(), tc.gamma, tc.clip_reward),
-        scale_rewards_(tc.normalize_reward) {
-    const int N = venv.num_envs();
-    obs_.assign(static_cast<size_t>(N) * venv.obs_dim(), 0.0f);
-    raw_obs_ = obs_;
-    final_obs_.assign(venv.obs_dim(), 0.0f);
-    env_actions_.assign(static_cast<size_t>(N) * venv.act_dim(), 0.0f);
-    rewards_.assign(N, 0.0f);
-    term_.assign(N, 0);
-    trunc_.assign(N, 0);
-  }
-
-  void Reset(uint64_t seed) {
-    venv_.Reset(seed, raw_obs_);
-    Observe();
-  }
-
-  const ObsNormalizer& normalizer() const { return norm_; }
-  double env_seconds() const { return env_seconds_; }
-
-  void Save(ByteWriter& w) const {
-    w.PutArray(std::span<const float>(obs_));
-    w.PutArray(std::span<const float>(raw_obs_));
-    w.Put(rng_.state());
-    norm_.Save(w);
-    scaler_.Save(w);
-    venv_.Save(w);
-  }
-  void Restore(ByteReader& r) {
-    r.GetArray(std::span<float>(obs_), "observation");
-    r.GetArray(std::span<float>(raw_obs_), "raw observation");
-    rng_.set_state(r.Get<Rng::State>());
-    norm_.Restore(r);
-    scaler_.Restore(r);
-    venv_.Restore(r);
-  }
-
-  // Fills r (T x N) and its bootstrap values; keeps the last 100 finished episodes in `recent`.
-  // Returns how many episodes finished.
-  int64_t Collect(Rollout& r, std::deque<EpisodeStat>& recent) {
-    int64_t finished = 0;
-    const int N = venv_.num_envs(), od = venv_.obs_dim(), ad = venv_.act_dim();
-    Policy& pi = algo_.policy();
-    ValueFunction& vf = algo_.value();
-    const bool box = !spec_.action_space.is_discrete();
-    for (int t = 0; t < r.T; ++t) {
-      const size_t base = static_cast<size_t>(t) * N;
-      std::copy(obs_.begin(), obs_.end(), r.obs.begin() + base * od);
-      const ConstMatMap<float> obs(obs_.data(), od, N);
-      const MatMap<float> dist = pi.Forward(obs, ws_pi_);
-      const MatMap<float> v = vf.Forward(obs, ws_v_);
-      for (int i = 0; i < N; ++i) {
-        float* a = r.actions.data() + (base + i) * ad;
-        pi.Sample(dist.col(i).data(), rng_, a);
-        r.logp[base + i] = pi.LogProb(dist.col(i).data(), a);
-        r.values[base + i] = v(0, i);
-        for (int d = 0; d < ad; ++d) {
-          // the env gets the action clipped to its bounds; the rollout keeps the raw sample
-          env_actions_[i * ad + d] =
-              box ? std::clamp(a[d], spec_.action_space.low[d], spec_.action_space.high[d]) : a[d];
-        }
-      }
-      const auto t_env = Clock::now();
-      venv_.Step(env_actions_, raw_obs_, rewards_, term_, trunc_);
-      env_seconds_ += std::chrono::duration<double>(Clock::now() - t_env).count();
-      Observe();
-      if (scale_rewards_) scaler_.Scale(rewards_, term_, trunc_);
-      for (int i = 0; i < N; ++i) {
-        r.rewards[base + i] = rewards_[i];
-        r.terminated[base + i] = term_[i];
-        r.truncated[base + i] = trunc_[i];
-        r.final_values[base + i] = 0.0f;
-        if (trunc_[i] && !term_[i]) {
-          // bootstrap through the time limit from the episode's last observation
-          norm_.Normalize(venv_.final_obs(i), final_obs_);
-          r.final_values[base + i] =
-              vf.Forward(ConstMatMap<float>(final_obs_.data(), od, 1), ws_v_)(0, 0);
-        }
-      }
-      for (const EpisodeStat& e : venv_.TakeEpisodeStats()) {
-        ++finished;
-        recent.push_back(e);
-        if (recent.size() > 100) recent.pop_front();
-      }
-    }
-    const MatMap<float> v = vf.Forward(ConstMatMap<float>(obs_.data(), od, N), ws_v_);
-    for (int i = 0; i < N; ++i) r.last_values[i] = v(0, i);
-    return finished;
-  }
-
- private:
-  // Folds the new raw observations into the normaliser's statistics and normalises them.
-  void Observe() {
-    if (norm_.enabled) norm_.rms.Update(raw_obs_, venv_.num_envs());
-    norm_.Normalize(raw_obs_, obs_);
-  }
-
-  Algorithm& algo_;
-  VectorEnv& venv_;
-  const EnvSpec& spec_;
-  Rng rng_;
-  ObsNormalizer norm_;
-  RewardScaler scaler_;
-  bool scale_rewards_;
-  std::vector<float> obs_, raw_obs_, final_obs_, env_actions_, rewards_;
-  std::vector<uint8_t> term_, trunc_;
-  MlpWorkspace<float> ws_pi_, ws_v_;
-  double env_seconds_ = 0.0;
-};
 
 std::string Duration(double s) {
   if (!std::isfinite(s)) return "?";
@@ -168,18 +52,20 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
   const Rng root(static_cast<uint64_t>(tc.seed));
   std::unique_ptr<Algorithm> algo =
       FindAlgorithm(tc.algo).make(*cfg.algo, spec, tc, root.Split(1), &pool);
-  Collector collector(*algo, venv, spec, tc, root.Split(2));
+  CollectorOptions co;
+  co.normalize_obs = tc.normalize_obs;
+  co.clip_obs = tc.clip_obs;
+  co.normalize_reward = tc.normalize_reward;
+  co.gamma = tc.gamma;
+  co.clip_reward = tc.clip_reward;
+  Collector collector(algo->policy(), algo->value(), venv, co, root.Split(2));
 
   std::deque<EpisodeStat> recent;
   int64_t episodes = 0;
   double wall_before = 0.0;  // wall time of the run before this process
   TrainResult res;
   if (checkpoint == nullptr) {
-    {
-      std::ofstream out(run_dir / "config.yaml");
-      out << cfg.ToYaml();
-      if (!out) throw Error(fmt::format("cannot write '{}'", (run_dir / "config.yaml").string()));
-    }
+    WriteFileAtomically(run_dir / "config.yaml", cfg.ToYaml(), "run config");
     collector.Reset(static_cast<uint64_t>(tc.seed));
   } else {
     ByteReader r(*checkpoint, "checkpoint");
@@ -228,7 +114,12 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
   g_stop_requested = false;
   for (int u = res.updates + 1; u <= updates; ++u) {
     const auto t_collect = Clock::now();
-    const int64_t finished_now = collector.Collect(r, recent);
+    const std::vector<EpisodeStat> finished = collector.Collect(r);
+    const int64_t finished_now = static_cast<int64_t>(finished.size());
+    for (const EpisodeStat& e : finished) {
+      recent.push_back(e);
+      if (recent.size() > 100) recent.pop_front();
+    }
     const auto t_update = Clock::now();
     res.collect_seconds += std::chrono::duration<double>(t_update - t_collect).count();
     res.steps += per_update;
@@ -324,15 +215,7 @@ TrainResult Resume(const std::filesystem::path& run_dir, const TrainOptions& opt
     cfg.train.Validate();
   }
   // the resolved config now records the new total
-  {
-    const auto tmp = (run_dir / "config.yaml").string() + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << cfg.ToYaml();
-      if (!out) throw Error(fmt::format("cannot write '{}'", tmp));
-    }
-    std::filesystem::rename(tmp, run_dir / "config.yaml");
-  }
+  WriteFileAtomically(run_dir / "config.yaml", cfg.ToYaml(), "run config");
   return RunTraining(cfg, run_dir, opt, &ck.payload);
 }
 

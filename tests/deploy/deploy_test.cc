@@ -169,7 +169,7 @@ TEST(DeployExampleTest, BuildsAgainstTheInstalledPackageAndActs) {
                   RATCHET_CMAKE, RATCHET_SOURCE_DIR, (work / "build").string(), RATCHET_GENERATOR,
                   RATCHET_CXX, (work / "prefix").string(), flags));
   run(fmt::format("'{}' --build '{}'", RATCHET_CMAKE, (work / "build").string()));
-  // the installed package holds the header, the static library and the CMake files only
+  // the deploy component holds its header, the static library and the CMake files only
   EXPECT_TRUE(std::filesystem::exists(work / "prefix" / "include" / "ratchet" / "deploy.h"));
   EXPECT_FALSE(std::filesystem::exists(work / "prefix" / "include" / "ratchet" / "train.h"));
 
@@ -193,6 +193,45 @@ TEST(DeployExampleTest, BuildsAgainstTheInstalledPackageAndActs) {
   }
   EXPECT_EQ(lines, 1000);
   EXPECT_EQ(differing, 0);
+}
+
+}  // namespace
+}  // namespace ratchet
+
+namespace ratchet {
+namespace {
+
+// A user's project built with default compile flags against an install prefix: examples/custom_env
+// registers its own environment, trains PPO (stop, resume), evaluates, exports and acts through
+// ratchet::ratchet, and its plugin works with the installed `ratchet` command.
+TEST(ConsumerProjectTest, FindPackageBuildsTrainsAndRunsTheCustomEnvExample) {
+  const auto work = testing::FreshDir("consumer");
+  const std::string log = (work / "log.txt").string();
+  auto run = [&](const std::string& cmd) {
+    const int rc = std::system(("(" + cmd + ") >>" + log + " 2>&1").c_str());
+    ASSERT_EQ(rc, 0) << cmd << "\n" << testing::ReadFile(log);
+  };
+  run(fmt::format("'{}' --install '{}' --prefix '{}'", RATCHET_CMAKE, RATCHET_BUILD_DIR, (work / "prefix").string()));
+  EXPECT_TRUE(std::filesystem::exists(work / "prefix" / "include" / "ratchet" / "train.h"));
+  const std::string sanitize = RATCHET_SANITIZE_FLAGS;
+  const std::string flags =
+      sanitize.empty() ? "" : fmt::format(" -DCMAKE_CXX_FLAGS='{0}' -DCMAKE_EXE_LINKER_FLAGS='{0}' -DCMAKE_MODULE_LINKER_FLAGS='{0}'", sanitize);
+  // no build type, no -march: the consumer uses none of Ratchet's flags
+  run(fmt::format("'{}' -S '{}/examples/custom_env' -B '{}' -G '{}' -DCMAKE_CXX_COMPILER='{}' -DCMAKE_PREFIX_PATH='{}'{}",
+                  RATCHET_CMAKE, RATCHET_SOURCE_DIR, (work / "build").string(), RATCHET_GENERATOR, RATCHET_CXX,
+                  (work / "prefix").string(), flags));
+  run(fmt::format("'{}' --build '{}'", RATCHET_CMAKE, (work / "build").string()));
+  run(fmt::format("'{}' '{}'", (work / "build" / "custom_env_train").string(), (work / "run").string()));
+  const std::string out = testing::ReadFile(log);
+  EXPECT_NE(out.find("stopped at 40960 steps; resuming"), std::string::npos) << out;
+  EXPECT_NE(out.find("20 fresh episodes:"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::exists(work / "run" / "policy.rpol"));
+  // the plugin from the same project, in the installed command
+  const std::string ratchet = (work / "prefix" / "bin" / "ratchet").string();
+  const std::string plugin = (work / "build" / "libpoint_mass.so").string();
+  run(fmt::format("'{}' --plugin '{}' envs | grep -q PointMass-v0", ratchet, plugin));
+  run(fmt::format("'{}' --plugin '{}' eval '{}' --episodes 2 | grep -q deterministic", ratchet, plugin,
+                  (work / "run").string()));
 }
 
 }  // namespace

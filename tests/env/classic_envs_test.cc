@@ -1,5 +1,5 @@
 // Acrobot-v1, MountainCarContinuous-v0 and CartPoleSwingUp against steps worked from the spec
-// (../shared/specs/classic.md), plus their spaces, terminations and time limits.
+// (docs/ENVIRONMENTS.md), plus their spaces, terminations and time limits.
 #include <cmath>
 #include <numbers>
 

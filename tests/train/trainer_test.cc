@@ -200,7 +200,7 @@ TEST(ModelFileTest, RoundTripAndRejections) {
   EXPECT_NE(error_of(write("short.bin", bytes.substr(0, bytes.size() / 2))).find("checksum"), std::string::npos);
   std::string magic = bytes;
   magic[0] = 'X';
-  EXPECT_NE(error_of(write("magic.bin", magic)).find("bad magic"), std::string::npos);
+  EXPECT_NE(error_of(write("magic.bin", magic)).find("wrong magic"), std::string::npos);
   std::string newer = bytes;
   newer[8] = 99;
   EXPECT_NE(error_of(write("newer.bin", newer)).find("newer"), std::string::npos);

@@ -1,7 +1,5 @@
 #include "env/classic/acrobot.h"
 
-#include "env/classic/classic_state.h"
-
 #include <cmath>
 #include <fmt/format.h>
 #include <numbers>
@@ -61,20 +59,13 @@ void Acrobot::WriteObs(std::span<float> obs) const {
   obs[5] = static_cast<float>(s_[3]);
 }
 
-void Acrobot::Reset(uint64_t seed, std::span<float> obs) {
-  rng_ = Rng(seed);
-  Reset(obs);
-}
-
-void Acrobot::Reset(std::span<float> obs) {
-  for (double& v : s_) v = static_cast<float>(rng_.Uniform(-0.1, 0.1));  // float32, as the reference
+void Acrobot::OnReset(std::span<float> obs) {
+  for (double& v : s_) v = static_cast<float>(rng().Uniform(-0.1, 0.1));  // float32, as the reference
   WriteObs(obs);
 }
 
-StepResult Acrobot::Step(std::span<const float> action, std::span<float> obs) {
+StepResult Acrobot::OnStep(std::span<const float> action, std::span<float> obs) {
   const float af = action[0];
-  if (!(af == 0.0f || af == 1.0f || af == 2.0f))
-    throw Error(fmt::format("{}: action must be 0, 1 or 2 (Discrete(3)), got {}", spec_.id, af));
   using V5 = std::array<double, 5>;
   const V5 y0 = {s_[0], s_[1], s_[2], s_[3], kTorque[static_cast<int>(af)]};
   auto axpy = [](const V5& y, double h, const V5& k) {
@@ -101,10 +92,8 @@ StepResult Acrobot::Step(std::span<const float> action, std::span<float> obs) {
   return r;
 }
 
-std::vector<uint8_t> Acrobot::SaveState() const { return SaveClassicState(s_, rng_); }
-
-void Acrobot::RestoreState(std::span<const uint8_t> state) {
-  RestoreClassicState(state, spec_.id, s_, &rng_);
+void Acrobot::Serialize(StateArchive& ar) {
+  ar(std::span<double>(s_));
 }
 
 }  // namespace ratchet

@@ -1,4 +1,4 @@
-// Acrobot-v1, as Gymnasium's classic_control/acrobot.py (../shared/specs/classic.md section 3):
+// Acrobot-v1, as Gymnasium's classic_control/acrobot.py (docs/ENVIRONMENTS.md#acrobot-v1):
 // the "book" dynamics, one classical RK4 step of dt = 0.2 with the torque held constant, angles
 // wrapped to [-pi, pi], velocities clipped, reward -1 per step and 0 on the terminating step.
 // Reset draws U(-0.1, 0.1)^4 rounded to float32, from Ratchet's Rng (not NumPy's PCG64).
@@ -10,17 +10,11 @@
 
 namespace ratchet {
 
-class Acrobot final : public Env {
+class Acrobot final : public EnvBase {
  public:
   using State = std::array<double, 4>;  // theta1, theta2, dtheta1, dtheta2
 
-  explicit Acrobot(EnvSpec spec) : spec_(std::move(spec)) {}
-  const EnvSpec& spec() const override { return spec_; }
-  void Reset(uint64_t seed, std::span<float> obs) override;
-  void Reset(std::span<float> obs) override;
-  StepResult Step(std::span<const float> action, std::span<float> obs) override;
-  std::vector<uint8_t> SaveState() const override;
-  void RestoreState(std::span<const uint8_t> state) override;
+  explicit Acrobot(EnvSpec spec) : EnvBase(std::move(spec)) {}
   // Draws the reference renderer's geometry (render.cc).
   void Render(int width, int height, std::vector<uint8_t>* rgb) override;
 
@@ -30,11 +24,14 @@ class Acrobot final : public Env {
   // d/dt of (theta1, theta2, dtheta1, dtheta2, torque)
   static std::array<double, 5> Derivatives(const std::array<double, 5>& s);
 
+ protected:
+  void OnReset(std::span<float> obs) override;
+  StepResult OnStep(std::span<const float> action, std::span<float> obs) override;
+  void Serialize(StateArchive& ar) override;
+
  private:
   void WriteObs(std::span<float> obs) const;
 
-  EnvSpec spec_;
-  Rng rng_;
   State s_{};
 };
 

@@ -1,7 +1,5 @@
 #include "env/classic/cartpole.h"
 
-#include "env/classic/classic_state.h"
-
 #include <cmath>
 #include <limits>
 
@@ -26,21 +24,14 @@ void CartPole::WriteObs(std::span<float> obs) const {
   for (int i = 0; i < 4; ++i) obs[i] = static_cast<float>(s_[i]);
 }
 
-void CartPole::Reset(uint64_t seed, std::span<float> obs) {
-  rng_ = Rng(seed);
-  Reset(obs);
-}
-
-void CartPole::Reset(std::span<float> obs) {
-  for (double& v : s_) v = rng_.Uniform(-0.05, 0.05);
+void CartPole::OnReset(std::span<float> obs) {
+  for (double& v : s_) v = rng().Uniform(-0.05, 0.05);
   steps_beyond_terminated_ = -1;
   WriteObs(obs);
 }
 
-StepResult CartPole::Step(std::span<const float> action, std::span<float> obs) {
-  const float a = action[0];
-  if (!(a == 0.0f || a == 1.0f))
-    throw Error(spec_.id + ": action must be 0 or 1 (Discrete(2)), got " + std::to_string(a));
+StepResult CartPole::OnStep(std::span<const float> action, std::span<float> obs) {
+  const float a = action[0];  // 0 or 1: EnvBase checked it
   const double force = a == 1.0f ? kForceMag : -kForceMag;
   double& x = s_[0];
   double& x_dot = s_[1];
@@ -74,12 +65,9 @@ StepResult CartPole::Step(std::span<const float> action, std::span<float> obs) {
   return r;
 }
 
-std::vector<uint8_t> CartPole::SaveState() const {
-  return SaveClassicState(s_, rng_, steps_beyond_terminated_);
-}
-
-void CartPole::RestoreState(std::span<const uint8_t> state) {
-  RestoreClassicState(state, spec_.id, s_, &rng_, &steps_beyond_terminated_);
+void CartPole::Serialize(StateArchive& ar) {
+  ar(std::span<double>(s_));
+  ar(steps_beyond_terminated_);
 }
 
 }  // namespace ratchet

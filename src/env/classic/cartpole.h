@@ -1,6 +1,6 @@
 // CartPole-v0 / CartPole-v1 (Barto, Sutton & Anderson 1983), exactly as Gymnasium's
 // classic_control/cartpole.py: explicit Euler, +1 reward on every step including the terminating
-// one, reset uniform in +-0.05. See ../shared/specs/classic.md section 1. Deviation: the reset
+// one, reset uniform in +-0.05. See docs/ENVIRONMENTS.md, CartPole section. Deviation: the reset
 // draws come from Ratchet's Rng, not NumPy's PCG64, so episodes match statistically, not
 // sample for sample.
 #pragma once
@@ -9,7 +9,7 @@
 
 namespace ratchet {
 
-class CartPole final : public Env {
+class CartPole final : public EnvBase {
  public:
   static constexpr double kGravity = 9.8;
   static constexpr double kMassCart = 1.0;
@@ -22,13 +22,7 @@ class CartPole final : public Env {
   static constexpr double kThetaThreshold = 12 * 2 * 3.14159265358979323846 / 360;
   static constexpr double kXThreshold = 2.4;
 
-  explicit CartPole(EnvSpec spec) : spec_(std::move(spec)) {}
-  const EnvSpec& spec() const override { return spec_; }
-  void Reset(uint64_t seed, std::span<float> obs) override;
-  void Reset(std::span<float> obs) override;
-  StepResult Step(std::span<const float> action, std::span<float> obs) override;
-  std::vector<uint8_t> SaveState() const override;
-  void RestoreState(std::span<const uint8_t> state) override;
+  explicit CartPole(EnvSpec spec) : EnvBase(std::move(spec)) {}
   // Draws the reference renderer's geometry (render.cc).
   void Render(int width, int height, std::vector<uint8_t>* rgb) override;
 
@@ -38,11 +32,14 @@ class CartPole final : public Env {
 
   static EnvSpec MakeSpec(const std::string& id, int max_episode_steps, double threshold);
 
+ protected:
+  void OnReset(std::span<float> obs) override;
+  StepResult OnStep(std::span<const float> action, std::span<float> obs) override;
+  void Serialize(StateArchive& ar) override;
+
  private:
   void WriteObs(std::span<float> obs) const;
 
-  EnvSpec spec_;
-  Rng rng_;
   double s_[4] = {0, 0, 0, 0};
   int steps_beyond_terminated_ = -1;  // -1: the episode has not terminated (Python's None)
 };

@@ -5,8 +5,6 @@
 #include <limits>
 #include <numbers>
 
-#include "env/classic/classic_state.h"
-
 namespace ratchet {
 namespace {
 
@@ -35,20 +33,13 @@ void CartPoleSwingUp::WriteObs(std::span<float> obs) const {
   obs[4] = static_cast<float>(s_[3]);
 }
 
-void CartPoleSwingUp::Reset(uint64_t seed, std::span<float> obs) {
-  rng_ = Rng(seed);
-  Reset(obs);
-}
-
-void CartPoleSwingUp::Reset(std::span<float> obs) {
+void CartPoleSwingUp::OnReset(std::span<float> obs) {
   const double mean[4] = {0.0, 0.0, std::numbers::pi, 0.0};
-  for (int i = 0; i < 4; ++i) s_[i] = static_cast<float>(mean[i] + 0.2 * rng_.Normal());
+  for (int i = 0; i < 4; ++i) s_[i] = static_cast<float>(mean[i] + 0.2 * rng().Normal());
   WriteObs(obs);
 }
 
-StepResult CartPoleSwingUp::Step(std::span<const float> action, std::span<float> obs) {
-  if (!std::isfinite(action[0]))
-    throw Error(fmt::format("{}: action must be a finite number, got {}", spec_.id, action[0]));
+StepResult CartPoleSwingUp::OnStep(std::span<const float> action, std::span<float> obs) {
   const double F = std::clamp(static_cast<double>(action[0]), -1.0, 1.0) * kForceMag;
   const double x = s_[0], x_dot = s_[1], theta = s_[2], theta_dot = s_[3];
   const double s = std::sin(theta), c = std::cos(theta);
@@ -71,10 +62,8 @@ StepResult CartPoleSwingUp::Step(std::span<const float> action, std::span<float>
   return r;
 }
 
-std::vector<uint8_t> CartPoleSwingUp::SaveState() const { return SaveClassicState(s_, rng_); }
-
-void CartPoleSwingUp::RestoreState(std::span<const uint8_t> state) {
-  RestoreClassicState(state, spec_.id, s_, &rng_);
+void CartPoleSwingUp::Serialize(StateArchive& ar) {
+  ar(std::span<double>(s_));
 }
 
 }  // namespace ratchet

@@ -1,5 +1,5 @@
-// CartPoleSwingUp-v0 / -v1 from gym-cartpole-swingup 0.1.4 (../shared/specs/classic.md
-// section 5): a cart with friction and a pole starting down (theta = pi; theta = 0 is upright and
+// CartPoleSwingUp-v0 / -v1 from gym-cartpole-swingup 0.1.4 (docs/ENVIRONMENTS.md, CartPoleSwingUp
+// section): a cart with friction and a pole starting down (theta = pi; theta = 0 is upright and
 // positive theta leans toward -x), force 10 a with a clipped to [-1, 1], explicit Euler with
 // dt 0.01, reward cos(theta') (v0) or (1 + cos(theta')) / 2 (v1) in float32 on the next state,
 // terminated when |x'| > 2.4, truncated at 500. Reset ~ N([0, 0, pi, 0], 0.2) rounded to float32,
@@ -12,17 +12,11 @@
 
 namespace ratchet {
 
-class CartPoleSwingUp final : public Env {
+class CartPoleSwingUp final : public EnvBase {
  public:
   using State = std::array<double, 4>;  // x, x_dot, theta, theta_dot
 
-  CartPoleSwingUp(EnvSpec spec, int version) : spec_(std::move(spec)), version_(version) {}
-  const EnvSpec& spec() const override { return spec_; }
-  void Reset(uint64_t seed, std::span<float> obs) override;
-  void Reset(std::span<float> obs) override;
-  StepResult Step(std::span<const float> action, std::span<float> obs) override;
-  std::vector<uint8_t> SaveState() const override;
-  void RestoreState(std::span<const uint8_t> state) override;
+  CartPoleSwingUp(EnvSpec spec, int version) : EnvBase(std::move(spec)), version_(version) {}
   // Draws the reference renderer's geometry (render.cc).
   void Render(int width, int height, std::vector<uint8_t>* rgb) override;
 
@@ -30,12 +24,15 @@ class CartPoleSwingUp final : public Env {
   void set_state(const State& s) { s_ = s; }
   static EnvSpec MakeSpec(const std::string& id);
 
+ protected:
+  void OnReset(std::span<float> obs) override;
+  StepResult OnStep(std::span<const float> action, std::span<float> obs) override;
+  void Serialize(StateArchive& ar) override;
+
  private:
   void WriteObs(std::span<float> obs) const;
 
-  EnvSpec spec_;
   int version_;
-  Rng rng_;
   State s_{};
 };
 

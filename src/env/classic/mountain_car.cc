@@ -3,8 +3,6 @@
 #include <cmath>
 #include <fmt/format.h>
 
-#include "env/classic/classic_state.h"
-
 namespace ratchet {
 
 EnvSpec MountainCarContinuous::MakeSpec() {
@@ -19,21 +17,15 @@ EnvSpec MountainCarContinuous::MakeSpec() {
   return spec;
 }
 
-void MountainCarContinuous::Reset(uint64_t seed, std::span<float> obs) {
-  rng_ = Rng(seed);
-  Reset(obs);
-}
-
-void MountainCarContinuous::Reset(std::span<float> obs) {
-  s_[0] = rng_.Uniform(-0.6, -0.4);
+void MountainCarContinuous::OnReset(std::span<float> obs) {
+  s_[0] = rng().Uniform(-0.6, -0.4);
   s_[1] = 0.0;
   obs[0] = static_cast<float>(s_[0]);
   obs[1] = static_cast<float>(s_[1]);
 }
 
-StepResult MountainCarContinuous::Step(std::span<const float> action, std::span<float> obs) {
+StepResult MountainCarContinuous::OnStep(std::span<const float> action, std::span<float> obs) {
   const double a = action[0];
-  if (!std::isfinite(a)) throw Error(fmt::format("{}: action must be a finite number, got {}", spec_.id, a));
   double position = s_[0], velocity = s_[1];
   const double force = std::min(std::max(a, -1.0), 1.0);
   velocity += force * kPower - 0.0025 * std::cos(3 * position);
@@ -52,10 +44,8 @@ StepResult MountainCarContinuous::Step(std::span<const float> action, std::span<
   return r;
 }
 
-std::vector<uint8_t> MountainCarContinuous::SaveState() const { return SaveClassicState(s_, rng_); }
-
-void MountainCarContinuous::RestoreState(std::span<const uint8_t> state) {
-  RestoreClassicState(state, spec_.id, s_, &rng_);
+void MountainCarContinuous::Serialize(StateArchive& ar) {
+  ar(std::span<double>(s_));
 }
 
 }  // namespace ratchet

@@ -1,5 +1,5 @@
 // MountainCarContinuous-v0, as Gymnasium's classic_control/continuous_mountain_car.py
-// (../shared/specs/classic.md section 4): force = clip(a, -1, 1), velocity and position updates
+// (docs/ENVIRONMENTS.md#mountaincarcontinuous-v0): force = clip(a, -1, 1), velocity and position updates
 // with clipping and the inelastic left wall, +100 on reaching the goal, -0.1 a^2 on the
 // *unclipped* action, state stored in float32 after every step. Reset position ~ U(-0.6, -0.4)
 // from Ratchet's Rng.
@@ -9,18 +9,12 @@
 
 namespace ratchet {
 
-class MountainCarContinuous final : public Env {
+class MountainCarContinuous final : public EnvBase {
  public:
   static constexpr double kMinPosition = -1.2, kMaxPosition = 0.6, kMaxSpeed = 0.07;
   static constexpr double kGoalPosition = 0.45, kGoalVelocity = 0.0, kPower = 0.0015;
 
-  explicit MountainCarContinuous(EnvSpec spec) : spec_(std::move(spec)) {}
-  const EnvSpec& spec() const override { return spec_; }
-  void Reset(uint64_t seed, std::span<float> obs) override;
-  void Reset(std::span<float> obs) override;
-  StepResult Step(std::span<const float> action, std::span<float> obs) override;
-  std::vector<uint8_t> SaveState() const override;
-  void RestoreState(std::span<const uint8_t> state) override;
+  explicit MountainCarContinuous(EnvSpec spec) : EnvBase(std::move(spec)) {}
   // Draws the reference renderer's geometry (render.cc).
   void Render(int width, int height, std::vector<uint8_t>* rgb) override;
 
@@ -31,9 +25,12 @@ class MountainCarContinuous final : public Env {
   }
   static EnvSpec MakeSpec();
 
+ protected:
+  void OnReset(std::span<float> obs) override;
+  StepResult OnStep(std::span<const float> action, std::span<float> obs) override;
+  void Serialize(StateArchive& ar) override;
+
  private:
-  EnvSpec spec_;
-  Rng rng_;
   double s_[2] = {0, 0};
 };
 

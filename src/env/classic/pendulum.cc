@@ -1,7 +1,5 @@
 #include "env/classic/pendulum.h"
 
-#include "env/classic/classic_state.h"
-
 #include <cmath>
 #include <fmt/format.h>
 #include <numbers>
@@ -31,20 +29,13 @@ void Pendulum::WriteObs(std::span<float> obs) const {
   obs[2] = static_cast<float>(s_[1]);
 }
 
-void Pendulum::Reset(uint64_t seed, std::span<float> obs) {
-  rng_ = Rng(seed);
-  Reset(obs);
-}
-
-void Pendulum::Reset(std::span<float> obs) {
-  s_[0] = rng_.Uniform(-std::numbers::pi, std::numbers::pi);
-  s_[1] = rng_.Uniform(-1.0, 1.0);
+void Pendulum::OnReset(std::span<float> obs) {
+  s_[0] = rng().Uniform(-std::numbers::pi, std::numbers::pi);
+  s_[1] = rng().Uniform(-1.0, 1.0);
   WriteObs(obs);
 }
 
-StepResult Pendulum::Step(std::span<const float> action, std::span<float> obs) {
-  if (!std::isfinite(action[0]))
-    throw Error(fmt::format("{}: action must be a finite number, got {}", spec_.id, action[0]));
+StepResult Pendulum::OnStep(std::span<const float> action, std::span<float> obs) {
   const double th = s_[0], thdot = s_[1];
   const double u = std::clamp(static_cast<double>(action[0]), -kMaxTorque, kMaxTorque);
   const double a = AngleNormalize(th);
@@ -57,10 +48,8 @@ StepResult Pendulum::Step(std::span<const float> action, std::span<float> obs) {
   return {-cost, false, false};
 }
 
-std::vector<uint8_t> Pendulum::SaveState() const { return SaveClassicState(s_, rng_); }
-
-void Pendulum::RestoreState(std::span<const uint8_t> state) {
-  RestoreClassicState(state, spec_.id, s_, &rng_);
+void Pendulum::Serialize(StateArchive& ar) {
+  ar(std::span<double>(s_));
 }
 
 }  // namespace ratchet

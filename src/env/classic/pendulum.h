@@ -1,5 +1,5 @@
-// Pendulum-v1, exactly as Gymnasium's classic_control/pendulum.py (../shared/specs/classic.md
-// section 2): semi-implicit Euler, dt 0.05, torque clipped to [-2, 2] by the environment,
+// Pendulum-v1, exactly as Gymnasium's classic_control/pendulum.py (docs/ENVIRONMENTS.md#pendulum-v1):
+// semi-implicit Euler, dt 0.05, torque clipped to [-2, 2] by the environment,
 // speed clipped to [-8, 8], reward -(angle_normalize(th)^2 + 0.1 thdot^2 + 0.001 u^2) on the
 // state before the step, never terminates (truncated at 200 by the registry). Deviation: reset
 // draws come from Ratchet's Rng, not NumPy's PCG64.
@@ -9,7 +9,7 @@
 
 namespace ratchet {
 
-class Pendulum final : public Env {
+class Pendulum final : public EnvBase {
  public:
   static constexpr double kMaxSpeed = 8.0;
   static constexpr double kMaxTorque = 2.0;
@@ -18,13 +18,7 @@ class Pendulum final : public Env {
   static constexpr double kM = 1.0;
   static constexpr double kL = 1.0;
 
-  explicit Pendulum(EnvSpec spec) : spec_(std::move(spec)) {}
-  const EnvSpec& spec() const override { return spec_; }
-  void Reset(uint64_t seed, std::span<float> obs) override;
-  void Reset(std::span<float> obs) override;
-  StepResult Step(std::span<const float> action, std::span<float> obs) override;
-  std::vector<uint8_t> SaveState() const override;
-  void RestoreState(std::span<const uint8_t> state) override;
+  explicit Pendulum(EnvSpec spec) : EnvBase(std::move(spec)) {}
   // Draws the reference renderer's geometry (render.cc).
   void Render(int width, int height, std::vector<uint8_t>* rgb) override;
 
@@ -37,11 +31,14 @@ class Pendulum final : public Env {
   static double AngleNormalize(double x);
   static EnvSpec MakeSpec();
 
+ protected:
+  void OnReset(std::span<float> obs) override;
+  StepResult OnStep(std::span<const float> action, std::span<float> obs) override;
+  void Serialize(StateArchive& ar) override;
+
  private:
   void WriteObs(std::span<float> obs) const;
 
-  EnvSpec spec_;
-  Rng rng_;
   double s_[2] = {0, 0};
 };
 

@@ -1,5 +1,5 @@
 // Frames of the classic-control environments in the reference renderers' geometry
-// (../shared/specs/classic.md, "Rendering" of each section), drawn with Cairo. Anti-aliasing and
+// (see docs/ENVIRONMENTS.md#conventions), drawn with Cairo. Anti-aliasing and
 // the Pendulum torque arrow (an image asset) are not reproduced.
 #include <cmath>
 #include <numbers>

@@ -1,4 +1,4 @@
-// Ant-v4 (../shared/specs/mujoco.md section 6), default options: 27 observations (qpos[2:], qvel;
+// Ant-v4 (docs/ENVIRONMENTS.md#ant-v4), default options: 27 observations (qpos[2:], qvel;
 // no contact forces), reward = torso x velocity (from data.xpos) + 1 (paid every step) -
 // 0.5 sum(a^2); terminated unless qpos and qvel are finite and 0.2 <= z <= 1.0 (inclusive);
 // reset qpos + U(-0.1, 0.1) (quaternion not renormalised), qvel + 0.1 N(0, 1).

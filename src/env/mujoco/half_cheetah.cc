@@ -1,4 +1,4 @@
-// HalfCheetah-v4 (../shared/specs/mujoco.md section 3): reward = forward velocity of rootx -
+// HalfCheetah-v4 (docs/ENVIRONMENTS.md#halfcheetah-v4): reward = forward velocity of rootx -
 // 0.1 sum(a^2); never terminates; reset qpos + U(-0.1, 0.1), qvel + 0.1 N(0, 1).
 #include "env/mujoco/tasks.h"
 

@@ -1,4 +1,4 @@
-// Hopper-v4 and Walker2d-v4 (../shared/specs/mujoco.md sections 4 and 5): reward = forward
+// Hopper-v4 and Walker2d-v4 (docs/ENVIRONMENTS.md#hopper-v4, #walker2d-v4): reward = forward
 // velocity + 1 (healthy reward, paid on every step including the terminating one: the v4
 // quirk) - 1e-3 sum(a^2); terminated when unhealthy; reset qpos, qvel + U(-5e-3, 5e-3);
 // observation qpos[1:] and qvel clipped to +-10. One file: the two tasks differ only in the

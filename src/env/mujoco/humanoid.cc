@@ -1,4 +1,4 @@
-// Humanoid-v4 (../shared/specs/mujoco.md section 7): 376 observations (qpos[2:], qvel, cinert,
+// Humanoid-v4 (docs/ENVIRONMENTS.md#humanoid-v4): 376 observations (qpos[2:], qvel, cinert,
 // cvel, qfrc_actuator, cfrc_ext as mj_step left them), reward = 1.25 x velocity of the whole-body
 // centre of mass (from data.xipos) + 5 (paid every step) - 0.1 sum(ctrl^2), no contact cost;
 // terminated unless 1.0 < z < 2.0; reset qpos, qvel + U(-1e-2, 1e-2).

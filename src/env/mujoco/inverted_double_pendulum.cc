@@ -1,4 +1,4 @@
-// InvertedDoublePendulum-v4 (../shared/specs/mujoco.md section 10): reward 10 - distance and
+// InvertedDoublePendulum-v4 (docs/ENVIRONMENTS.md#inverteddoublependulum-v4): reward 10 - distance and
 // velocity penalties of the tip site, terminated when the tip is at or below 1 m.
 #include <cmath>
 

@@ -1,4 +1,4 @@
-// InvertedPendulum-v4 (../shared/specs/mujoco.md section 9): reward 1 per step, terminated when
+// InvertedPendulum-v4 (docs/ENVIRONMENTS.md#invertedpendulum-v4): reward 1 per step, terminated when
 // the pole angle leaves (-0.2, 0.2) or the observation is not finite.
 #include <cmath>
 

@@ -8,7 +8,7 @@ namespace ratchet {
 
 MujocoEnv::MujocoEnv(const std::string& id, const std::string& model, int frame_skip, int obs_dim,
                      int max_episode_steps, std::optional<double> reward_threshold)
-    : sim_(model, frame_skip) {
+    : EnvBase(EnvSpec{}), sim_(model, frame_skip) {
   const float inf = std::numeric_limits<float>::infinity();
   spec_.id = id;
   spec_.observation_space = Space::Box(std::vector<float>(obs_dim, -inf), std::vector<float>(obs_dim, inf));
@@ -27,47 +27,34 @@ void MujocoEnv::Render(int width, int height, std::vector<uint8_t>* rgb) {
   renderer_->Render(sim_.model(), sim_.mutable_data(), camera_, rgb);
 }
 
-void MujocoEnv::Reset(uint64_t seed, std::span<float> obs) {
-  rng_ = Rng(seed);
-  Reset(obs);
-}
-
-void MujocoEnv::Reset(std::span<float> obs) {
+void MujocoEnv::OnReset(std::span<float> obs) {
   ResetModel();
   WriteObs(obs);
 }
 
-StepResult MujocoEnv::Step(std::span<const float> action, std::span<float> obs) {
-  if (static_cast<int>(action.size()) != sim_.nu())
-    throw Error(fmt::format("{}: action has {} values, expected {}", spec_.id, action.size(), sim_.nu()));
+StepResult MujocoEnv::OnStep(std::span<const float> action, std::span<float> obs) {
   const StepResult r = StepModel(action);
   WriteObs(obs);
   return r;
 }
 
-std::vector<uint8_t> MujocoEnv::SaveState() const {
-  ByteWriter w;
-  sim_.Save(w);
-  w.Put(rng_.state());
-  return w.buf;
-}
-
-void MujocoEnv::RestoreState(std::span<const uint8_t> state) {
-  ByteReader r(state, spec_.id + " saved state");
-  sim_.Restore(r);
-  rng_.set_state(r.Get<Rng::State>());
-  r.ExpectEnd();
+void MujocoEnv::Serialize(StateArchive& ar) {
+  if (ar.saving()) {
+    sim_.Save(*ar.writer());
+  } else {
+    sim_.Restore(*ar.reader());
+  }
 }
 
 std::vector<double> MujocoEnv::UniformAround(std::span<const double> base, double scale) {
   std::vector<double> out(base.begin(), base.end());
-  for (double& v : out) v += rng_.Uniform(-scale, scale);
+  for (double& v : out) v += rng().Uniform(-scale, scale);
   return out;
 }
 
 std::vector<double> MujocoEnv::NormalAround(std::span<const double> base, double scale) {
   std::vector<double> out(base.begin(), base.end());
-  for (double& v : out) v += scale * rng_.Normal();
+  for (double& v : out) v += scale * rng().Normal();
   return out;
 }
 

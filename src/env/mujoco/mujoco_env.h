@@ -1,5 +1,5 @@
 // The base of the MuJoCo tasks (Gymnasium v4's MujocoEnv): reset with the task's noise, frame
-// skipping through MujocoSim, saved state = simulator state + generator. A task overrides three
+// skipping through MujocoSim, saved state = simulator state (+ EnvBase's generator). A task overrides three
 // hooks; each lives in its own short file (src/env/mujoco/<task>.cc).
 #pragma once
 
@@ -8,17 +8,11 @@
 
 namespace ratchet {
 
-class MujocoEnv : public Env {
+class MujocoEnv : public EnvBase {
  public:
   MujocoEnv(const std::string& id, const std::string& model, int frame_skip, int obs_dim,
             int max_episode_steps, std::optional<double> reward_threshold);
 
-  const EnvSpec& spec() const override { return spec_; }
-  void Reset(uint64_t seed, std::span<float> obs) override;
-  void Reset(std::span<float> obs) override;
-  StepResult Step(std::span<const float> action, std::span<float> obs) override;
-  std::vector<uint8_t> SaveState() const override;
-  void RestoreState(std::span<const uint8_t> state) override;
   const StepInfo& info() const override { return info_; }
   void Render(int width, int height, std::vector<uint8_t>* rgb) override;
 
@@ -28,7 +22,12 @@ class MujocoEnv : public Env {
   ~MujocoEnv() override;
 
  protected:
-  // Draws the reset noise from rng_ and calls sim_.ResetTo.
+  void OnReset(std::span<float> obs) override;
+  StepResult OnStep(std::span<const float> action, std::span<float> obs) override;
+  // the simulator state (the generator and counters are EnvBase's)
+  void Serialize(StateArchive& ar) override;
+
+  // Draws the reset noise from rng() and calls sim_.ResetTo.
   virtual void ResetModel() = 0;
   // Simulates one step (sim_.DoSimulation and the task's measurements around it), fills info_.
   virtual StepResult StepModel(std::span<const float> action) = 0;
@@ -45,9 +44,7 @@ class MujocoEnv : public Env {
   // obs = qpos[skip:] then qvel, each velocity clipped to +-vel_clip when vel_clip > 0
   void WritePositionsVelocities(std::span<float> obs, int skip, double vel_clip) const;
 
-  EnvSpec spec_;
   MujocoSim sim_;
-  Rng rng_;
   StepInfo info_;
   CameraConfig camera_;  // the task's view for rendered frames
 

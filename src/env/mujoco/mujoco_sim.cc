@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/bytes.h"
+#include "ratchet/bytes.h"
 
 namespace ratchet {
 

@@ -1,7 +1,7 @@
 // The MuJoCo machinery every locomotion task shares (Gymnasium's MujocoEnv): model loading with
 // clear errors, mjModel/mjData ownership, reset with noise, frame skipping, state save/restore.
 // Each task (src/env/mujoco/<task>.cc) owns one MujocoSim and adds its observation, reward and
-// termination; see ../shared/specs/mujoco.md.
+// termination; see docs/ENVIRONMENTS.md#mujoco-tasks-common-rules.
 #pragma once
 
 #include <mujoco/mujoco.h>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "core/bytes.h"
+#include "ratchet/bytes.h"
 #include "ratchet/env.h"
 
 namespace ratchet {

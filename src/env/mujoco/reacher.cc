@@ -1,4 +1,4 @@
-// Reacher-v4 (../shared/specs/mujoco.md section 11): reward = -|fingertip - target| - sum(a^2),
+// Reacher-v4 (docs/ENVIRONMENTS.md#reacher-v4): reward = -|fingertip - target| - sum(a^2),
 // computed *before* stepping (the v4 ordering); never terminates; truncated at 50. Reset: joint
 // noise U(-0.1, 0.1), a goal drawn uniformly in the disc of radius 0.2 by rejection, arm
 // velocities U(-0.005, 0.005), target velocities 0.
@@ -22,8 +22,8 @@ class Reacher final : public MujocoEnv {
     auto qpos = UniformAround(sim_.init_qpos(), 0.1);
     double gx, gy;
     do {
-      gx = rng_.Uniform(-0.2, 0.2);
-      gy = rng_.Uniform(-0.2, 0.2);
+      gx = rng().Uniform(-0.2, 0.2);
+      gy = rng().Uniform(-0.2, 0.2);
     } while (std::hypot(gx, gy) >= 0.2);
     qpos[2] = gx;
     qpos[3] = gy;

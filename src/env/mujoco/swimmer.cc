@@ -1,4 +1,4 @@
-// Swimmer-v4 (../shared/specs/mujoco.md section 8): reward = forward velocity of slider1 -
+// Swimmer-v4 (docs/ENVIRONMENTS.md#swimmer-v4): reward = forward velocity of slider1 -
 // 1e-4 sum(a^2); never terminates; reset qpos, qvel + U(-0.1, 0.1); observation qpos[2:], qvel.
 #include <cmath>
 

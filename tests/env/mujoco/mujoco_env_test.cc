@@ -1,4 +1,4 @@
-// MuJoCo tasks against ../shared/specs/mujoco.md and mujoco-models.md: compiled sizes and masses,
+// MuJoCo tasks against docs/ENVIRONMENTS.md and Gymnasium's v4 models: compiled sizes and masses,
 // reward terms, terminations, determinism, save/restore and load errors.
 #include <cmath>
 #include <cstdlib>

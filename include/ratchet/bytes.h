@@ -1,15 +1,14 @@
-// Internal: little binary writer and reader for model files and saved environment states.
+// Ratchet's binary writer and reader: model files, checkpoints and saved environment states.
 // Values are stored in the machine's byte order (files move between like machines only).
+// Every size read is checked against the bytes left before anything is allocated.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
-#include <fmt/format.h>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "core/checksum.h"
 #include "ratchet/core.h"
 
 namespace ratchet {
@@ -51,9 +50,9 @@ class ByteReader {
   void GetArray(std::span<T> dst, const char* name) {
     const uint64_t n = Get<uint64_t>();
     if (n != dst.size())
-      throw Error(fmt::format("{} holds {} {} values but {} are expected; does it belong to this "
-                              "configuration?", what_, n, name, dst.size()));
-    Need(n * sizeof(T));
+      throw Error(what_ + " holds " + std::to_string(n) + " " + name + " values but " +
+                  std::to_string(dst.size()) + " are expected; does it belong to this configuration?");
+    if (n > (bytes_.size() - pos_) / sizeof(T)) throw Error(what_ + " is truncated");
     std::memcpy(dst.data(), bytes_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
   }
@@ -61,26 +60,27 @@ class ByteReader {
   template <typename T>
   std::vector<T> GetVector() {
     const uint64_t n = Get<uint64_t>();
-    if (n > bytes_.size()) throw Error(fmt::format("{} is truncated", what_));
+    if (n > (bytes_.size() - pos_) / sizeof(T)) throw Error(what_ + " is truncated");
     std::vector<T> v(n);
-    Need(n * sizeof(T));
     std::memcpy(v.data(), bytes_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
     return v;
   }
+  bool AtEnd() const { return pos_ == bytes_.size(); }
   // Throws unless every byte was read.
   void ExpectEnd() const {
     if (pos_ != bytes_.size())
-      throw Error(fmt::format("{} has {} unexpected trailing bytes; was it written by something else?",
-                              what_, bytes_.size() - pos_));
+      throw Error(what_ + " has " + std::to_string(bytes_.size() - pos_) +
+                  " unexpected trailing bytes; was it written by something else?");
   }
 
  private:
   void Need(size_t n) const {
-    if (pos_ + n > bytes_.size()) throw Error(fmt::format("{} is truncated", what_));
+    if (n > bytes_.size() - pos_) throw Error(what_ + " is truncated");
   }
   std::span<const uint8_t> bytes_;
   size_t pos_ = 0;
+
   std::string what_;
 };
 
