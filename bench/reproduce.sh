@@ -17,11 +17,7 @@ OUT=${OUT:-runs/bench}
 D=docs/benchmarks
 seeds=0-4   # reported seeds; presets were tuned on seeds 100 and up
 
-# The PPO paper's HalfCheetah setting (64x64 tanh, 2048 x 1 rollouts, 10 epochs of batch 64): the
-# speed benchmark's setting, and what experiment 2 ran before the preset was tuned.
-PPO_PAPER_HC="--set net_arch=64,64 --set activation=tanh --set log_std_init=0 --set n_steps=2048
-  --set batch_size=64 --set n_epochs=10 --set gamma=0.99 --set gae_lambda=0.95 --set learning_rate=0.0003
-  --set ent_coef=0 --set clip_range=0.2 --set max_grad_norm=0.5 --set vf_coef=0.5"
+source bench/settings.sh  # PPO_PAPER_HC
 
 experiments="vpg-baseline ppo-vs-vpg ppo-vs-a2c-cartpole ppo-vs-a2c-swingup halfcheetah-1m locomotion-1m speed"
 if [ "$name" = list ]; then
