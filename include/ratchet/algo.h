@@ -118,33 +118,44 @@ struct UpdateStats {
   double step_accepted = NAN;         // NPG/TRPO: 1 if the policy step was taken, else 0
   double expected_improvement = NAN;  // NPG/TRPO: g^T step, the linearised surrogate gain
   int epochs = 0;  // epochs actually run (early stopping may cut them)
+
+  // Each statistic with its name (the progress.csv column it is logged under).
+  template <typename F>
+  void ForEach(F&& f) const {
+    f("policy_loss", policy_loss);
+    f("value_loss", value_loss);
+    f("entropy", entropy);
+    f("approx_kl", approx_kl);
+    f("clip_fraction", clip_fraction);
+    f("grad_norm", grad_norm);
+    f("epochs", static_cast<double>(epochs));
+    f("learning_rate", learning_rate);
+    f("clip_range", clip_range);
+    f("kl_coef", kl_coef);
+    f("backtracks", backtracks);
+    f("step_accepted", step_accepted);
+    f("expected_improvement", expected_improvement);
+  }
 };
 
-// Settings shared by every on-policy algorithm: rollout shape, discounting, networks, run length.
-struct TrainConfig {
-  std::string algo = "ppo";
-  std::string env = "CartPole-v1";
-  int64_t seed = 1;
-  int64_t n_timesteps = 1000000;  // total environment steps (rounded down to whole rollouts)
+// The learner's settings shared by every on-policy algorithm: the rollout shape, discounting,
+// the networks and how observations and rewards are normalised. (How long to train, checkpoints,
+// evaluation and labels are the trainer's: TrainConfig in ratchet/train.h.)
+struct LearnerConfig {
   int n_envs = 8;
   int n_steps = 2048;             // steps per copy per rollout
   double gamma = 0.99;
   double gae_lambda = 0.95;
   NetConfig net;
-  int threads = 2;                // worker threads; results do not depend on it
-  int eval_episodes = 10;         // deterministic evaluation episodes at the end of training
-  int checkpoint_every = 100;     // write a checkpoint every k updates (0: only at the end)
-  int checkpoint_keep = 2;        // checkpoints kept in RUN_DIR/checkpoints
-  int64_t stop_at = 0;            // stop with a checkpoint once this many steps are done (0: off)
   bool normalize_obs = false;     // running observation normalisation (saved with the model)
   bool normalize_reward = false;  // reward scaling by the running std of the discounted return
   double clip_obs = 10.0;         // clip of normalised observations
   double clip_reward = 10.0;      // clip of scaled rewards
-  std::string label;              // the run's name in sweeps, plots and tables (empty: algo)
 
+  // Keys, docs and per-key checks of these settings.
   void Bind(ConfigBinder& b);
-  const std::string& name() const { return label.empty() ? algo : label; }
-  void Validate() const;
+  // The collector settings these imply.
+  CollectorOptions collector() const;
 };
 
 // An algorithm's own hyperparameters.
@@ -152,14 +163,16 @@ class AlgoConfig {
  public:
   virtual ~AlgoConfig() = default;
   virtual void Bind(ConfigBinder& b) = 0;
-  virtual void Validate(const TrainConfig& train) const = 0;
+  // Checks that involve more than one key (each key's own check is in Bind); `learner` gives the
+  // rollout shape.
+  virtual void Validate(const LearnerConfig& learner) const = 0;
 };
 
 // Owns the policy, the value function and their optimiser state; updates them from a rollout
 // whose advantages and returns are already computed.
 class Algorithm {
  public:
-  Algorithm(const EnvSpec& spec, const TrainConfig& train, Rng rng, ThreadPool* pool);
+  Algorithm(const EnvSpec& spec, const LearnerConfig& learner, Rng rng, ThreadPool* pool);
   virtual ~Algorithm() = default;
 
   // progress_remaining goes from 1 (start of training) to 0 (end), for schedules.
@@ -188,7 +201,7 @@ struct AlgoEntry {
   std::string name;
   std::string summary;
   std::function<std::unique_ptr<AlgoConfig>()> make_config;
-  std::function<std::unique_ptr<Algorithm>(const AlgoConfig&, const EnvSpec&, const TrainConfig&,
+  std::function<std::unique_ptr<Algorithm>(const AlgoConfig&, const EnvSpec&, const LearnerConfig&,
                                            Rng, ThreadPool*)>
       make;
 };

@@ -1,33 +1,94 @@
-// Ratchet configuration: typed config structs expose their fields to one binder, which sets them
-// from preset YAML and --set key=value strings and writes them back out. Keys are checked: an
-// unknown key or a malformed value is an Error naming the key and what was expected.
+// Ratchet configuration (core): typed config structs expose their fields to one binder, which
+// sets them from preset YAML and --set key=value strings, writes them back out, and checks them.
+// Each hyperparameter is declared once: its field (with its default) in the struct, and one Add
+// line giving its key, a one-line doc and its check. An unknown key, a malformed value or a
+// failed check is an Error naming the key and what was expected.
 #pragma once
 
+#include <cstdint>
 #include <functional>
-#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "ratchet/nn.h"
+#include "ratchet/core.h"
 
 namespace ratchet {
 
+// Throws Error "config key 'KEY': expected EXPECTED, got 'VALUE'".
+[[noreturn]] void ConfigBadValue(const std::string& key, const std::string& value, const std::string& expected);
+
+// How a value of type T reads from and prints to its text form. Core covers the scalar types;
+// a layer above specialises it for its own (nn: Schedule, Activation).
+//   static void Parse(const std::string& key, const std::string& text, T* out);  // throws Error
+//   static std::string Format(const T& v);
+template <typename T>
+struct ConfigValue;
+
+#define RATCHET_CONFIG_VALUE(T)                                                  \
+  template <>                                                                    \
+  struct ConfigValue<T> {                                                        \
+    static void Parse(const std::string& key, const std::string& text, T* out); \
+    static std::string Format(const T& v);                                       \
+  }
+RATCHET_CONFIG_VALUE(int);
+RATCHET_CONFIG_VALUE(int64_t);
+RATCHET_CONFIG_VALUE(double);
+RATCHET_CONFIG_VALUE(bool);
+RATCHET_CONFIG_VALUE(std::string);
+RATCHET_CONFIG_VALUE(std::optional<double>);
+RATCHET_CONFIG_VALUE(std::vector<int>);
+
+// A check on one value: "" when it holds, else what is required ("at least 1", "in (0, 1]").
+template <typename T>
+using ConfigCheck = std::function<std::string(const T&)>;
+
+template <typename T>
+ConfigCheck<T> AtLeast(T lo) {
+  return [lo](const T& v) { return v >= lo ? std::string() : "at least " + ConfigValue<T>::Format(lo); };
+}
+template <typename T>
+ConfigCheck<T> InRange(T lo, T hi) {
+  return [lo, hi](const T& v) {
+    return v >= lo && v <= hi ? std::string()
+                              : "in [" + ConfigValue<T>::Format(lo) + ", " + ConfigValue<T>::Format(hi) + "]";
+  };
+}
+inline ConfigCheck<double> Positive() {
+  return [](const double& v) { return v > 0 ? std::string() : std::string("positive"); };
+}
+inline ConfigCheck<double> NonNegative() {
+  return [](const double& v) { return v >= 0 ? std::string() : std::string("non-negative"); };
+}
+// An interval of doubles; `ends` is "[]", "[)", "(]" or "()", as the interval is written.
+ConfigCheck<double> InInterval(double lo, double hi, const char* ends);
+inline ConfigCheck<std::optional<double>> PositiveOrNull() {
+  return [](const std::optional<double>& v) {
+    return !v || *v > 0 ? std::string() : std::string("positive or null");
+  };
+}
+
 class ConfigBinder {
  public:
-  void Add(const std::string& key, int* field, const std::string& doc);
-  void Add(const std::string& key, int64_t* field, const std::string& doc);
-  void Add(const std::string& key, double* field, const std::string& doc);
-  void Add(const std::string& key, bool* field, const std::string& doc);
-  void Add(const std::string& key, std::string* field, const std::string& doc);
-  void Add(const std::string& key, Schedule* field, const std::string& doc);
-  void Add(const std::string& key, std::optional<double>* field, const std::string& doc);
-  void Add(const std::string& key, std::vector<int>* field, const std::string& doc);
-  void Add(const std::string& key, Activation* field, const std::string& doc);
+  template <typename T>
+  void Add(const std::string& key, T* field, const std::string& doc, ConfigCheck<T> check = {}) {
+    Field f{key, doc, [key, field](const std::string& v) { ConfigValue<T>::Parse(key, v, field); },
+            [field] { return ConfigValue<T>::Format(*field); }, nullptr};
+    if (check)
+      f.check = [key, field, check]() -> std::string {
+        const std::string need = check(*field);
+        return need.empty() ? need
+                            : key + " must be " + need + ", got " + ConfigValue<T>::Format(*field);
+      };
+    AddField(std::move(f));
+  }
 
   bool Has(const std::string& key) const;
   // Sets `key` from its text form; `where` says where the value came from (for the message).
   void Set(const std::string& key, const std::string& value, const std::string& where);
+  // Runs every field's check; throws Error for the first that fails.
+  void Validate() const;
   // "key: value" lines in registration order, readable back by Set.
   std::vector<std::pair<std::string, std::string>> Dump() const;
   std::vector<std::string> Keys() const;
@@ -38,19 +99,11 @@ class ConfigBinder {
     std::string key, doc;
     std::function<void(const std::string&)> set;
     std::function<std::string()> get;
+    std::function<std::string()> check;  // "" or the failure message; may be empty
   };
   void AddField(Field f);
   std::vector<Field> fields_;
 };
-
-// A preset file holds one mapping per environment id plus an optional `default` mapping used
-// for ids without their own. Returns the key/value pairs for env_id (empty if neither exists).
-// Sequences are returned as "a,b,c". Throws Error for malformed YAML.
-std::vector<std::pair<std::string, std::string>> PresetFor(const std::string& yaml_text,
-                                                           const std::string& env_id,
-                                                           const std::string& source);
-// The presets compiled from configs/<algo>.yaml, keyed by algorithm name.
-const std::map<std::string, std::string>& EmbeddedPresets();
 
 // Splits "key=value"; throws Error on anything else.
 std::pair<std::string, std::string> ParseAssignment(const std::string& text);

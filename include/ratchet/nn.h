@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ratchet/config.h"
 #include "ratchet/core.h"
 
 namespace ratchet {
@@ -167,5 +168,13 @@ struct Schedule {
     return linear ? start * progress_remaining : start;
   }
 };
+
+// Config text forms: "lin_0.001" / "0.001" and "tanh" / "relu".
+RATCHET_CONFIG_VALUE(Schedule);
+RATCHET_CONFIG_VALUE(Activation);
+// A schedule whose starting value is positive.
+inline ConfigCheck<Schedule> PositiveStart() {
+  return [](const Schedule& s) { return s.start > 0 ? std::string() : std::string("positive"); };
+}
 
 }  // namespace ratchet

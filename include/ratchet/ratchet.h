@@ -5,6 +5,7 @@
 #include "ratchet/config.h"
 #include "ratchet/core.h"
 #include "ratchet/deploy.h"
+#include "ratchet/draw.h"
 #include "ratchet/dist.h"
 #include "ratchet/env.h"
 #include "ratchet/log.h"

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,35 @@
 namespace ratchet {
 
 //---------------------------------- Run configuration -----------------------------------------
+
+// A preset file holds one mapping per environment id plus an optional `default` mapping used
+// for ids without their own. Returns the key/value pairs for env_id (empty if neither exists).
+// Sequences are returned as "a,b,c". Throws Error for malformed YAML.
+std::vector<std::pair<std::string, std::string>> PresetFor(const std::string& yaml_text,
+                                                           const std::string& env_id,
+                                                           const std::string& source);
+// The presets compiled from configs/<algo>.yaml, keyed by algorithm name.
+const std::map<std::string, std::string>& EmbeddedPresets();
+
+// A run's settings: the learner's (LearnerConfig) plus the trainer's own.
+struct TrainConfig : LearnerConfig {
+  std::string algo = "ppo";
+  std::string env = "CartPole-v1";
+  int64_t seed = 1;
+  int64_t n_timesteps = 1000000;  // total environment steps (rounded down to whole rollouts)
+  int threads = 2;                // worker threads; results do not depend on it
+  int eval_episodes = 10;         // deterministic evaluation episodes at the end of training
+  int checkpoint_every = 100;     // write a checkpoint every k updates (0: only at the end)
+  int checkpoint_keep = 2;        // checkpoints kept in RUN_DIR/checkpoints
+  int64_t stop_at = 0;            // stop with a checkpoint once this many steps are done (0: off)
+  std::string label;              // the run's name in sweeps, plots and tables (empty: algo)
+
+  // Every settable key (the learner's and the trainer's; algo, env and seed are set apart).
+  void Bind(ConfigBinder& b);
+  const std::string& name() const { return label.empty() ? algo : label; }
+  // Each key's check, then the checks across keys. Throws Error naming the problem.
+  void Validate();
+};
 
 // Everything a run was started with: shared settings plus the algorithm's own.
 struct RunConfig {
@@ -149,5 +179,7 @@ void RequestStop();
 
 // The columns of progress.csv, in order.
 const std::vector<std::string>& ProgressColumns();
+// The index of a column by name (an unknown name is an internal error).
+size_t ProgressColumn(const std::string& name);
 
 }  // namespace ratchet

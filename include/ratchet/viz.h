@@ -1,5 +1,4 @@
-// Ratchet visualisation: GIF writing (giflib) for rendered episodes, learning-curve plots
-// (Cairo, PNG or SVG).
+// Ratchet visualisation: learning-curve plots (Cairo, PNG or SVG) from run directories.
 #pragma once
 
 #include <cstdint>
@@ -9,28 +8,6 @@
 #include <vector>
 
 namespace ratchet {
-
-// Writes an animated, looping GIF: each RGB frame (height, width, 3; rows top-down) is quantised
-// to its own 256-colour palette. The file is written under a temporary name and renamed by
-// Close(), so an interrupted run leaves no half-written GIF.
-class GifWriter {
- public:
-  // delay_cs: frame delay in hundredths of a second.
-  GifWriter(const std::filesystem::path& path, int width, int height, int delay_cs);
-  ~GifWriter();
-  GifWriter(const GifWriter&) = delete;
-  GifWriter& operator=(const GifWriter&) = delete;
-
-  void AddFrame(std::span<const uint8_t> rgb);
-  // Finishes the file; throws Error on an I/O failure.
-  void Close();
-  int frames() const { return frames_; }
-
- private:
-  std::filesystem::path path_, tmp_;
-  int width_, height_, delay_cs_, frames_ = 0;
-  void* gif_ = nullptr;  // GifFileType*
-};
 
 //---------------------------------- Learning curves -------------------------------------------
 

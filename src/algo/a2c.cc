@@ -8,26 +8,19 @@
 namespace ratchet {
 
 void A2cConfig::Bind(ConfigBinder& b) {
-  b.Add("learning_rate", &learning_rate, "optimiser step size; lin_X decays linearly from X to 0");
-  b.Add("ent_coef", &ent_coef, "entropy bonus weight");
-  b.Add("vf_coef", &vf_coef, "value loss weight");
-  b.Add("max_grad_norm", &max_grad_norm, "global gradient-norm clip");
+  b.Add("learning_rate", &learning_rate, "optimiser step size; lin_X decays linearly from X to 0", PositiveStart());
+  b.Add("ent_coef", &ent_coef, "entropy bonus weight", NonNegative());
+  b.Add("vf_coef", &vf_coef, "value loss weight", NonNegative());
+  b.Add("max_grad_norm", &max_grad_norm, "global gradient-norm clip", Positive());
   b.Add("use_rms_prop", &use_rms_prop, "RMSprop (true, the reference) or Adam (false)");
-  b.Add("rms_prop_alpha", &rms_prop_alpha, "RMSprop smoothing constant");
-  b.Add("rms_prop_eps", &rms_prop_eps, "RMSprop (or Adam) epsilon");
+  b.Add("rms_prop_alpha", &rms_prop_alpha, "RMSprop smoothing constant", InInterval(0, 1, "()"));
+  b.Add("rms_prop_eps", &rms_prop_eps, "RMSprop (or Adam) epsilon", Positive());
   b.Add("normalize_advantage", &normalize_advantage, "normalise advantages over the batch");
 }
 
-void A2cConfig::Validate(const TrainConfig&) const {
-  if (learning_rate.start <= 0) throw Error("learning_rate must be positive");
-  if (ent_coef < 0 || vf_coef < 0) throw Error("ent_coef and vf_coef must be non-negative");
-  if (max_grad_norm <= 0) throw Error("max_grad_norm must be positive");
-  if (!(rms_prop_alpha > 0 && rms_prop_alpha < 1))
-    throw Error(fmt::format("rms_prop_alpha must be in (0, 1), got {}", rms_prop_alpha));
-  if (rms_prop_eps <= 0) throw Error("rms_prop_eps must be positive");
-}
+void A2cConfig::Validate(const LearnerConfig&) const {}
 
-A2c::A2c(const A2cConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng, ThreadPool* pool)
+A2c::A2c(const A2cConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng, ThreadPool* pool)
     : Algorithm(spec, train, rng, pool),
       cfg_(cfg),
       rms_pi_(policy_.num_params(), cfg.rms_prop_alpha, cfg.rms_prop_eps),

@@ -21,12 +21,12 @@ struct A2cConfig final : AlgoConfig {
   bool normalize_advantage = false;     // batch advantage normalisation
 
   void Bind(ConfigBinder& b) override;
-  void Validate(const TrainConfig& train) const override;
+  void Validate(const LearnerConfig& train) const override;
 };
 
 class A2c final : public Algorithm {
  public:
-  A2c(const A2cConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng, ThreadPool* pool);
+  A2c(const A2cConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng, ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
 
  protected:

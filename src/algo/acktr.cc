@@ -9,32 +9,22 @@
 namespace ratchet {
 
 void AcktrConfig::Bind(ConfigBinder& b) {
-  b.Add("learning_rate", &learning_rate, "step size of the rescaled natural gradient; lin_X decays");
-  b.Add("kl_clip", &kl_clip, "bound on the quadratic KL estimate of one step");
-  b.Add("momentum", &momentum, "momentum of the update");
-  b.Add("damping", &damping, "Tikhonov damping of the Kronecker factors");
-  b.Add("stats_decay", &stats_decay, "running-average factor of the K-FAC statistics");
-  b.Add("inverse_every", &inverse_every, "refresh the factor eigendecompositions every k updates");
-  b.Add("ent_coef", &ent_coef, "entropy bonus weight");
-  b.Add("vf_coef", &vf_coef, "value loss weight");
-  b.Add("vf_fisher_coef", &vf_fisher_coef, "weight of the critic's sampled-Fisher statistics");
-  b.Add("max_grad_norm", &max_grad_norm, "global clip of the raw gradient");
+  b.Add("learning_rate", &learning_rate, "step size of the rescaled natural gradient; lin_X decays", PositiveStart());
+  b.Add("kl_clip", &kl_clip, "bound on the quadratic KL estimate of one step", Positive());
+  b.Add("momentum", &momentum, "momentum of the update", InInterval(0, 1, "[)"));
+  b.Add("damping", &damping, "Tikhonov damping of the Kronecker factors", Positive());
+  b.Add("stats_decay", &stats_decay, "running-average factor of the K-FAC statistics", InInterval(0, 1, "[)"));
+  b.Add("inverse_every", &inverse_every, "refresh the factor eigendecompositions every k updates", AtLeast(1));
+  b.Add("ent_coef", &ent_coef, "entropy bonus weight", NonNegative());
+  b.Add("vf_coef", &vf_coef, "value loss weight", NonNegative());
+  b.Add("vf_fisher_coef", &vf_fisher_coef, "weight of the critic's sampled-Fisher statistics", Positive());
+  b.Add("max_grad_norm", &max_grad_norm, "global clip of the raw gradient", Positive());
   b.Add("normalize_advantage", &normalize_advantage, "normalise advantages over the batch");
 }
 
-void AcktrConfig::Validate(const TrainConfig&) const {
-  if (learning_rate.start <= 0) throw Error("learning_rate must be positive");
-  if (!(kl_clip > 0)) throw Error(fmt::format("kl_clip must be positive, got {}", kl_clip));
-  if (!(momentum >= 0 && momentum < 1)) throw Error(fmt::format("momentum must be in [0, 1), got {}", momentum));
-  if (!(damping > 0)) throw Error(fmt::format("damping must be positive, got {}", damping));
-  if (!(stats_decay >= 0 && stats_decay < 1))
-    throw Error(fmt::format("stats_decay must be in [0, 1), got {}", stats_decay));
-  if (inverse_every < 1) throw Error("inverse_every must be at least 1");
-  if (ent_coef < 0 || vf_coef < 0 || vf_fisher_coef <= 0) throw Error("ent_coef, vf_coef must be >= 0 and vf_fisher_coef > 0");
-  if (max_grad_norm <= 0) throw Error("max_grad_norm must be positive");
-}
+void AcktrConfig::Validate(const LearnerConfig&) const {}
 
-Acktr::Acktr(const AcktrConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng, ThreadPool* pool)
+Acktr::Acktr(const AcktrConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng, ThreadPool* pool)
     : Algorithm(spec, train, rng, pool),
       cfg_(cfg),
       kfac_pi_(cfg.stats_decay, cfg.damping, cfg.inverse_every),

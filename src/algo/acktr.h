@@ -29,12 +29,12 @@ struct AcktrConfig final : AlgoConfig {
   bool normalize_advantage = false;    // batch advantage normalisation
 
   void Bind(ConfigBinder& b) override;
-  void Validate(const TrainConfig& train) const override;
+  void Validate(const LearnerConfig& train) const override;
 };
 
 class Acktr final : public Algorithm {
  public:
-  Acktr(const AcktrConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng, ThreadPool* pool);
+  Acktr(const AcktrConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng, ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
 
  protected:

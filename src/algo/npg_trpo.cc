@@ -10,33 +10,21 @@
 namespace ratchet {
 
 void NpgTrpoConfig::Bind(ConfigBinder& b) {
-  b.Add("max_kl", &max_kl, "trust region radius delta on the mean KL(old || new)");
-  b.Add("cg_iters", &cg_iters, "conjugate gradient iterations");
-  b.Add("cg_damping", &cg_damping, "damping added to the Fisher matrix");
-  b.Add("backtrack_iters", &backtrack_iters, "TRPO: step fractions tried after the full step");
-  b.Add("backtrack_coeff", &backtrack_coeff, "TRPO: step fraction decay per backtrack");
+  b.Add("max_kl", &max_kl, "trust region radius delta on the mean KL(old || new)", Positive());
+  b.Add("cg_iters", &cg_iters, "conjugate gradient iterations", AtLeast(1));
+  b.Add("cg_damping", &cg_damping, "damping added to the Fisher matrix", NonNegative());
+  b.Add("backtrack_iters", &backtrack_iters, "TRPO: step fractions tried after the full step", AtLeast(0));
+  b.Add("backtrack_coeff", &backtrack_coeff, "TRPO: step fraction decay per backtrack", InInterval(0, 1, "()"));
   b.Add("normalize_advantage", &normalize_advantage, "normalise advantages over the batch");
-  b.Add("vf_learning_rate", &vf_learning_rate, "critic Adam step size; lin_X decays linearly");
-  b.Add("vf_iters", &vf_iters, "critic epochs per rollout");
-  b.Add("vf_batch_size", &vf_batch_size, "critic minibatch size");
-  b.Add("adam_eps", &adam_eps, "critic Adam epsilon");
+  b.Add("vf_learning_rate", &vf_learning_rate, "critic Adam step size; lin_X decays linearly", PositiveStart());
+  b.Add("vf_iters", &vf_iters, "critic epochs per rollout", AtLeast(0));
+  b.Add("vf_batch_size", &vf_batch_size, "critic minibatch size", AtLeast(1));
+  b.Add("adam_eps", &adam_eps, "critic Adam epsilon", Positive());
 }
 
-void NpgTrpoConfig::Validate(const TrainConfig& train) const {
-  if (!(max_kl > 0)) throw Error(fmt::format("max_kl must be positive, got {}", max_kl));
-  if (cg_iters < 1) throw Error(fmt::format("cg_iters must be at least 1, got {}", cg_iters));
-  if (cg_damping < 0) throw Error(fmt::format("cg_damping must be non-negative, got {}", cg_damping));
-  if (backtrack_iters < 0) throw Error("backtrack_iters must be non-negative");
-  if (!(backtrack_coeff > 0 && backtrack_coeff < 1))
-    throw Error(fmt::format("backtrack_coeff must be in (0, 1), got {}", backtrack_coeff));
-  if (vf_learning_rate.start <= 0) throw Error("vf_learning_rate must be positive");
-  if (vf_iters < 0) throw Error("vf_iters must be non-negative");
-  if (vf_batch_size < 1) throw Error("vf_batch_size must be at least 1");
-  if (adam_eps <= 0) throw Error("adam_eps must be positive");
-  (void)train;
-}
+void NpgTrpoConfig::Validate(const LearnerConfig&) const {}
 
-NpgTrpo::NpgTrpo(const NpgTrpoConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng,
+NpgTrpo::NpgTrpo(const NpgTrpoConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng,
                  ThreadPool* pool)
     : Algorithm(spec, train, rng, pool), cfg_(cfg), fitter_(value_, cfg.adam_eps) {}
 

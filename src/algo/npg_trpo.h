@@ -33,12 +33,12 @@ struct NpgTrpoConfig final : AlgoConfig {
   double adam_eps = 1e-8;             // critic Adam epsilon
 
   void Bind(ConfigBinder& b) override;
-  void Validate(const TrainConfig& train) const override;
+  void Validate(const LearnerConfig& train) const override;
 };
 
 class NpgTrpo final : public Algorithm {
  public:
-  NpgTrpo(const NpgTrpoConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng,
+  NpgTrpo(const NpgTrpoConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng,
           ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
 

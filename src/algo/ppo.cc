@@ -11,40 +11,29 @@
 namespace ratchet {
 
 void PpoConfig::Bind(ConfigBinder& b) {
-  b.Add("batch_size", &batch_size, "minibatch size");
-  b.Add("n_epochs", &n_epochs, "passes over each rollout");
-  b.Add("learning_rate", &learning_rate, "Adam step size; lin_X decays linearly from X to 0");
-  b.Add("clip_range", &clip_range, "epsilon of the clipped surrogate; lin_X decays linearly");
-  b.Add("clip_range_vf", &clip_range_vf, "value clipping around the old values; null turns it off");
+  b.Add("batch_size", &batch_size, "minibatch size", AtLeast(1));
+  b.Add("n_epochs", &n_epochs, "passes over each rollout", AtLeast(1));
+  b.Add("learning_rate", &learning_rate, "Adam step size; lin_X decays linearly from X to 0", PositiveStart());
+  b.Add("clip_range", &clip_range, "epsilon of the clipped surrogate; lin_X decays linearly", PositiveStart());
+  b.Add("clip_range_vf", &clip_range_vf, "value clipping around the old values; null turns it off", PositiveOrNull());
   b.Add("normalize_advantage", &normalize_advantage, "normalise advantages per minibatch");
-  b.Add("ent_coef", &ent_coef, "entropy bonus weight");
-  b.Add("vf_coef", &vf_coef, "value loss weight");
-  b.Add("max_grad_norm", &max_grad_norm, "global gradient-norm clip");
-  b.Add("target_kl", &target_kl, "stop the epochs when approximate KL > 1.5 * target_kl; null: off");
-  b.Add("adam_eps", &adam_eps, "Adam epsilon");
+  b.Add("ent_coef", &ent_coef, "entropy bonus weight", NonNegative());
+  b.Add("vf_coef", &vf_coef, "value loss weight", NonNegative());
+  b.Add("max_grad_norm", &max_grad_norm, "global gradient-norm clip", Positive());
+  b.Add("target_kl", &target_kl, "stop the epochs when approximate KL > 1.5 * target_kl; null: off", PositiveOrNull());
+  b.Add("adam_eps", &adam_eps, "Adam epsilon", Positive());
   b.Add("kl_penalty", &kl_penalty, "adaptive-KL-penalty loss instead of the clipped surrogate");
-  b.Add("kl_target", &kl_target, "target KL d_target of the adaptive penalty");
-  b.Add("kl_coef_init", &kl_coef_init, "initial KL penalty coefficient beta");
+  b.Add("kl_target", &kl_target, "target KL d_target of the adaptive penalty", Positive());
+  b.Add("kl_coef_init", &kl_coef_init, "initial KL penalty coefficient beta", Positive());
 }
 
-void PpoConfig::Validate(const TrainConfig& train) const {
-  const int rollout = train.n_steps * train.n_envs;
-  if (batch_size < 1 || batch_size > rollout)
-    throw Error(fmt::format("batch_size must be in [1, n_steps * n_envs = {}], got {}", rollout,
-                            batch_size));
-  if (n_epochs < 1) throw Error(fmt::format("n_epochs must be at least 1, got {}", n_epochs));
-  if (learning_rate.start <= 0) throw Error("learning_rate must be positive");
-  if (clip_range.start <= 0) throw Error("clip_range must be positive");
-  if (clip_range_vf && *clip_range_vf <= 0) throw Error("clip_range_vf must be positive or null");
-  if (ent_coef < 0 || vf_coef < 0) throw Error("ent_coef and vf_coef must be non-negative");
-  if (max_grad_norm <= 0) throw Error("max_grad_norm must be positive");
-  if (target_kl && *target_kl <= 0) throw Error("target_kl must be positive or null");
-  if (adam_eps <= 0) throw Error("adam_eps must be positive");
-  if (kl_target <= 0) throw Error("kl_target must be positive");
-  if (kl_coef_init <= 0) throw Error("kl_coef_init must be positive");
+void PpoConfig::Validate(const LearnerConfig& learner) const {
+  const int rollout = learner.n_steps * learner.n_envs;
+  if (batch_size > rollout)
+    throw Error(fmt::format("batch_size must be in [1, n_steps * n_envs = {}], got {}", rollout, batch_size));
 }
 
-Ppo::Ppo(const PpoConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng,
+Ppo::Ppo(const PpoConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng,
          ThreadPool* pool)
     : Algorithm(spec, train, rng, pool),
       cfg_(cfg),

@@ -38,7 +38,7 @@ struct PpoConfig final : AlgoConfig {
   double kl_coef_init = 1.0;                        // initial beta
 
   void Bind(ConfigBinder& b) override;
-  void Validate(const TrainConfig& train) const override;
+  void Validate(const LearnerConfig& train) const override;
 };
 
 // One sample's clipped surrogate loss -min(r A, clip(r, 1-eps, 1+eps) A) with r = exp(logp -
@@ -80,7 +80,7 @@ inline double AdaptKlCoef(double beta, double kl, double target) {
 
 class Ppo final : public Algorithm {
  public:
-  Ppo(const PpoConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng,
+  Ppo(const PpoConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng,
       ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
 

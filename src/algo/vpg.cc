@@ -7,27 +7,22 @@
 namespace ratchet {
 
 void VpgConfig::Bind(ConfigBinder& b) {
-  b.Add("learning_rate", &learning_rate, "policy Adam step size; lin_X decays linearly");
-  b.Add("return_type", &return_type, "reward_to_go, or total (the whole trajectory's return)");
+  b.Add("learning_rate", &learning_rate, "policy Adam step size; lin_X decays linearly", PositiveStart());
+  b.Add<std::string>("return_type", &return_type, "reward_to_go, or total (the whole trajectory's return)",
+                     [](const std::string& t) { return t == "reward_to_go" || t == "total" ? "" : "reward_to_go or total"; });
   b.Add("baseline", &baseline, "subtract the learned value V(s_t)");
   b.Add("use_gae", &use_gae, "use GAE(gamma, gae_lambda) advantages (needs baseline)");
   b.Add("normalize_advantage", &normalize_advantage, "normalise the policy-gradient weights");
-  b.Add("ent_coef", &ent_coef, "entropy bonus weight");
-  b.Add("vf_learning_rate", &vf_learning_rate, "critic Adam step size; lin_X decays linearly");
-  b.Add("vf_iters", &vf_iters, "critic epochs per batch");
-  b.Add("vf_batch_size", &vf_batch_size, "critic minibatch size");
-  b.Add("adam_eps", &adam_eps, "Adam epsilon");
+  b.Add("ent_coef", &ent_coef, "entropy bonus weight", NonNegative());
+  b.Add("vf_learning_rate", &vf_learning_rate, "critic Adam step size; lin_X decays linearly", PositiveStart());
+  b.Add("vf_iters", &vf_iters, "critic epochs per batch", AtLeast(0));
+  b.Add("vf_batch_size", &vf_batch_size, "critic minibatch size", AtLeast(1));
+  b.Add("adam_eps", &adam_eps, "Adam epsilon", Positive());
 }
 
-void VpgConfig::Validate(const TrainConfig&) const {
-  if (return_type != "reward_to_go" && return_type != "total")
-    throw Error(fmt::format("return_type must be reward_to_go or total, got '{}'", return_type));
+void VpgConfig::Validate(const LearnerConfig&) const {
   if (use_gae && !baseline) throw Error("use_gae needs baseline: true (GAE is built on the baseline)");
   if (use_gae && return_type != "reward_to_go") throw Error("use_gae works with return_type reward_to_go");
-  if (learning_rate.start <= 0 || vf_learning_rate.start <= 0) throw Error("learning rates must be positive");
-  if (vf_iters < 0 || vf_batch_size < 1) throw Error("vf_iters must be >= 0 and vf_batch_size >= 1");
-  if (ent_coef < 0) throw Error("ent_coef must be non-negative");
-  if (adam_eps <= 0) throw Error("adam_eps must be positive");
 }
 
 void VpgWeights(const Rollout& r, double gamma, const VpgConfig& cfg, std::vector<float>* psi) {
@@ -71,7 +66,7 @@ void VpgWeights(const Rollout& r, double gamma, const VpgConfig& cfg, std::vecto
     (*psi)[k] = static_cast<float>(cfg.baseline ? G[k] - r.values[k] : G[k]);
 }
 
-Vpg::Vpg(const VpgConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng, ThreadPool* pool)
+Vpg::Vpg(const VpgConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng, ThreadPool* pool)
     : Algorithm(spec, train, rng, pool),
       cfg_(cfg),
       gamma_(train.gamma),

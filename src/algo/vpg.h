@@ -28,12 +28,12 @@ struct VpgConfig final : AlgoConfig {
   double adam_eps = 1e-8;               // Adam epsilon
 
   void Bind(ConfigBinder& b) override;
-  void Validate(const TrainConfig& train) const override;
+  void Validate(const LearnerConfig& train) const override;
 };
 
 class Vpg final : public Algorithm {
  public:
-  Vpg(const VpgConfig& cfg, const EnvSpec& spec, const TrainConfig& train, Rng rng, ThreadPool* pool);
+  Vpg(const VpgConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng, ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
 
  protected:

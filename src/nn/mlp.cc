@@ -13,6 +13,12 @@ Activation ParseActivation(const std::string& name) {
 
 std::string ActivationName(Activation a) { return a == Activation::kTanh ? "tanh" : "relu"; }
 
+void ConfigValue<Activation>::Parse(const std::string& key, const std::string& text, Activation* out) {
+  if (text != "tanh" && text != "relu") ConfigBadValue(key, text, "tanh or relu");
+  *out = ParseActivation(text);
+}
+std::string ConfigValue<Activation>::Format(const Activation& v) { return ActivationName(v); }
+
 template <typename T>
 Mlp<T>::Mlp(MlpSpec spec) : spec_(std::move(spec)) {
   if (spec_.in <= 0 || spec_.out <= 0) throw Error("network input and output sizes must be positive");

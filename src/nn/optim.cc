@@ -113,4 +113,9 @@ std::string Schedule::ToString() const {
   return linear ? fmt::format("lin_{}", start) : fmt::format("{}", start);
 }
 
+void ConfigValue<Schedule>::Parse(const std::string& key, const std::string& text, Schedule* out) {
+  *out = Schedule::Parse(text, "config key '" + key + "'");
+}
+std::string ConfigValue<Schedule>::Format(const Schedule& v) { return v.ToString(); }
+
 }  // namespace ratchet

@@ -1,7 +1,7 @@
 #include <cmath>
 
 #include "ratchet/train.h"
-#include "ratchet/viz.h"
+#include "ratchet/draw.h"
 
 namespace ratchet {
 

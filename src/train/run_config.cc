@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <fmt/format.h>
 #include <fstream>
 #include <sstream>
@@ -8,6 +9,35 @@
 #include "train/yaml_util.h"
 
 namespace ratchet {
+
+void TrainConfig::Bind(ConfigBinder& b) {
+  b.Add("n_timesteps", &n_timesteps, "total environment steps (rounded down to whole rollouts)", AtLeast<int64_t>(1));
+  LearnerConfig::Bind(b);
+  b.Add("threads", &threads, "worker threads (results are identical for any count)", InRange(1, 256));
+  b.Add("eval_episodes", &eval_episodes, "deterministic evaluation episodes after training", AtLeast(0));
+  b.Add("checkpoint_every", &checkpoint_every, "write a checkpoint every k updates (0: only at the end)", AtLeast(0));
+  b.Add("checkpoint_keep", &checkpoint_keep, "checkpoints kept in RUN_DIR/checkpoints", AtLeast(1));
+  b.Add("stop_at", &stop_at, "stop with a checkpoint once this many steps are done (0: off); resume later",
+        AtLeast<int64_t>(0));
+  b.Add<std::string>("label", &label, "the run's name in sweeps, plots and tables, e.g. vpg-no-baseline (default: the algo)",
+                     [](const std::string& l) {
+                       for (char c : l)
+                         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' && c != '+')
+                           return "made of letters, digits and - _ . + only";
+                       return "";
+                     });
+}
+
+void TrainConfig::Validate() {
+  ConfigBinder b;
+  Bind(b);
+  b.Validate();
+  if (static_cast<int64_t>(n_steps) * n_envs > n_timesteps)
+    throw Error(fmt::format(
+        "n_timesteps ({}) is smaller than one rollout of n_steps * n_envs = {} steps; raise the "
+        "step count or lower n_steps",
+        n_timesteps, static_cast<int64_t>(n_steps) * n_envs));
+}
 
 ConfigBinder RunConfig::Binder() {
   ConfigBinder b;
@@ -48,6 +78,7 @@ RunConfig MakeEmpty(const std::string& algo, const std::string& env) {
 }
 
 void Validate(RunConfig& cfg) {
+  cfg.Binder().Validate();  // every key's own check
   cfg.train.Validate();
   cfg.algo->Validate(cfg.train);
 }

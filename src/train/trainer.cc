@@ -1,5 +1,6 @@
 // The training loop (one for every algorithm): collect a rollout with the current policy,
 // estimate advantages, hand the rollout to Algorithm::Update, log, repeat.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -22,6 +23,13 @@ const std::vector<std::string>& ProgressColumns() {
       "learning_rate", "clip_range", "kl_coef", "backtracks", "step_accepted",
       "expected_improvement"};
   return cols;
+}
+
+size_t ProgressColumn(const std::string& name) {
+  const auto& cols = ProgressColumns();
+  const auto it = std::find(cols.begin(), cols.end(), name);
+  RATCHET_CHECK(it != cols.end(), "no progress column '" + name + "'");
+  return static_cast<size_t>(it - cols.begin());
 }
 
 namespace {
@@ -52,13 +60,7 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
   const Rng root(static_cast<uint64_t>(tc.seed));
   std::unique_ptr<Algorithm> algo =
       FindAlgorithm(tc.algo).make(*cfg.algo, spec, tc, root.Split(1), &pool);
-  CollectorOptions co;
-  co.normalize_obs = tc.normalize_obs;
-  co.clip_obs = tc.clip_obs;
-  co.normalize_reward = tc.normalize_reward;
-  co.gamma = tc.gamma;
-  co.clip_reward = tc.clip_reward;
-  Collector collector(algo->policy(), algo->value(), venv, co, root.Split(2));
+  Collector collector(algo->policy(), algo->value(), venv, tc.collector(), root.Split(2));
 
   std::deque<EpisodeStat> recent;
   int64_t episodes = 0;
@@ -149,11 +151,18 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
     episodes += finished_now;
     const double wall = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
     const double ev = ExplainedVariance(r.values, r.returns);
-    const double row[] = {static_cast<double>(u), static_cast<double>(res.steps), wall,
-                          static_cast<double>(episodes), ret_mean, ret_std, len_mean, s.policy_loss,
-                          s.value_loss, s.entropy, s.approx_kl, s.clip_fraction, ev, s.grad_norm,
-                          static_cast<double>(s.epochs), s.learning_rate, s.clip_range, s.kl_coef,
-                          s.backtracks, s.step_accepted, s.expected_improvement};
+    // the row by column name: the trainer's own measurements, then the update's statistics
+    std::vector<double> row(ProgressColumns().size(), NAN);
+    auto put = [&row](const char* name, double value) { row[ProgressColumn(name)] = value; };
+    put("update", u);
+    put("steps", static_cast<double>(res.steps));
+    put("wall_time", wall);
+    put("episodes", static_cast<double>(episodes));
+    put("ep_return_mean", ret_mean);
+    put("ep_return_std", ret_std);
+    put("ep_len_mean", len_mean);
+    put("explained_variance", ev);
+    s.ForEach(put);
     log.Append(row);
     res.updates = u;
 

@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "ratchet/train.h"
-#include "ratchet/viz.h"
+#include "ratchet/draw.h"
 #include "test_util.h"
 
 #include "env/classic/cartpole.h"

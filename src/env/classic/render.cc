@@ -9,7 +9,7 @@
 #include "env/classic/cartpole_swingup.h"
 #include "env/classic/mountain_car.h"
 #include "env/classic/pendulum.h"
-#include "viz/canvas.h"
+#include "draw/canvas.h"
 
 namespace ratchet {
 namespace {

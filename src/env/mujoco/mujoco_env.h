@@ -4,7 +4,7 @@
 #pragma once
 
 #include "env/mujoco/mujoco_sim.h"
-#include "viz/mujoco_render.h"
+#include "draw/mujoco_render.h"
 
 namespace ratchet {
 

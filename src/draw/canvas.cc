@@ -1,4 +1,4 @@
-#include "viz/canvas.h"
+#include "draw/canvas.h"
 
 #include <cmath>
 #include <numbers>

@@ -1,17 +1,23 @@
-#include <fcntl.h>
 #include <gif_lib.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 #include <vector>
 
+#include "core/file.h"
 #include "ratchet/core.h"
-#include "ratchet/viz.h"
+#include "ratchet/draw.h"
 
 namespace ratchet {
 namespace {
 
 GifFileType* Gif(void* p) { return static_cast<GifFileType*>(p); }
+
+// giflib's output callback: append to the writer's buffer
+int Append(GifFileType* gif, const GifByteType* data, int n) {
+  auto* out = static_cast<std::vector<uint8_t>*>(gif->UserData);
+  out->insert(out->end(), data, data + n);
+  return n;
+}
 
 [[noreturn]] void Fail(const std::filesystem::path& path, const char* what, int code) {
   throw Error(fmt::format("cannot write GIF '{}': {} ({})", path.string(), what, GifErrorString(code)));
@@ -20,16 +26,11 @@ GifFileType* Gif(void* p) { return static_cast<GifFileType*>(p); }
 }  // namespace
 
 GifWriter::GifWriter(const std::filesystem::path& path, int width, int height, int delay_cs)
-    : path_(path), tmp_(path.string() + ".tmp"), width_(width), height_(height), delay_cs_(delay_cs) {
+    : path_(path), width_(width), height_(height), delay_cs_(delay_cs) {
   if (width <= 0 || height <= 0) throw Error("GIF frames need a positive size");
   int err = 0;
-  const int fd = open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw Error(fmt::format("cannot write GIF '{}': cannot create '{}'", path_.string(), tmp_.string()));
-  GifFileType* gif = EGifOpenFileHandle(fd, &err);
-  if (gif == nullptr) {
-    close(fd);
-    Fail(path_, "open", err);
-  }
+  GifFileType* gif = EGifOpen(&bytes_, Append, &err);
+  if (gif == nullptr) Fail(path_, "open", err);
   gif_ = gif;
   EGifSetGifVersion(gif, true);
   if (EGifPutScreenDesc(gif, width, height, 8, 0, nullptr) == GIF_ERROR) Fail(path_, "screen", gif->Error);
@@ -46,8 +47,6 @@ GifWriter::~GifWriter() {
   if (gif_ != nullptr) {
     int err = 0;
     EGifCloseFile(Gif(gif_), &err);
-    std::error_code ec;
-    std::filesystem::remove(tmp_, ec);
   }
 }
 
@@ -85,9 +84,7 @@ void GifWriter::Close() {
   const int rc = EGifCloseFile(Gif(gif_), &err);
   gif_ = nullptr;
   if (rc == GIF_ERROR) Fail(path_, "close", err);
-  std::error_code ec;
-  std::filesystem::rename(tmp_, path_, ec);
-  if (ec) throw Error(fmt::format("cannot move '{}' to '{}': {}", tmp_.string(), path_.string(), ec.message()));
+  WriteFileAtomically(path_, bytes_, "GIF");
 }
 
 }  // namespace ratchet

@@ -1,4 +1,4 @@
-#include "viz/mujoco_render.h"
+#include "draw/mujoco_render.h"
 
 #include <GL/osmesa.h>
 
