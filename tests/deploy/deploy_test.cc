@@ -236,3 +236,39 @@ TEST(ConsumerProjectTest, FindPackageBuildsTrainsAndRunsTheCustomEnvExample) {
 
 }  // namespace
 }  // namespace ratchet
+
+namespace ratchet {
+namespace {
+
+// The same project with Ratchet's source tree added by add_subdirectory, default flags: the
+// library is compiled again inside the project (about a minute on two cores), with its own flags
+// kept to its own directory, and the example trains, resumes, evaluates and exports as above.
+TEST(ConsumerProjectTest, AddSubdirectoryBuildsTrainsAndRuns) {
+  const auto work = testing::FreshDir("consumer_subdir");
+  const std::string log = (work / "log.txt").string();
+  auto run = [&](const std::string& cmd) {
+    const int rc = std::system(("(" + cmd + ") >>" + log + " 2>&1").c_str());
+    ASSERT_EQ(rc, 0) << cmd << "\n" << testing::ReadFile(log);
+  };
+  const std::string sanitize = RATCHET_SANITIZE_FLAGS;
+  const std::string flags =
+      sanitize.empty() ? "" : fmt::format(" -DCMAKE_CXX_FLAGS='{0}' -DCMAKE_EXE_LINKER_FLAGS='{0}' -DCMAKE_MODULE_LINKER_FLAGS='{0}' -DCMAKE_SHARED_LINKER_FLAGS='{0}'", sanitize);
+  run(fmt::format("'{}' -S '{}/examples/custom_env' -B '{}' -G '{}' -DCMAKE_CXX_COMPILER='{}' "
+                  "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DRATCHET_SOURCE_DIR='{}'{}",
+                  RATCHET_CMAKE, RATCHET_SOURCE_DIR, (work / "build").string(), RATCHET_GENERATOR, RATCHET_CXX,
+                  RATCHET_SOURCE_DIR, flags));
+  // the library's flags stay inside its directory: the consumer's compile line has no -march
+  const std::string commands = testing::ReadFile(work / "build" / "compile_commands.json");
+  const size_t train_cc = commands.find("examples/custom_env/train.cc\"");
+  ASSERT_NE(train_cc, std::string::npos);
+  const size_t start = commands.rfind("\"command\"", train_cc);
+  EXPECT_EQ(commands.substr(start, train_cc - start).find("-march"), std::string::npos);
+  run(fmt::format("'{}' --build '{}' --target custom_env_train", RATCHET_CMAKE, (work / "build").string()));
+  run(fmt::format("'{}' '{}'", (work / "build" / "custom_env_train").string(), (work / "run").string()));
+  const std::string out = testing::ReadFile(log);
+  EXPECT_NE(out.find("stopped at 40960 steps; resuming"), std::string::npos) << out;
+  EXPECT_NE(out.find("20 fresh episodes:"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ratchet
