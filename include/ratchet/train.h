@@ -3,6 +3,8 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <span>
 #include <iosfwd>
 #include <map>
 #include <memory>
@@ -146,6 +148,10 @@ void ExportPolicy(const TrainedModel& m, const std::filesystem::path& path);
 struct TrainOptions {
   std::ostream* progress = nullptr;  // live progress line; null: silent
   bool progress_is_tty = false;      // redraw one line with \r instead of printing lines
+  // Called after every update with its progress.csv row (in ProgressColumns() order). Returning
+  // false stops training after a checkpoint, as RequestStop does; an exception it throws
+  // propagates out of Train/Resume (the checkpoints written so far stay).
+  std::function<bool(std::span<const double> row)> on_update;
 };
 
 struct TrainResult {

@@ -52,13 +52,18 @@ void Env::Render(int, int, std::vector<uint8_t>*) {
   throw Error(spec().id + " has no renderer");
 }
 
-std::vector<uint8_t> Env::SaveState() const {
+namespace {
+
+[[noreturn]] void NoSavedState(const std::string& id) {
   throw Error(fmt::format("environment '{}' does not save its state (it implements no "
-                          "SaveState/Serialize), so its runs cannot be resumed from a checkpoint",
-                          spec().id));
+                          "SaveState/Serialize), so its runs cannot be resumed from a checkpoint", id));
 }
 
-void Env::RestoreState(std::span<const uint8_t>) { SaveState(); }
+}  // namespace
+
+std::vector<uint8_t> Env::SaveState() const { NoSavedState(spec().id); }
+
+void Env::RestoreState(std::span<const uint8_t>) { NoSavedState(spec().id); }
 
 //---------------------------------- EnvBase ---------------------------------------------------
 
@@ -131,7 +136,7 @@ bool EnvBase::can_save_state() const {
 }
 
 std::vector<uint8_t> EnvBase::SaveState() const {
-  if (!can_save_state()) return Env::SaveState();
+  if (!can_save_state()) NoSavedState(spec_.id);
   ByteWriter w;
   w.Put(kEnvBaseStateTag);
   w.Put(rng_.state());
@@ -143,7 +148,7 @@ std::vector<uint8_t> EnvBase::SaveState() const {
 }
 
 void EnvBase::RestoreState(std::span<const uint8_t> state) {
-  if (!can_save_state()) Env::RestoreState(state);
+  if (!can_save_state()) NoSavedState(spec_.id);
   ByteReader r(state, spec_.id + " saved state");
   if (r.Get<uint32_t>() != kEnvBaseStateTag)
     throw Error(spec_.id + " saved state was not written by this environment (wrong tag)");

@@ -1,5 +1,6 @@
 // The environment registry: one plain table of built-ins, no static self-registration, plus the
 // environments registered at run time (RegisterEnv, plugins).
+#include <cctype>
 #include <cmath>
 #include <fmt/format.h>
 #include <functional>

@@ -184,7 +184,8 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
         *opt.progress << line << "\n" << std::flush;
       }
     }
-    const bool stop = g_stop_requested.load() || (tc.stop_at > 0 && res.steps >= tc.stop_at && u < updates);
+    const bool asked_to_stop = opt.on_update && !opt.on_update(row) && u < updates;
+    const bool stop = asked_to_stop || g_stop_requested.load() || (tc.stop_at > 0 && res.steps >= tc.stop_at && u < updates);
     if (stop || (tc.checkpoint_every > 0 && u % tc.checkpoint_every == 0) || u == updates) write_checkpoint();
     if (stop) {
       if (opt.progress != nullptr && opt.progress_is_tty) *opt.progress << "\n";

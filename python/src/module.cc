@@ -1,0 +1,337 @@
+// The `ratchet._ratchet` extension: a thin layer over the C++ library. The Python package
+// (python/ratchet/__init__.py) builds the Gymnasium-style API on top of it.
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include "py_env.h"
+#include "ratchet/ratchet.h"
+
+namespace py = pybind11;
+using namespace ratchet;
+
+namespace {
+
+template <typename T>
+using CArray = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+py::dict SpaceDict(const Space& s) {
+  py::dict d;
+  d["discrete"] = s.is_discrete();
+  d["n"] = s.n;
+  d["low"] = py::array_t<float>(static_cast<py::ssize_t>(s.low.size()), s.low.data());
+  d["high"] = py::array_t<float>(static_cast<py::ssize_t>(s.high.size()), s.high.data());
+  return d;
+}
+
+py::dict SpecDict(const EnvSpec& s) {
+  py::dict d;
+  d["id"] = s.id;
+  d["observation_space"] = SpaceDict(s.observation_space);
+  d["action_space"] = SpaceDict(s.action_space);
+  d["max_episode_steps"] = s.max_episode_steps;
+  d["reward_threshold"] = s.reward_threshold ? py::cast(*s.reward_threshold) : py::none();
+  d["dt"] = s.dt;
+  return d;
+}
+
+// One environment (with its TimeLimit), stepped from Python.
+class PyEnvHandle {
+ public:
+  explicit PyEnvHandle(const std::string& id) : env_(MakeEnv(id)) {
+    const EnvSpec& s = env_->spec();
+    obs_.assign(s.observation_space.flat_dim(), 0.0f);
+    act_.assign(s.action_space.flat_dim(), 0.0f);
+  }
+  py::dict spec() const { return SpecDict(env_->spec()); }
+  py::array_t<float> reset(std::optional<uint64_t> seed) {
+    if (seed) {
+      env_->Reset(*seed, obs_);
+    } else {
+      env_->Reset(obs_);
+    }
+    return py::array_t<float>(static_cast<py::ssize_t>(obs_.size()), obs_.data());
+  }
+  py::tuple step(const CArray<float>& action) {
+    if (static_cast<size_t>(action.size()) != act_.size())
+      throw Error(env_->spec().id + ": step() got an action of " + std::to_string(action.size()) +
+                  " values, expected " + std::to_string(act_.size()));
+    std::copy(action.data(), action.data() + action.size(), act_.begin());
+    const StepResult r = env_->Step(act_, obs_);
+    py::dict info;
+    for (const auto& [k, v] : env_->info().items) info[py::str(k)] = v;
+    return py::make_tuple(py::array_t<float>(static_cast<py::ssize_t>(obs_.size()), obs_.data()), r.reward,
+                          r.terminated, r.truncated, info);
+  }
+  py::array_t<uint8_t> render(int width, int height) {
+    std::vector<uint8_t> rgb;
+    env_->Render(width, height, &rgb);
+    return py::array_t<uint8_t>({height, width, 3}, rgb.data());
+  }
+
+ private:
+  std::unique_ptr<Env> env_;
+  std::vector<float> obs_, act_;
+};
+
+// N copies stepped in C++ with the GIL released; the NumPy arrays it returns are views of its
+// own buffers, written in place by every step.
+class PyVectorEnv {
+ public:
+  PyVectorEnv(const std::string& id, int num_envs, int threads)
+      : pool_(std::max(1, threads)), venv_(id, num_envs, &pool_) {
+    const int n = venv_.num_envs();
+    obs_.assign(static_cast<size_t>(n) * venv_.obs_dim(), 0.0f);
+    final_obs_.assign(obs_.size(), 0.0f);
+    rewards_.assign(n, 0.0f);
+    term_.assign(n, 0);
+    trunc_.assign(n, 0);
+  }
+  py::dict spec() const { return SpecDict(venv_.spec()); }
+  int num_envs() const { return venv_.num_envs(); }
+  py::array_t<float> obs(py::object self) { return View(obs_, {num_envs(), venv_.obs_dim()}, self); }
+  py::array_t<float> final_obs(py::object self) { return View(final_obs_, {num_envs(), venv_.obs_dim()}, self); }
+  py::array_t<float> rewards(py::object self) { return View(rewards_, {num_envs()}, self); }
+  py::array_t<bool> terminated(py::object self) {
+    return py::array_t<bool>({num_envs()}, {1}, reinterpret_cast<bool*>(term_.data()), self);
+  }
+  py::array_t<bool> truncated(py::object self) {
+    return py::array_t<bool>({num_envs()}, {1}, reinterpret_cast<bool*>(trunc_.data()), self);
+  }
+  void reset(uint64_t seed) {
+    py::gil_scoped_release nogil;
+    venv_.Reset(seed, obs_);
+  }
+  void step(const CArray<float>& actions) {
+    const size_t want = static_cast<size_t>(num_envs()) * venv_.act_dim();
+    if (static_cast<size_t>(actions.size()) != want)
+      throw Error(venv_.spec().id + ": step() got " + std::to_string(actions.size()) + " action values, expected " +
+                  std::to_string(want) + " (num_envs x action size)");
+    act_.assign(actions.data(), actions.data() + actions.size());
+    {
+      py::gil_scoped_release nogil;
+      venv_.Step(act_, obs_, rewards_, term_, trunc_);
+    }
+    for (int i = 0; i < num_envs(); ++i)
+      if (term_[i] || trunc_[i]) {
+        const auto f = venv_.final_obs(i);
+        std::copy(f.begin(), f.end(), final_obs_.begin() + static_cast<ptrdiff_t>(i) * venv_.obs_dim());
+      }
+  }
+
+ private:
+  template <typename T>
+  static py::array_t<T> View(std::vector<T>& v, std::vector<py::ssize_t> shape, py::object self) {
+    return py::array_t<T>(shape, v.data(), self);
+  }
+  ThreadPool pool_;
+  VectorEnv venv_;
+  std::vector<float> obs_, final_obs_, rewards_, act_;
+  std::vector<uint8_t> term_, trunc_;
+};
+
+// A trained model read from a run directory: predict, evaluate, export.
+class PyModel {
+ public:
+  explicit PyModel(const std::filesystem::path& dir) : m_(LoadTrainedModel(dir)), dir_(dir) {}
+  std::string algo() const { return m_.cfg.train.algo; }
+  std::string env() const { return m_.cfg.train.env; }
+  py::dict spec() const { return SpecDict(m_.spec); }
+  // obs: (obs_dim) or (B, obs_dim); returns actions (act_dim) or (B, act_dim)
+  py::array_t<float> predict(const CArray<float>& obs, bool deterministic, uint64_t seed) {
+    const int od = m_.policy->obs_dim(), ad = m_.policy->act_dim();
+    if (obs.size() % od != 0 || obs.size() == 0)
+      throw Error("predict: observations must have " + std::to_string(od) + " values each, got an array of " +
+                  std::to_string(obs.size()));
+    const py::ssize_t batch = obs.size() / od;
+    Actor actor(*m_.policy, &m_.norm, m_.spec.action_space);
+    Rng rng(seed, 3);
+    py::array_t<float> out(obs.ndim() == 1 ? std::vector<py::ssize_t>{ad} : std::vector<py::ssize_t>{batch, ad});
+    for (py::ssize_t b = 0; b < batch; ++b) {
+      const auto a = actor.Act(std::span<const float>(obs.data() + b * od, od), deterministic, rng);
+      std::copy(a.begin(), a.end(), out.mutable_data() + b * ad);
+    }
+    return out;
+  }
+  EvalResult evaluate(int episodes, uint64_t seed, bool deterministic) {
+    py::gil_scoped_release nogil;
+    return Evaluate(*m_.policy, m_.cfg.train.env, episodes, seed, deterministic, &m_.norm);
+  }
+  void export_policy(const std::filesystem::path& path) { ExportPolicy(m_, path); }
+
+ private:
+  TrainedModel m_;
+  std::filesystem::path dir_;
+};
+
+// Runs Train or Resume with the GIL released; the callback (if any) gets the GIL, a dict of the
+// update's row, and may stop training; Ctrl-C stops with a checkpoint and raises KeyboardInterrupt.
+TrainResult RunTraining(bool resume, const std::filesystem::path& dir, RunConfig* cfg, std::optional<int64_t> steps,
+                        py::object callback, bool progress) {
+  TrainOptions opt;
+  if (progress) opt.progress = &std::cerr;
+  bool interrupted = false;
+  std::optional<py::error_already_set> callback_error;
+  opt.on_update = [&](std::span<const double> row) -> bool {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) {
+      // KeyboardInterrupt (or another signal handler's exception): stop with a checkpoint
+      interrupted = true;
+      callback_error.emplace();
+      return false;
+    }
+    if (callback.is_none()) return true;
+    py::dict d;
+    for (size_t c = 0; c < row.size(); ++c) d[py::str(ProgressColumns()[c])] = row[c];
+    try {
+      const py::object r = callback(d);
+      return r.is_none() || r.cast<bool>();
+    } catch (py::error_already_set& e) {
+      callback_error.emplace(std::move(e));
+      return false;
+    }
+  };
+  TrainResult res;
+  {
+    py::gil_scoped_release nogil;
+    res = resume ? Resume(dir, opt, steps) : Train(*cfg, dir, opt);
+  }
+  if (callback_error) throw std::move(*callback_error);
+  (void)interrupted;
+  return res;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_ratchet, m) {
+  m.doc() = "Ratchet: policy-gradient reinforcement learning in C++ (the compiled core).";
+  py::register_exception<Error>(m, "RatchetError", PyExc_ValueError);
+
+  m.def("list_envs", &ListEnvs);
+  m.def("env_spec", [](const std::string& id) { return SpecDict(EnvSpecOf(id)); });
+  m.def("load_plugin", &LoadPlugin);
+  m.def("register_python_env",
+        [](const std::string& id, py::object factory, int max_episode_steps, std::optional<double> reward_threshold) {
+          EnvOptions o;
+          o.max_episode_steps = max_episode_steps;
+          o.reward_threshold = reward_threshold;
+          o.description = "Python environment";
+          RegisterEnv(id, [factory, id] { return python::MakePythonEnv(factory, id); }, o);
+        },
+        py::arg("id"), py::arg("factory"), py::arg("max_episode_steps") = -1, py::arg("reward_threshold") = py::none());
+  m.def("unregister_env", &UnregisterEnv);
+  m.def("algorithms", [] {
+    std::vector<std::string> names;
+    for (const AlgoEntry& a : Algorithms()) names.push_back(a.name);
+    return names;
+  });
+  m.def("progress_columns", &ProgressColumns);
+
+  py::class_<PyEnvHandle>(m, "Env")
+      .def(py::init<const std::string&>())
+      .def("spec", &PyEnvHandle::spec)
+      .def("reset", &PyEnvHandle::reset, py::arg("seed") = py::none())
+      .def("step", &PyEnvHandle::step)
+      .def("render", &PyEnvHandle::render);
+
+  py::class_<PyVectorEnv>(m, "VectorEnv")
+      .def(py::init<const std::string&, int, int>())
+      .def("spec", &PyVectorEnv::spec)
+      .def_property_readonly("num_envs", &PyVectorEnv::num_envs)
+      .def("obs", [](py::object self) { return self.cast<PyVectorEnv&>().obs(self); })
+      .def("final_obs", [](py::object self) { return self.cast<PyVectorEnv&>().final_obs(self); })
+      .def("rewards", [](py::object self) { return self.cast<PyVectorEnv&>().rewards(self); })
+      .def("terminated", [](py::object self) { return self.cast<PyVectorEnv&>().terminated(self); })
+      .def("truncated", [](py::object self) { return self.cast<PyVectorEnv&>().truncated(self); })
+      .def("reset", &PyVectorEnv::reset)
+      .def("step", &PyVectorEnv::step);
+
+  py::class_<EvalResult>(m, "EvalResult")
+      .def_readonly("returns", &EvalResult::returns)
+      .def_readonly("mean", &EvalResult::mean)
+      .def_readonly("std", &EvalResult::std);
+
+  py::class_<TrainResult>(m, "TrainResult")
+      .def_readonly("steps", &TrainResult::steps)
+      .def_readonly("updates", &TrainResult::updates)
+      .def_readonly("wall_seconds", &TrainResult::wall_seconds)
+      .def_readonly("stopped", &TrainResult::stopped)
+      .def_readonly("eval", &TrainResult::eval);
+
+  // Resolves a run configuration as `ratchet train` does and returns it as YAML text (validated).
+  m.def("resolve_config", [](const std::string& algo, const std::string& env, std::optional<int64_t> seed,
+                             std::optional<int64_t> steps, const std::vector<std::string>& sets) {
+    ResolveOptions o;
+    o.algo = algo;
+    o.env = env;
+    o.seed = seed;
+    o.steps = steps;
+    o.sets = sets;
+    return ResolveRunConfig(o).ToYaml();
+  });
+  m.def("config_docs", [](const std::string& algo, const std::string& env) {
+    ResolveOptions o;
+    o.algo = algo;
+    o.env = env;
+    RunConfig cfg = ResolveRunConfig(o);
+    ConfigBinder b = cfg.Binder();
+    std::vector<std::tuple<std::string, std::string, std::string>> out;
+    for (const auto& [k, v] : b.Dump()) out.emplace_back(k, v, b.Doc(k));
+    return out;
+  });
+  m.def("train",
+        [](const std::string& algo, const std::string& env, std::optional<int64_t> seed, std::optional<int64_t> steps,
+           const std::vector<std::string>& sets, const std::filesystem::path& dir, py::object callback, bool progress) {
+          ResolveOptions o;
+          o.algo = algo;
+          o.env = env;
+          o.seed = seed;
+          o.steps = steps;
+          o.sets = sets;
+          RunConfig cfg = ResolveRunConfig(o);
+          std::error_code ec;
+          std::filesystem::create_directories(dir, ec);
+          if (ec) throw Error("cannot create run directory '" + dir.string() + "': " + ec.message());
+          return RunTraining(false, dir, &cfg, std::nullopt, callback, progress);
+        });
+  m.def("resume", [](const std::filesystem::path& dir, std::optional<int64_t> steps, py::object callback, bool progress) {
+    return RunTraining(true, dir, nullptr, steps, callback, progress);
+  });
+
+  py::class_<PyModel>(m, "Model")
+      .def(py::init<const std::filesystem::path&>())
+      .def_property_readonly("algo", &PyModel::algo)
+      .def_property_readonly("env", &PyModel::env)
+      .def("spec", &PyModel::spec)
+      .def("predict", &PyModel::predict, py::arg("obs"), py::arg("deterministic") = true, py::arg("seed") = 0)
+      .def("evaluate", &PyModel::evaluate)
+      .def("export", &PyModel::export_policy);
+
+  py::class_<DeployedPolicy>(m, "DeployedPolicy")
+      .def(py::init([](const std::string& path) {
+        try {
+          return DeployedPolicy::Load(path);
+        } catch (const DeployError& e) {
+          throw Error(e.what());
+        }
+      }))
+      .def_property_readonly("obs_dim", &DeployedPolicy::obs_dim)
+      .def_property_readonly("action_dim", &DeployedPolicy::action_dim)
+      .def_property_readonly("discrete", &DeployedPolicy::discrete)
+      .def("act", [](const DeployedPolicy& p, const CArray<float>& obs) {
+        const int od = p.obs_dim(), ad = p.action_dim();
+        if (obs.size() % od != 0 || obs.size() == 0)
+          throw Error("act: observations must have " + std::to_string(od) + " values each");
+        const py::ssize_t batch = obs.size() / od;
+        py::array_t<float> out(obs.ndim() == 1 ? std::vector<py::ssize_t>{ad} : std::vector<py::ssize_t>{batch, ad});
+        for (py::ssize_t b = 0; b < batch; ++b)
+          p.Act(std::span<const float>(obs.data() + b * od, od), std::span<float>(out.mutable_data() + b * ad, ad));
+        return out;
+      });
+}

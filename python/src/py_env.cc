@@ -1,0 +1,136 @@
+#include "py_env.h"
+
+#include <pybind11/numpy.h>
+
+#include <cmath>
+#include <limits>
+
+namespace py = pybind11;
+
+namespace ratchet::python {
+namespace {
+
+// Reads a gymnasium-style space (Box: shape/low/high; Discrete: n) into a Ratchet Space.
+Space ReadSpace(const py::object& space, const std::string& id, const char* which) {
+  if (space.is_none()) throw Error(id + ": " + which + " is missing (None)");
+  if (py::hasattr(space, "n") && !py::hasattr(space, "low")) {
+    const int64_t n = space.attr("n").cast<int64_t>();
+    if (n < 1 || n > (1 << 24)) throw Error(id + ": " + which + " Discrete(n) needs 1 <= n <= 2^24");
+    return Space::Discrete(static_cast<int>(n));
+  }
+  if (!py::hasattr(space, "low") || !py::hasattr(space, "high"))
+    throw Error(id + ": " + which + " must be a Box (low, high) or a Discrete (n) space");
+  auto low = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(space.attr("low"));
+  auto high = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(space.attr("high"));
+  if (!low || !high || low.size() != high.size() || low.size() == 0)
+    throw Error(id + ": " + which + " Box bounds must be arrays of one non-zero size");
+  std::vector<float> lo(low.data(), low.data() + low.size()), hi(high.data(), high.data() + high.size());
+  return Space::Box(std::move(lo), std::move(hi));
+}
+
+class PythonEnv final : public Env {
+ public:
+  PythonEnv(py::object env, std::string id) : env_(std::move(env)) {
+    spec_.id = std::move(id);
+    spec_.observation_space = ReadSpace(env_.attr("observation_space"), spec_.id, "observation_space");
+    spec_.action_space = ReadSpace(env_.attr("action_space"), spec_.id, "action_space");
+    for (const char* m : {"reset", "step"})
+      if (!py::hasattr(env_, m)) throw Error(spec_.id + ": the environment has no " + m + "() method");
+    if (py::hasattr(env_, "spec") && !env_.attr("spec").is_none()) {
+      const py::object s = env_.attr("spec");
+      if (py::hasattr(s, "max_episode_steps") && !s.attr("max_episode_steps").is_none())
+        spec_.max_episode_steps = s.attr("max_episode_steps").cast<int>();
+      if (py::hasattr(s, "reward_threshold") && !s.attr("reward_threshold").is_none())
+        spec_.reward_threshold = s.attr("reward_threshold").cast<double>();
+    }
+  }
+  ~PythonEnv() override {
+    py::gil_scoped_acquire gil;
+    env_ = py::object();
+  }
+
+  const EnvSpec& spec() const override { return spec_; }
+
+  void Reset(uint64_t seed, std::span<float> obs) override {
+    py::gil_scoped_acquire gil;
+    ReadReset(Call("reset", [&] { return env_.attr("reset")(py::arg("seed") = seed); }), obs);
+  }
+  void Reset(std::span<float> obs) override {
+    py::gil_scoped_acquire gil;
+    ReadReset(Call("reset", [&] { return env_.attr("reset")(); }), obs);
+  }
+
+  StepResult Step(std::span<const float> action, std::span<float> obs) override {
+    py::gil_scoped_acquire gil;
+    py::object a;
+    if (spec_.action_space.is_discrete()) {
+      a = py::int_(static_cast<int64_t>(action[0]));
+    } else {
+      py::array_t<float> arr(static_cast<py::ssize_t>(action.size()));
+      std::copy(action.begin(), action.end(), arr.mutable_data());
+      a = std::move(arr);
+    }
+    const py::object out = Call("step", [&] { return env_.attr("step")(a); });
+    if (!py::isinstance<py::tuple>(out) || py::len(out) != 5)
+      throw Error(spec_.id + ".step() must return (obs, reward, terminated, truncated, info), got " +
+                  py::str(out.get_type()).cast<std::string>());
+    const py::tuple t = out.cast<py::tuple>();
+    ReadObs(t[0], obs, "step");
+    StepResult r;
+    const py::object reward = t[1];
+    if (!py::isinstance<py::float_>(reward) && !py::isinstance<py::int_>(reward) &&
+        !py::hasattr(reward, "__float__"))
+      throw Error(spec_.id + ".step() returned a reward of type " + py::str(reward.get_type()).cast<std::string>() +
+                  "; expected a number");
+    r.reward = reward.cast<double>();
+    if (!std::isfinite(r.reward)) throw Error(spec_.id + ".step() returned a non-finite reward");
+    r.terminated = t[2].cast<bool>();
+    r.truncated = t[3].cast<bool>();
+    return r;
+  }
+
+  void Render(int width, int height, std::vector<uint8_t>* rgb) override {
+    py::gil_scoped_acquire gil;
+    if (!py::hasattr(env_, "render")) Env::Render(width, height, rgb);
+    auto frame = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>::ensure(
+        Call("render", [&] { return env_.attr("render")(); }));
+    if (!frame || frame.ndim() != 3 || frame.shape(2) != 3 || frame.shape(0) != height || frame.shape(1) != width)
+      throw Error(spec_.id + ".render() must return an RGB array of shape (" + std::to_string(height) + ", " +
+                  std::to_string(width) + ", 3)");
+    rgb->assign(frame.data(), frame.data() + frame.size());
+  }
+
+ private:
+  template <typename F>
+  py::object Call(const char* method, F&& f) {
+    return f();  // a Python exception propagates as py::error_already_set, traceback included
+  }
+
+  void ReadReset(const py::object& out, std::span<float> obs) {
+    if (!py::isinstance<py::tuple>(out) || py::len(out) != 2)
+      throw Error(spec_.id + ".reset() must return (obs, info), got " + py::str(out.get_type()).cast<std::string>());
+    ReadObs(out.cast<py::tuple>()[0], obs, "reset");
+  }
+
+  void ReadObs(const py::handle& o, std::span<float> obs, const char* method) {
+    auto arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(o);
+    if (!arr) throw Error(spec_.id + "." + method + "() returned an observation that is not numeric");
+    if (static_cast<size_t>(arr.size()) != obs.size())
+      throw Error(spec_.id + "." + method + "() returned an observation of " + std::to_string(arr.size()) +
+                  " values; observation_space has " + std::to_string(obs.size()));
+    std::copy(arr.data(), arr.data() + arr.size(), obs.begin());
+  }
+
+  py::object env_;
+  EnvSpec spec_;
+};
+
+}  // namespace
+
+std::unique_ptr<Env> MakePythonEnv(const py::object& factory, const std::string& id) {
+  py::gil_scoped_acquire gil;
+  py::object env = factory();
+  return std::make_unique<PythonEnv>(std::move(env), id);
+}
+
+}  // namespace ratchet::python

@@ -1,0 +1,19 @@
+// Internal to the Python module: a Python object with Gymnasium's Env API behind Ratchet's Env
+// interface, so that every algorithm, the trainer and VectorEnv can use it.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <memory>
+#include <string>
+
+#include "ratchet/env.h"
+
+namespace ratchet::python {
+
+// Builds a Python environment from `factory` (a class or a callable returning an env object) and
+// reads its spaces. Every call into Python holds the GIL; errors name the env, the method and
+// what was expected.
+std::unique_ptr<Env> MakePythonEnv(const pybind11::object& factory, const std::string& id);
+
+}  // namespace ratchet::python
