@@ -12,6 +12,7 @@
 Your own environment (any object with Gymnasium's Env API, or a callable making one) trains with
 every algorithm: ratchet.PPO(MyEnv, n_envs=8).
 """
+import atexit
 import copy
 import os
 import secrets
@@ -172,6 +173,14 @@ def register(id, factory, max_episode_steps=None, reward_threshold=None):
     _registered[id] = factory
 
 
+@atexit.register
+def _unregister_python_envs():
+    # the registry holds Python objects: release them while the interpreter is still alive
+    for id in list(_registered):
+        _ratchet.unregister_env(id)
+    _registered.clear()
+
+
 def _env_id(env):
     """The registered id for env: an id string, or a Python env class / callable / instance."""
     if isinstance(env, str):
@@ -181,7 +190,7 @@ def _env_id(env):
     for id, factory in _registered.items():
         if factory is env:
             return id
-    if callable(env) and not hasattr(env, "step"):
+    if isinstance(env, type) or (callable(env) and not hasattr(env, "step")):
         factory = env
         name = getattr(env, "__name__", type(env).__name__)
     else:

@@ -57,7 +57,7 @@ def test_cli_run_loads_and_predicts_as_the_exported_policy(tmp_path, cli):
 @pytest.mark.parametrize("cls", [ratchet.VPG, ratchet.A2C, ratchet.NPG, ratchet.TRPO, ratchet.PPO, ratchet.PPOKL,
                                  ratchet.ACKTR])
 def test_every_algorithm_trains_briefly(cls, tmp_path):
-    model = cls("CartPole-v1", seed=2, run_dir=tmp_path / cls.algo, n_envs=2, n_steps=64, eval_episodes=1)
+    model = cls("CartPole-v1", seed=2, run_dir=tmp_path / cls.algo, n_envs=2, n_steps=128, eval_episodes=1)
     model.learn(512)
     action, state = model.predict(np.zeros(4, np.float32))
     assert action in (0, 1) and state is None
@@ -92,7 +92,7 @@ def test_an_exception_in_the_callback_propagates(tmp_path):
     def boom(stats):
         raise ZeroDivisionError("from the callback")
 
-    model = ratchet.PPO("CartPole-v1", run_dir=tmp_path / "run", n_envs=2, n_steps=64)
+    model = ratchet.PPO("CartPole-v1", run_dir=tmp_path / "run", n_envs=2, n_steps=64, batch_size=64)
     with pytest.raises(ZeroDivisionError, match="from the callback"):
         model.learn(1024, callback=boom)
 
