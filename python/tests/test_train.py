@@ -136,3 +136,36 @@ def test_python_env_faults_raise_clear_exceptions(fault, error, match, tmp_path)
 def test_deployed_policy_errors():
     with pytest.raises(ratchet.RatchetError, match="cannot read policy file"):
         ratchet.DeployedPolicy("/nonexistent.rpol")
+
+
+def test_ctrl_c_writes_a_checkpoint_and_training_continues(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(f"""
+        import ratchet, sys
+        model = ratchet.PPO("Pendulum-v1", seed=4, run_dir={str(tmp_path / 'run')!r}, n_envs=2, n_steps=256,
+                            batch_size=64, checkpoint_every=1000)
+        def callback(stats):
+            if stats["update"] == 1:
+                print("started", flush=True)
+        try:
+            model.learn(2_000_000, callback=callback)
+        except KeyboardInterrupt:
+            print("interrupted at", model.num_timesteps, flush=True)
+            sys.exit(130)
+    """))
+    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "started"
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=60)
+    assert p.returncode == 130, out
+    assert "interrupted at" in out
+    checkpoints = list((tmp_path / "run" / "checkpoints").glob("ckpt-*.bin"))
+    assert checkpoints, "no checkpoint written on Ctrl-C"
+    assert not (tmp_path / "run" / "model.bin").exists()
