@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -232,6 +233,23 @@ PYBIND11_MODULE(_ratchet, m) {
     return names;
   });
   m.def("progress_columns", &ProgressColumns);
+  // For bench/python_bench.py: seconds to step a VectorEnv through `actions` (steps, N x act_dim)
+  // in a C++ loop, the baseline of make_vec's per-step overhead.
+  m.def("_time_vector_env", [](const std::string& id, int n, int threads, const CArray<float>& actions) {
+    ThreadPool pool(threads);
+    VectorEnv venv(id, n, &pool);
+    std::vector<float> obs(static_cast<size_t>(n) * venv.obs_dim()), rew(n);
+    std::vector<uint8_t> term(n), trunc(n);
+    const size_t per = static_cast<size_t>(n) * venv.act_dim();
+    if (actions.ndim() != 2 || static_cast<size_t>(actions.shape(1)) != per)
+      throw Error("_time_vector_env: actions must be (steps, num_envs * action size)");
+    venv.Reset(1, obs);
+    py::gil_scoped_release nogil;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (py::ssize_t k = 0; k < actions.shape(0); ++k)
+      venv.Step(std::span<const float>(actions.data() + k * per, per), obs, rew, term, trunc);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  });
 
   py::class_<PyEnvHandle>(m, "Env")
       .def(py::init<const std::string&>())
