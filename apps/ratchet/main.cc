@@ -20,17 +20,25 @@ namespace {
 volatile sig_atomic_t g_signal = 0;
 
 void OnSignal(int sig) {
+  if (g_signal != 0) {
+    // a second signal: end now (the last checkpoint stays intact; nothing is half-written)
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
   g_signal = sig;
   RequestStop();
 }
 
-// SIGINT/SIGTERM during training: finish the update, write a checkpoint, exit.
+// SIGINT/SIGTERM/SIGHUP (a closed terminal) during training: finish the update, write a
+// checkpoint, exit; a second signal ends the process at once.
 void InstallStopHandlers() {
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
 }
 
 // Prints the outcome of Train/Resume; returns the exit code.
@@ -52,17 +60,32 @@ int Report(const TrainResult& res, const fs::path& dir) {
 }
 
 fs::path ChooseRunDir(const std::string& requested, const RunConfig& cfg) {
+  // a directory holding a run that stopped before its first checkpoint is started again
+  auto restart_note = [](const fs::path& dir) {
+    const RunDirStatus st = InspectRunDir(dir);
+    if (st.exists && !st.empty && st.restartable())
+      std::cerr << fmt::format("ratchet: '{}' holds a run stopped before its first checkpoint; starting it again\n",
+                               dir.string());
+    return st;
+  };
   if (!requested.empty()) {
     const fs::path dir(requested);
-    if (fs::exists(dir) && (!fs::is_directory(dir) || !fs::is_empty(dir)))
-      throw Error(fmt::format("run directory '{}' already exists and is not empty; choose another "
-                              "--run-dir (nothing was overwritten)", requested));
+    if (fs::exists(dir) && !fs::is_directory(dir))
+      throw Error(fmt::format("run directory '{}' exists and is not a directory", requested));
+    const RunDirStatus st = InspectRunDir(dir);
+    if (!st.in_use.empty()) throw Error(st.in_use);
+    if (st.exists && !st.restartable())
+      throw Error(fmt::format("run directory '{}' already holds a run with a checkpoint or a model; resume it "
+                              "or choose another --run-dir (nothing was overwritten)", requested));
+    restart_note(dir);
     return dir;
   }
   const fs::path base = fs::path("runs") / fmt::format("{}-{}-s{}", cfg.train.algo, cfg.train.env,
                                                        cfg.train.seed);
   fs::path dir = base;
-  for (int k = 2; fs::exists(dir); ++k) dir = base.string() + "-" + std::to_string(k);
+  for (int k = 2; fs::exists(dir) && !InspectRunDir(dir).restartable(); ++k)
+    dir = base.string() + "-" + std::to_string(k);
+  restart_note(dir);
   return dir;
 }
 
@@ -87,6 +110,7 @@ int Resume(const std::string& run_dir, const std::string& steps_text, bool quiet
   std::optional<int64_t> steps;
   if (!steps_text.empty()) steps = ParseCount(steps_text, "--steps", false);
   if (!fs::is_directory(run_dir)) throw Error(fmt::format("run directory '{}' does not exist", run_dir));
+  if (const RunDirStatus st = InspectRunDir(run_dir); !st.in_use.empty()) throw Error(st.in_use);
   TrainOptions to;
   if (!quiet) {
     to.progress = &std::cerr;

@@ -27,7 +27,7 @@ class ByteWriter {
     Put<uint64_t>(v.size());
     const size_t n = buf.size();
     buf.resize(n + v.size_bytes());
-    std::memcpy(buf.data() + n, v.data(), v.size_bytes());
+    if (!v.empty()) std::memcpy(buf.data() + n, v.data(), v.size_bytes());
   }
   std::vector<uint8_t> buf;
 };
@@ -53,7 +53,7 @@ class ByteReader {
       throw Error(what_ + " holds " + std::to_string(n) + " " + name + " values but " +
                   std::to_string(dst.size()) + " are expected; does it belong to this configuration?");
     if (n > (bytes_.size() - pos_) / sizeof(T)) throw Error(what_ + " is truncated");
-    std::memcpy(dst.data(), bytes_.data() + pos_, n * sizeof(T));
+    if (n > 0) std::memcpy(dst.data(), bytes_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
   }
   // A length-prefixed array of any length.
@@ -62,7 +62,7 @@ class ByteReader {
     const uint64_t n = Get<uint64_t>();
     if (n > (bytes_.size() - pos_) / sizeof(T)) throw Error(what_ + " is truncated");
     std::vector<T> v(n);
-    std::memcpy(v.data(), bytes_.data() + pos_, n * sizeof(T));
+    if (n > 0) std::memcpy(v.data(), bytes_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
     return v;
   }

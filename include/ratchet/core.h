@@ -62,7 +62,11 @@ class Rng {
   uint64_t Below(uint64_t n);
 
   const State& state() const { return s_; }
-  void set_state(const State& s) { s_ = s; }
+  // Throws Error for the all-zero state, which xoshiro never leaves (a corrupt saved state).
+  void set_state(const State& s) {
+    if ((s[0] | s[1] | s[2] | s[3]) == 0) throw Error("a saved generator state is all zeros (corrupt file)");
+    s_ = s;
+  }
 
  private:
   State s_;

@@ -36,6 +36,7 @@ struct TrainConfig : LearnerConfig {
   int threads = 2;                // worker threads; results do not depend on it
   int eval_episodes = 10;         // deterministic evaluation episodes at the end of training
   int checkpoint_every = 100;     // write a checkpoint every k updates (0: only at the end)
+  double checkpoint_minutes = 5;  // ... and at least this often in wall time (0: off)
   int checkpoint_keep = 2;        // checkpoints kept in RUN_DIR/checkpoints
   int64_t stop_at = 0;            // stop with a checkpoint once this many steps are done (0: off)
   std::string label;              // the run's name in sweeps, plots and tables (empty: algo)
@@ -166,7 +167,19 @@ struct TrainResult {
   std::optional<EvalResult> eval;  // when eval_episodes > 0 and training finished
 };
 
-// Trains from scratch into run_dir (which must exist): writes config.yaml first, a progress.csv
+// What a directory holds, as far as training into it is concerned.
+struct RunDirStatus {
+  bool exists = false, empty = false;
+  bool has_checkpoint = false, has_model = false;
+  std::string in_use;  // non-empty: another process trains there (the message names its pid)
+  // Train may start (again) here: it is empty, or a run stopped before its first checkpoint.
+  bool restartable() const { return exists && !has_checkpoint && !has_model; }
+};
+RunDirStatus InspectRunDir(const std::filesystem::path& dir);
+
+// Trains from scratch into run_dir (which must exist; a run stopped there before its first
+// checkpoint is started again, anything with a checkpoint or a model is refused). The directory
+// is locked while training: a second process refuses with the holder's pid: writes config.yaml first, a progress.csv
 // row per update, checkpoints every checkpoint_every updates (in run_dir/checkpoints), and
 // model.bin at the end.
 TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt);

@@ -78,11 +78,17 @@ DeployedPolicy::DeployedPolicy(Contents c) : impl_(std::make_unique<Impl>()) {
   if (c.obs_dim <= 0 || c.num_actions <= 0) fail("empty observation or action space");
   if (c.widths.size() < 2 || c.widths.front() != c.obs_dim || c.widths.back() != c.num_actions)
     fail("layer widths do not match the spaces");
+  // every width and the parameter count are bounded before any arithmetic can overflow
+  constexpr int kMaxWidth = 1 << 16;
+  constexpr size_t kMaxParams = size_t{1} << 30;
+  if (c.widths.size() > 64) fail("more than 64 layers");
+  for (int w : c.widths)
+    if (w <= 0 || w > kMaxWidth) fail("a layer width is outside [1, 65536]");
   size_t n = 0;
   for (size_t l = 0; l + 1 < c.widths.size(); ++l) {
-    if (c.widths[l + 1] <= 0) fail("a layer has no units");
     impl_->offset.push_back(static_cast<int>(n));
-    n += static_cast<size_t>(c.widths[l + 1]) * (c.widths[l] + 1);
+    n += static_cast<size_t>(c.widths[l + 1]) * (static_cast<size_t>(c.widths[l]) + 1);
+    if (n > kMaxParams) fail("more than 2^30 parameters");
   }
   if (c.params.size() != n) fail("expected " + std::to_string(n) + " parameters, got " + std::to_string(c.params.size()));
   if (!c.discrete && (c.action_low.size() != static_cast<size_t>(c.num_actions) ||
@@ -91,6 +97,8 @@ DeployedPolicy::DeployedPolicy(Contents c) : impl_(std::make_unique<Impl>()) {
   if (c.normalize_obs && (c.obs_mean.size() != static_cast<size_t>(c.obs_dim) ||
                           c.obs_var.size() != static_cast<size_t>(c.obs_dim)))
     fail("normaliser statistics do not match the observation dimension");
+  for (float p : c.params)
+    if (!std::isfinite(p)) fail("a parameter is not finite");
   impl_->params = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, 1>>(c.params.data(), c.params.size());
   for (int w : c.widths) impl_->act.emplace_back(w, 1);
   impl_->obs.resize(c.obs_dim);

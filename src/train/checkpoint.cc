@@ -14,14 +14,22 @@ constexpr Magic kMagic = {'R', 'A', 'T', 'C', 'H', 'E', 'T', 'C'};
 constexpr uint32_t kVersion = 2;
 
 std::vector<std::filesystem::path> CheckpointFiles(const std::filesystem::path& dir) {
-  std::vector<std::filesystem::path> files;
+  // only ckpt-<digits>.bin, ordered by the number (a crafted name cannot sort itself first or last)
+  std::vector<std::pair<uint64_t, std::filesystem::path>> found;
   std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) return files;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+  if (!std::filesystem::is_directory(dir, ec)) return {};
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (name.rfind("ckpt-", 0) == 0 && e.path().extension() == ".bin") files.push_back(e.path());
+    if (name.size() < 10 || name.rfind("ckpt-", 0) != 0 || e.path().extension() != ".bin") continue;
+    const std::string digits = name.substr(5, name.size() - 9);
+    if (digits.empty() || digits.size() > 10 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    found.emplace_back(std::stoull(digits), e.path());
   }
-  std::sort(files.begin(), files.end());  // zero-padded update numbers sort in order
+  std::sort(found.begin(), found.end());
+  std::vector<std::filesystem::path> files;
+  for (auto& [n, path] : found) files.push_back(std::move(path));
   return files;
 }
 
@@ -57,6 +65,11 @@ LoadedCheckpoint LoadCheckpoint(const std::filesystem::path& path) {
   out.payload = r.GetVector<uint8_t>();
   r.ExpectEnd();
   return out;
+}
+
+std::filesystem::path LatestCheckpointPath(const std::filesystem::path& run_dir) {
+  const auto files = CheckpointFiles(run_dir / "checkpoints");
+  return files.empty() ? std::filesystem::path() : files.back();
 }
 
 LoadedCheckpoint LoadLatestCheckpoint(const std::filesystem::path& run_dir) {

@@ -21,6 +21,8 @@ struct LoadedCheckpoint {
 // The newest checkpoint of run_dir. Throws Error when there is none, or when it has a wrong
 // magic, a newer version, is truncated or fails its checksum (saying which).
 LoadedCheckpoint LoadLatestCheckpoint(const std::filesystem::path& run_dir);
+// The newest checkpoint file of run_dir, empty when there is none.
+std::filesystem::path LatestCheckpointPath(const std::filesystem::path& run_dir);
 // Reads and checks one checkpoint file.
 LoadedCheckpoint LoadCheckpoint(const std::filesystem::path& path);
 

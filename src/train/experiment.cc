@@ -29,7 +29,8 @@ std::vector<std::string> Split(const std::string& text, char sep) {
 
 // Keys that do not change what a run computes.
 bool Incidental(const std::string& key) {
-  return key == "stop_at" || key == "threads" || key == "checkpoint_every" || key == "checkpoint_keep";
+  return key == "stop_at" || key == "threads" || key == "checkpoint_every" || key == "checkpoint_keep" ||
+         key == "checkpoint_minutes";
 }
 
 }  // namespace

@@ -43,6 +43,12 @@ void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction&
     r.GetArray(std::span<double>(loaded.rms.var), "normaliser variance");
   }
   r.ExpectEnd();
+  for (const auto& [params, what] : {std::pair{std::span<const float>(policy.params()), "policy"},
+                                     std::pair{std::span<const float>(value.params()), "value"}})
+    for (float p : params)
+      if (!std::isfinite(p))
+        throw Error(fmt::format("'{}' holds a non-finite {} parameter: the run diverged; it cannot be "
+                                "evaluated or exported", name, what));
   if (norm != nullptr) *norm = loaded;
 }
 

@@ -16,6 +16,8 @@ void TrainConfig::Bind(ConfigBinder& b) {
   b.Add("threads", &threads, "worker threads (results are identical for any count)", InRange(1, 256));
   b.Add("eval_episodes", &eval_episodes, "deterministic evaluation episodes after training", AtLeast(0));
   b.Add("checkpoint_every", &checkpoint_every, "write a checkpoint every k updates (0: only at the end)", AtLeast(0));
+  b.Add("checkpoint_minutes", &checkpoint_minutes,
+        "also write a checkpoint when this many minutes passed since the last (0: off)", NonNegative());
   b.Add("checkpoint_keep", &checkpoint_keep, "checkpoints kept in RUN_DIR/checkpoints", AtLeast(1));
   b.Add("stop_at", &stop_at, "stop with a checkpoint once this many steps are done (0: off); resume later",
         AtLeast<int64_t>(0));

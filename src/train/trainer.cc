@@ -11,6 +11,7 @@
 #include "ratchet/bytes.h"
 #include "ratchet/train.h"
 #include "train/checkpoint.h"
+#include "train/run_lock.h"
 #include "train/run_log.h"
 
 namespace ratchet {
@@ -36,6 +37,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The first non-finite quantity after an update (empty when all are finite): parameters, the
+// losses every algorithm reports, the other statistics (which may be NaN when not computed, never
+// infinite), and the observation normaliser.
+std::string FirstNonFinite(Algorithm& algo, const UpdateStats& s, const ObsNormalizer& norm) {
+  auto first = [](std::span<const float> v) -> int64_t {
+    for (size_t i = 0; i < v.size(); ++i)
+      if (!std::isfinite(v[i])) return static_cast<int64_t>(i);
+    return -1;
+  };
+  if (const int64_t i = first(algo.policy().params()); i >= 0) return fmt::format("policy parameter {}", i);
+  if (const int64_t i = first(algo.value().params()); i >= 0) return fmt::format("value parameter {}", i);
+  if (!std::isfinite(s.policy_loss)) return fmt::format("the policy loss ({})", s.policy_loss);
+  std::string bad;
+  s.ForEach([&bad](const char* name, double v) {
+    if (bad.empty() && std::isinf(v)) bad = fmt::format("the update statistic {} ({})", name, v);
+  });
+  if (!bad.empty()) return bad;
+  for (size_t i = 0; i < norm.rms.mean.size(); ++i)
+    if (!std::isfinite(norm.rms.mean[i]) || !std::isfinite(norm.rms.var[i]))
+      return fmt::format("the observation normaliser's statistic {}", i);
+  return "";
+}
+
 std::string Duration(double s) {
   if (!std::isfinite(s)) return "?";
   if (s < 60) return fmt::format("{:.1f}s", s);
@@ -53,6 +77,10 @@ std::atomic<bool> g_stop_requested{false};
 TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt,
                         const std::vector<uint8_t>* checkpoint) {
   const TrainConfig& tc = cfg.train;
+  if (checkpoint == nullptr && (std::filesystem::exists(run_dir / "model.bin") ||
+                                !LatestCheckpointPath(run_dir).empty()))
+    throw Error(fmt::format("run directory '{}' already holds a run with a checkpoint or a model; resume it "
+                            "or train into another directory (nothing was overwritten)", run_dir.string()));
   const auto t0 = Clock::now();
   ThreadPool pool(tc.threads);
   VectorEnv venv(tc.env, tc.n_envs, &pool);
@@ -75,6 +103,12 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
     res.steps = r.Get<int64_t>();
     episodes = r.Get<int64_t>();
     wall_before = r.Get<double>();
+    // counters are checked against each other and the configuration before they drive anything
+    const int64_t per = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
+    if (res.updates < 0 || res.steps != static_cast<int64_t>(res.updates) * per || episodes < 0 ||
+        episodes > res.steps || !std::isfinite(wall_before) || wall_before < 0)
+      throw Error(fmt::format("checkpoint is corrupt: update {}, steps {}, episodes {} do not fit its "
+                              "configuration ({} steps per update)", res.updates, res.steps, episodes, per));
     const uint64_t n_recent = r.Get<uint64_t>();
     if (n_recent > 100) throw Error("checkpoint is corrupt (episode window)");
     for (uint64_t k = 0; k < n_recent; ++k) {
@@ -112,6 +146,7 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
   const int64_t per_update = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
   const int updates = static_cast<int>(tc.n_timesteps / per_update);
   auto last_print = Clock::now() - std::chrono::hours(1);
+  auto last_checkpoint = Clock::now();
   const int64_t steps_at_start = res.steps;
   g_stop_requested = false;
   for (int u = res.updates + 1; u <= updates; ++u) {
@@ -130,10 +165,10 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
         std::max(0.0, 1.0 - static_cast<double>(res.steps) / static_cast<double>(tc.n_timesteps));
     const UpdateStats s = algo->Update(r, progress_remaining);
     res.update_seconds += std::chrono::duration<double>(Clock::now() - t_update).count();
-    for (float p : algo->policy().params())
-      if (!std::isfinite(p))
-        throw Error(fmt::format("training diverged at update {}: a policy parameter is not finite; "
-                                "lower learning_rate or max_grad_norm", u));
+    if (const std::string bad = FirstNonFinite(*algo, s, collector.normalizer()); !bad.empty())
+      throw Error(fmt::format("training diverged at update {}: {} is not finite; the last good checkpoint is "
+                              "kept; lower the step size (learning_rate, max_kl, kl_clip) or max_grad_norm",
+                              u, bad));
 
     double ret_mean = NAN, ret_std = NAN, len_mean = NAN;
     if (!recent.empty()) {
@@ -186,7 +221,12 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
     }
     const bool asked_to_stop = opt.on_update && !opt.on_update(row) && u < updates;
     const bool stop = asked_to_stop || g_stop_requested.load() || (tc.stop_at > 0 && res.steps >= tc.stop_at && u < updates);
-    if (stop || (tc.checkpoint_every > 0 && u % tc.checkpoint_every == 0) || u == updates) write_checkpoint();
+    const bool overdue = tc.checkpoint_minutes > 0 &&
+                         now - last_checkpoint > std::chrono::duration<double>(60.0 * tc.checkpoint_minutes);
+    if (stop || overdue || (tc.checkpoint_every > 0 && u % tc.checkpoint_every == 0) || u == updates) {
+      write_checkpoint();
+      last_checkpoint = Clock::now();
+    }
     if (stop) {
       if (opt.progress != nullptr && opt.progress_is_tty) *opt.progress << "\n";
       res.stopped = true;
@@ -212,11 +252,33 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
 
 void RequestStop() { g_stop_requested = true; }
 
+RunDirStatus InspectRunDir(const std::filesystem::path& dir) {
+  RunDirStatus st;
+  std::error_code ec;
+  st.exists = std::filesystem::is_directory(dir, ec);
+  if (!st.exists) return st;
+  st.empty = std::filesystem::is_empty(dir, ec);
+  st.has_model = std::filesystem::exists(dir / "model.bin", ec);
+  st.has_checkpoint = !LatestCheckpointPath(dir).empty();
+  if (std::filesystem::exists(dir / ".lock", ec)) {
+    try {
+      const RunDirLock probe(dir);
+    } catch (const Error& e) {
+      st.in_use = e.what();
+    }
+  }
+  return st;
+}
+
 TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt) {
+  const RunDirLock lock(run_dir);
   return RunTraining(cfg, run_dir, opt, nullptr);
 }
 
 TrainResult Resume(const std::filesystem::path& run_dir, const TrainOptions& opt, std::optional<int64_t> steps) {
+  if (!std::filesystem::is_directory(run_dir))
+    throw Error(fmt::format("run directory '{}' does not exist", run_dir.string()));
+  const RunDirLock lock(run_dir);
   RunConfig cfg = LoadRunConfig(run_dir);
   const LoadedCheckpoint ck = LoadLatestCheckpoint(run_dir);
   cfg.train.stop_at = 0;

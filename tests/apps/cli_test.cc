@@ -1,6 +1,8 @@
 // Runs the real `ratchet` binary: bad input must give exit code 2 and one line on stderr.
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
+#include <fmt/format.h>
 
 #include <fstream>
 #include <sstream>
@@ -61,17 +63,17 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(CliTest, EvalOfMissingOrBrokenRunDirectory) {
   Result r = RunCli("eval /nonexistent/run_dir");
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_EQ(Lines(r.err), 1);
   EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
 
   const auto dir = ratchet::testing::FreshDir("cli_eval_broken");
   r = RunCli("eval " + dir.string());
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("cannot read run config"), std::string::npos) << r.err;
 
   r = RunCli("eval " + dir.string() + " --episodes -3");
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("--episodes must be a positive integer"), std::string::npos) << r.err;
 }
 
@@ -97,7 +99,7 @@ TEST(CliTest, TrainThenEvalAndRefuseToOverwrite) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.find("stochastic"), std::string::npos) << r.out;
   r = RunCli("eval " + run + " --deterministic --stochastic");
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_EQ(Lines(r.err), 1) << r.err;
 
   // a GIF of one deterministic episode
@@ -106,7 +108,7 @@ TEST(CliTest, TrainThenEvalAndRefuseToOverwrite) {
   EXPECT_TRUE(std::filesystem::exists(dir / "x.gif"));
   EXPECT_FALSE(std::filesystem::exists(dir / "x.gif.tmp"));
   r = RunCli("eval " + run + " --episodes 1 --gif-size 5 --gif " + (dir / "y.gif").string());
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_EQ(Lines(r.err), 1) << r.err;
 
   // export to a deployable policy file
@@ -114,28 +116,28 @@ TEST(CliTest, TrainThenEvalAndRefuseToOverwrite) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(std::filesystem::exists(dir / "p.rpol"));
   r = RunCli("export /nonexistent/run -o " + (dir / "q.rpol").string());
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_EQ(Lines(r.err), 1) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir / "q.rpol"));
 
   // a second train into the same directory is refused and the first run is untouched
   const auto before = std::filesystem::last_write_time(dir / "run" / "model.bin");
   r = RunCli("train --steps 2048 --quiet --run-dir " + run);
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("already exists"), std::string::npos) << r.err;
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("already holds a run"), std::string::npos) << r.err;
   EXPECT_EQ(std::filesystem::last_write_time(dir / "run" / "model.bin"), before);
 
   // a corrupt model is reported, not crashed on
   std::ofstream(dir / "run" / "model.bin", std::ios::binary) << "garbage";
   r = RunCli("eval " + run);
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_EQ(Lines(r.err), 1);
   EXPECT_NE(r.err.find("model"), std::string::npos) << r.err;
 }
 
 TEST(CliTest, ResumeErrorsAreOneLine) {
   Result r = RunCli("resume /nonexistent/run");
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_EQ(Lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
   const auto dir = ratchet::testing::FreshDir("cli_resume");
@@ -143,7 +145,7 @@ TEST(CliTest, ResumeErrorsAreOneLine) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("ratchet resume"), std::string::npos) << r.out;
   r = RunCli("resume " + (dir / "run").string() + " --steps abc");
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("--steps must be a positive integer"), std::string::npos) << r.err;
   r = RunCli("resume " + (dir / "run").string() + " --quiet");
   EXPECT_EQ(r.code, 0) << r.err;
@@ -159,9 +161,9 @@ TEST(CliTest, ListsEnvsAndAlgos) {
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("ppo"), std::string::npos);
   r = RunCli("");
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   r = RunCli("bogus");
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("unknown command 'bogus'"), std::string::npos) << r.err;
   r = RunCli("--help");
   EXPECT_EQ(r.code, 0);
@@ -174,7 +176,7 @@ TEST(CliTest, ConfigPrintsTheResolvedKeys) {
   EXPECT_NE(r.out.find("n_epochs: 7"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("learning_rate: lin_0.001"), std::string::npos) << r.out;
   r = RunCli("config --set n_epochs=0");
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("n_epochs must be at least 1"), std::string::npos) << r.err;
 }
 
@@ -222,13 +224,13 @@ TEST(CliTest, SweepSkipsFinishedResumesInterruptedThenTableAndPlot) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(std::filesystem::exists(dir / "c.png"));
   r = RunCli("plot " + out + " -o " + (dir / "c.txt").string());
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_EQ(Lines(r.err), 1) << r.err;
   r = RunCli("plot " + (dir / "nothing").string() + " -o " + (dir / "d.png").string());
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_EQ(Lines(r.err), 1) << r.err;
   r = RunCli("plot " + out + " -o " + (dir / "d.png").string() + " --band iqr");
-  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_EQ(Lines(r.err), 1) << r.err;
 }
 
@@ -243,6 +245,72 @@ TEST(CliTest, SweepBadInputIsOneLineAndRunsNothing) {
     EXPECT_EQ(Lines(r.err), 1) << args << ": " << r.err;
     EXPECT_FALSE(std::filesystem::exists(dir / "out")) << args;
   }
+}
+
+}  // namespace
+
+namespace {
+
+// Starts `ratchet train` on a long CartPole run into dir; returns its pid once it has logged an update.
+pid_t StartLongTraining(const std::filesystem::path& dir) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const std::string run = dir.string();
+    freopen((dir.string() + ".out").c_str(), "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    execl(RATCHET_CLI, RATCHET_CLI, "train", "--algo", "ppo", "--env", "CartPole-v1", "--steps", "50000000",
+          "--quiet", "--run-dir", run.c_str(), "--set", "checkpoint_every=0", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int k = 0; k < 600; ++k) {
+    if (Lines(ratchet::testing::ReadFile(dir / "progress.csv")) >= 3) break;
+    usleep(50000);
+  }
+  return pid;
+}
+
+TEST(CliTest, HangupStopsWithACheckpointLikeCtrlC) {
+  const auto base = ratchet::testing::FreshDir("cli_sighup");
+  const auto dir = base / "run";
+  const pid_t pid = StartLongTraining(dir);
+  kill(pid, SIGHUP);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGHUP);
+  EXPECT_NE(ratchet::testing::ReadFile(dir.string() + ".out").find("checkpoint written"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir / "checkpoints"));
+  // the stopped run resumes (its lock went with the process)
+  const Result r = RunCli("resume --quiet --steps 20000 " + dir.string());
+  EXPECT_EQ(r.code, 0) << r.err;
+}
+
+TEST(CliTest, ASecondSignalEndsTheProcessAtOnce) {
+  const auto base = ratchet::testing::FreshDir("cli_sigint2");
+  const pid_t pid = StartLongTraining(base / "run");
+  kill(pid, SIGTERM);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  // either the first signal's checkpoint-and-exit won the race, or the second ended it
+  EXPECT_TRUE((WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) ||
+              (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGTERM));
+}
+
+TEST(CliTest, ASecondTrainIntoARunInUseIsRefusedNamingThePid) {
+  const auto base = ratchet::testing::FreshDir("cli_locked");
+  const auto dir = base / "run";
+  const pid_t pid = StartLongTraining(dir);
+  std::filesystem::remove_all(dir / "checkpoints");  // none yet: the directory looks restartable
+  const Result r = RunCli("resume --quiet " + dir.string());
+  const Result t = RunCli("train --quiet --run-dir " + dir.string());
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  EXPECT_EQ(t.code, 2);
+  EXPECT_EQ(Lines(t.err), 1) << t.err;
+  EXPECT_NE(t.err.find(fmt::format("in use by process {}", pid)), std::string::npos) << t.err;
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("in use by process"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -1,0 +1,180 @@
+// Defects a user can hit with crafted or damaged files, concurrent processes and diverging runs:
+// each is refused with a message naming the problem, and nothing already written is lost.
+#include <sys/wait.h>
+
+#include <cstring>
+#include <fmt/format.h>
+#include <thread>
+
+#include "ratchet/deploy.h"
+#include "ratchet/train.h"
+#include "test_util.h"
+#include "train/checkpoint.h"
+#include "train/run_lock.h"
+
+namespace ratchet {
+namespace {
+
+std::string ErrorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// A CartPole PPO run stopped at update 4 with a checkpoint.
+std::filesystem::path StoppedRun(const std::string& name) {
+  const auto dir = testing::FreshDir(name);
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "CartPole-v1";
+  o.sets = {"n_envs=2", "n_steps=64", "batch_size=64", "n_timesteps=1024", "stop_at=512", "eval_episodes=1"};
+  RunConfig cfg = ResolveRunConfig(o);
+  EXPECT_TRUE(Train(cfg, dir, {}).stopped);
+  return dir;
+}
+
+// Rewrites the newest checkpoint with `edit` applied to its payload (the checksum stays valid).
+void EditCheckpoint(const std::filesystem::path& dir, const std::function<void(std::vector<uint8_t>&)>& edit) {
+  LoadedCheckpoint ck = LoadLatestCheckpoint(dir);
+  edit(ck.payload);
+  std::filesystem::remove(ck.path);
+  WriteCheckpoint(dir, 4, ck.config_yaml, ck.payload, 10);
+}
+
+TEST(TrustTest, CraftedCheckpointCountersAreRefused) {
+  const auto dir = StoppedRun("trust_counters");
+  const std::string progress = testing::ReadFile(dir / "progress.csv");
+  EditCheckpoint(dir, [](std::vector<uint8_t>& p) {
+    const int32_t bad = -2147483647;
+    std::memcpy(p.data(), &bad, 4);
+  });
+  EXPECT_NE(ErrorOf([&] { Resume(dir, {}); }).find("checkpoint is corrupt: update -2147483647"), std::string::npos);
+  EXPECT_EQ(testing::ReadFile(dir / "progress.csv"), progress);
+}
+
+TEST(TrustTest, AnAllZeroGeneratorStateIsRefusedNotLoopedOn) {
+  Rng rng(1);
+  EXPECT_THROW(rng.set_state({0, 0, 0, 0}), Error);
+  const auto dir = StoppedRun("trust_rng");
+  EditCheckpoint(dir, [](std::vector<uint8_t>& p) {
+    // payload: updates, steps, episodes, wall, the episode window, then the collector's two
+    // observation arrays (2 copies x 4 floats each) and its generator state
+    uint64_t n_recent;
+    std::memcpy(&n_recent, p.data() + 28, 8);
+    const size_t rng_at = 36 + 16 * n_recent + 2 * (8 + 2 * 4 * 4);
+    std::memset(p.data() + rng_at, 0, 32);
+  });
+  EXPECT_NE(ErrorOf([&] { Resume(dir, {}); }).find("all zeros"), std::string::npos);
+}
+
+TEST(TrustTest, CheckpointNamesCannotReorderCheckpoints) {
+  const auto dir = StoppedRun("trust_names");
+  const auto ckpts = dir / "checkpoints";
+  const auto newest = LatestCheckpointPath(dir);
+  // a stray file that sorts first as text but is not ckpt-<digits>.bin is ignored
+  std::filesystem::copy_file(newest, ckpts / "ckpt--0993322.bin");
+  std::filesystem::copy_file(newest, ckpts / "ckpt-99999999999999.bin");
+  EXPECT_EQ(LatestCheckpointPath(dir), newest);
+}
+
+TEST(TrustTest, ASecondProcessCannotTrainIntoALockedRunDirectory) {
+  const auto dir = testing::FreshDir("trust_lock");
+  {
+    const RunDirLock held(dir);
+    // another process (fork) tries to take it
+    const pid_t child = fork();
+    if (child == 0) {
+      try {
+        const RunDirLock second(dir);
+        _exit(0);
+      } catch (const Error& e) {
+        _exit(std::string(e.what()).find(fmt::format("in use by process {}", getpid() == 0 ? 0 : getppid())) !=
+                      std::string::npos
+                  ? 7
+                  : 1);
+      }
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    EXPECT_EQ(WEXITSTATUS(status), 7);
+  }
+  // released with its holder: the directory can be locked again
+  EXPECT_NO_THROW(RunDirLock again(dir));
+}
+
+TEST(TrustTest, TrainRestartsARunStoppedBeforeItsFirstCheckpointOnly) {
+  const auto dir = StoppedRun("trust_restart");
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "CartPole-v1";
+  o.sets = {"n_envs=2", "n_steps=64", "batch_size=64", "n_timesteps=1024", "eval_episodes=1"};
+  RunConfig cfg = ResolveRunConfig(o);
+  EXPECT_NE(ErrorOf([&] { Train(cfg, dir, {}); }).find("already holds a run with a checkpoint"), std::string::npos);
+  std::filesystem::remove_all(dir / "checkpoints");
+  EXPECT_TRUE(InspectRunDir(dir).restartable());
+  EXPECT_EQ(Train(cfg, dir, {}).steps, 1024);
+  EXPECT_FALSE(InspectRunDir(dir).restartable());
+}
+
+TEST(TrustTest, DivergenceStopsNamingTheQuantityAndKeepsTheLastCheckpoint) {
+  const auto dir = testing::FreshDir("trust_nan");
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "Pendulum-v1";
+  o.sets = {"n_envs=2", "n_steps=64", "batch_size=64", "n_timesteps=4096", "checkpoint_every=1", "learning_rate=1e30",
+            "max_grad_norm=1e30", "eval_episodes=1"};
+  RunConfig cfg = ResolveRunConfig(o);
+  const std::string why = ErrorOf([&] { Train(cfg, dir, {}); });
+  EXPECT_NE(why.find("training diverged at update"), std::string::npos) << why;
+  EXPECT_NE(why.find("is not finite"), std::string::npos) << why;
+  EXPECT_FALSE(std::filesystem::exists(dir / "model.bin"));
+  // the checkpoints written before are intact
+  if (!LatestCheckpointPath(dir).empty()) EXPECT_NO_THROW(LoadLatestCheckpoint(dir));
+}
+
+TEST(TrustTest, ANonFiniteModelIsNeitherEvaluatedNorExported) {
+  const auto dir = testing::FreshDir("trust_nan_model");
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "CartPole-v1";
+  o.sets = {"n_envs=2", "n_steps=64", "batch_size=64", "n_timesteps=128", "eval_episodes=1"};
+  RunConfig cfg = ResolveRunConfig(o);
+  Train(cfg, dir, {});
+  TrainedModel m = LoadTrainedModel(dir);
+  m.policy->params()[3] = NAN;
+  SaveModel(dir / "model.bin", *m.policy, *m.value, m.norm);
+  EXPECT_NE(ErrorOf([&] { LoadTrainedModel(dir); }).find("non-finite policy parameter"), std::string::npos);
+}
+
+TEST(TrustTest, OverflowingPolicySizesAreRefused) {
+  DeployedPolicy::Contents c;
+  c.obs_dim = 4;
+  c.num_actions = 2;
+  c.discrete = true;
+  c.widths = {4, 2147483647, 2};
+  EXPECT_THROW(DeployedPolicy{c}, DeployError);
+  c.widths = {4, 65536, 65536, 65536, 2};  // each width allowed, the total is not
+  EXPECT_THROW(DeployedPolicy{c}, DeployError);
+  c.widths = {4, 8, 2};
+  c.params.assign(8 * 5 + 2 * 9, 0.0f);
+  c.params[5] = INFINITY;
+  EXPECT_THROW(DeployedPolicy{c}, DeployError);
+  c.params[5] = 0.0f;
+  EXPECT_NO_THROW(DeployedPolicy{c});
+}
+
+TEST(TrustTest, EmptyArraysRoundTripWithoutTouchingNullPointers) {
+  ByteWriter w;
+  w.PutArray(std::span<const float>());
+  w.PutArray(std::span<const double>());
+  ByteReader r(w.buf, "test");
+  EXPECT_TRUE(r.GetVector<float>().empty());
+  r.GetArray(std::span<double>(), "empty");
+  r.ExpectEnd();
+}
+
+}  // namespace
+}  // namespace ratchet
