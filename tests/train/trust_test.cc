@@ -9,6 +9,7 @@
 #include "ratchet/deploy.h"
 #include "ratchet/train.h"
 #include "test_util.h"
+#include "core/file.h"
 #include "train/checkpoint.h"
 #include "train/run_lock.h"
 
@@ -174,6 +175,80 @@ TEST(TrustTest, EmptyArraysRoundTripWithoutTouchingNullPointers) {
   EXPECT_TRUE(r.GetVector<float>().empty());
   r.GetArray(std::span<double>(), "empty");
   r.ExpectEnd();
+}
+
+}  // namespace
+}  // namespace ratchet
+
+namespace ratchet {
+namespace {
+
+// Every leftover temporary file under dir.
+std::vector<std::string> TmpFiles(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    if (e.path().extension() == ".tmp") out.push_back(e.path().string());
+  return out;
+}
+
+// A full disk: a 256 KiB tmpfs (root only; skipped otherwise) holding a stopped run, filled up.
+TEST(TrustTest, AFullDiskLosesNothingAndFailsLoudly) {
+  const auto base = testing::FreshDir("trust_full");
+  const auto mnt = base / "mnt";
+  std::filesystem::create_directories(mnt);
+  if (geteuid() != 0 || std::system(fmt::format("mount -t tmpfs -o size=256k tmpfs '{}' 2>/dev/null", mnt.string()).c_str()) != 0)
+    GTEST_SKIP() << "needs root to mount a small filesystem";
+  struct Unmount {
+    std::filesystem::path m;
+    ~Unmount() { std::system(fmt::format("umount '{}'", m.string()).c_str()); }
+  } unmount{mnt};
+  // a small stopped run, trained outside, copied onto the small filesystem
+  const auto src = base / "src";
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "CartPole-v1";
+  o.sets = {"n_envs=2", "n_steps=64", "batch_size=64", "n_timesteps=1024", "stop_at=512", "net_arch=8",
+            "eval_episodes=1"};
+  RunConfig cfg = ResolveRunConfig(o);
+  std::filesystem::create_directories(src);
+  ASSERT_TRUE(Train(cfg, src, {}).stopped);
+  const auto run = mnt / "run";
+  std::filesystem::copy(src, run, std::filesystem::copy_options::recursive);
+  Resume(src, {});  // src finishes (outside the small filesystem), for the export below
+  const std::string config = testing::ReadFile(run / "config.yaml");
+  const std::string checkpoint = testing::ReadFile(LatestCheckpointPath(run));
+  // fill the filesystem to the last byte
+  {
+    std::ofstream fill(mnt / "filler", std::ios::binary);
+    const std::string block(4096, 'x');
+    while (fill.write(block.data(), block.size())) {
+    }
+  }
+  {
+    std::ofstream fill(mnt / "filler2", std::ios::binary);
+    while (fill.put('x')) {
+    }
+  }
+  auto cli = [&](const std::string& args) {
+    const std::string err = (base / "err.txt").string();
+    const int status = std::system(fmt::format("'{}' {} >/dev/null 2>'{}'", RATCHET_CLI, args, err).c_str());
+    return std::pair{WEXITSTATUS(status), testing::ReadFile(err)};
+  };
+  auto [code, err] = cli(fmt::format("resume --quiet '{}'", run.string()));
+  EXPECT_EQ(code, 2) << err;
+  EXPECT_NE(err.find("ratchet: error: cannot write run config"), std::string::npos) << err;
+  EXPECT_NE(err.find("No space left on device"), std::string::npos) << err;
+  EXPECT_EQ(testing::ReadFile(run / "config.yaml"), config);  // not truncated
+  EXPECT_EQ(testing::ReadFile(LatestCheckpointPath(run)), checkpoint);
+  std::tie(code, err) = cli(fmt::format("export '{}' -o '{}'", src.string(), (mnt / "p.rpol").string()));
+  EXPECT_EQ(code, 2) << err;
+  EXPECT_NE(err.find("cannot write policy file"), std::string::npos) << err;
+  EXPECT_FALSE(std::filesystem::exists(mnt / "p.rpol"));
+  EXPECT_NE(ErrorOf([&] { WriteFileAtomically(run / "config.yaml", std::string(100000, 'y'), "run config"); })
+                .find("cannot write run config"),
+            std::string::npos);
+  EXPECT_EQ(testing::ReadFile(run / "config.yaml"), config);
+  EXPECT_TRUE(TmpFiles(mnt).empty()) << ::testing::PrintToString(TmpFiles(mnt));
 }
 
 }  // namespace
