@@ -172,7 +172,8 @@ int main(int argc, char** argv) {
   train->add_option("--steps", steps_text, "total environment steps (default: the preset's n_timesteps)");
   train->add_option("--set", opt.sets, "override a config key: --set key=value (repeatable)");
   train->add_option("--run-dir", run_dir, "run directory (default: runs/<algo>-<env>-s<seed>)");
-  train->add_option("--config", preset, "preset YAML file (default: the built-in configs/<algo>.yaml)");
+  train->add_option("--config", preset, "settings file: a preset file (entries per env id, like configs/<algo>.yaml; "
+                                        "default: the built-in one) or a run's config.yaml (flat key: value)");
   train->add_flag("--quiet", quiet, "no progress line");
 
   std::string eval_dir, episodes_text = "10", eval_seed;

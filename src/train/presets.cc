@@ -1,5 +1,6 @@
 // Presets: configs/<algo>.yaml entries per environment id, read with yaml-cpp.
 #include <fmt/format.h>
+#include <map>
 #include <yaml-cpp/yaml.h>
 
 #include "ratchet/train.h"
@@ -7,38 +8,64 @@
 
 namespace ratchet {
 
-std::vector<std::pair<std::string, std::string>> PresetFor(const std::string& yaml_text,
-                                                           const std::string& env_id,
-                                                           const std::string& source) {
-  YAML::Node root;
+YAML::Node LoadYaml(const std::string& text, const std::string& source) {
   try {
-    root = YAML::Load(yaml_text);
+    return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw Error(fmt::format("{}: malformed YAML at line {}: {}", source, e.mark.line + 1, e.msg));
   }
-  if (!root || root.IsNull()) return {};
-  if (!root.IsMap()) throw Error(source + ": a preset file must map environment ids to settings");
-  YAML::Node section = root[env_id];
-  if (!section) section = root["default"];
-  if (!section || section.IsNull()) return {};
-  if (!section.IsMap())
-    throw Error(fmt::format("{}: the entry for '{}' must be a mapping of key: value", source, env_id));
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& kv : section) {
-    const std::string key = kv.first.as<std::string>();
-    out.emplace_back(key, YamlValueText(kv.second, source, key));
+}
+
+std::vector<std::pair<std::string, YAML::Node>> MapEntries(const YAML::Node& node, const std::string& source,
+                                                           const std::string& what) {
+  if (!node.IsMap()) throw Error(fmt::format("{}: {} must be a mapping of key: value", source, what));
+  std::vector<std::pair<std::string, YAML::Node>> out;
+  std::map<std::string, int> line_of;
+  for (const auto& kv : node) {
+    const int line = kv.first.Mark().line + 1;
+    if (!kv.first.IsScalar()) throw Error(fmt::format("{}: line {}: a key of {} is not a plain name", source, line, what));
+    const std::string key = kv.first.Scalar();
+    if (const auto it = line_of.find(key); it != line_of.end())
+      throw Error(fmt::format("{}: key '{}' appears twice in {} (lines {} and {})", source, key, what, it->second, line));
+    line_of[key] = line;
+    out.emplace_back(key, kv.second);
   }
   return out;
 }
 
+std::string YamlScalar(const YAML::Node& value, const std::string& source, const std::string& key) {
+  if (!value.IsScalar())
+    throw Error(fmt::format("{}: key '{}' must be a single value (a name or a number)", source, key));
+  return value.Scalar();
+}
+
+std::vector<std::pair<std::string, std::string>> PresetFor(const std::string& yaml_text,
+                                                           const std::string& env_id,
+                                                           const std::string& source) {
+  const YAML::Node root = LoadYaml(yaml_text, source);
+  if (!root || root.IsNull()) return {};
+  const auto entries = MapEntries(root, source, "a preset file (environment ids to settings)");
+  const YAML::Node* section = nullptr;
+  for (const auto& [id, node] : entries)
+    if (id == env_id) section = &node;
+  if (section == nullptr)
+    for (const auto& [id, node] : entries)
+      if (id == "default") section = &node;
+  if (section == nullptr || section->IsNull()) return {};
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, value] : MapEntries(*section, source, fmt::format("the entry for '{}'", env_id)))
+    out.emplace_back(key, YamlValueText(value, source, key));
+  return out;
+}
+
 std::string YamlValueText(const YAML::Node& value, const std::string& source, const std::string& key) {
-  if (value.IsScalar()) return value.as<std::string>();
+  if (value.IsScalar()) return value.Scalar();
   if (value.IsNull()) return "null";
   if (value.IsSequence()) {
     std::string text;
     for (const auto& item : value) {
       if (!item.IsScalar()) throw Error(fmt::format("{}: key '{}' must be a flat list", source, key));
-      text += (text.empty() ? "" : ",") + item.as<std::string>();
+      text += (text.empty() ? "" : ",") + item.Scalar();
     }
     return text;
   }

@@ -85,26 +85,57 @@ void Validate(RunConfig& cfg) {
   cfg.algo->Validate(cfg.train);
 }
 
+// A --config file: a preset file (settings per environment id, as configs/<algo>.yaml), or a
+// flat run config (key: value, as a run's config.yaml or `ratchet config` prints). Never ignored:
+// a preset file without an entry for the env or a `default` entry is an error.
+void ApplyConfigFile(const std::string& path, RunConfig& cfg, ConfigBinder& b) {
+  const std::string text = ReadFile(path, "preset file");
+  const YAML::Node root = LoadYaml(text, path);
+  if (!root || root.IsNull()) throw Error(fmt::format("{}: the config file is empty", path));
+  const auto entries = MapEntries(root, path, "a config file");
+  bool flat = false;
+  for (const auto& [key, node] : entries) flat |= key == "algo" || key == "env" || !node.IsMap();
+  if (!flat) {
+    bool has_entry = false;
+    for (const auto& [key, node] : entries) has_entry |= key == cfg.train.env || key == "default";
+    if (!has_entry) {
+      std::string ids;
+      for (const auto& [key, node] : entries) ids += (ids.empty() ? "" : ", ") + key;
+      throw Error(fmt::format("{}: the preset file has no entry for '{}' and no 'default' entry (it has: {})",
+                              path, cfg.train.env, ids));
+    }
+    for (const auto& [k, v] : PresetFor(text, cfg.train.env, path)) b.Set(k, v, fmt::format("preset {}", path));
+    return;
+  }
+  for (const auto& [key, node] : entries) {
+    if (key == "algo" || key == "env") {
+      const std::string want = key == "algo" ? cfg.train.algo : cfg.train.env;
+      const std::string have = YamlScalar(node, path, key);
+      if (have != want)
+        throw Error(fmt::format("{}: the run config is for {} {} but this run asks for {} {}; pass --{} {}", path,
+                                key, have, key, want, key, have));
+      continue;
+    }
+    if (key == "env_plugin") continue;
+    b.Set(key, YamlValueText(node, path, key), path);
+  }
+}
+
 }  // namespace
 
 RunConfig ResolveRunConfig(const ResolveOptions& opt) {
   RunConfig cfg = MakeEmpty(opt.algo, opt.env);
   ConfigBinder b = cfg.Binder();
-  std::string text, source;
   if (opt.preset_path.empty()) {
     const auto& presets = EmbeddedPresets();
-    const auto it = presets.find(cfg.train.algo);
-    if (it != presets.end()) {
-      text = it->second;
-      source = "configs/" + cfg.train.algo + ".yaml";
+    if (const auto it = presets.find(cfg.train.algo); it != presets.end()) {
+      const std::string source = "configs/" + cfg.train.algo + ".yaml";
+      for (const auto& [k, v] : PresetFor(it->second, cfg.train.env, source))
+        b.Set(k, v, fmt::format("preset {}", source));
     }
   } else {
-    text = ReadFile(opt.preset_path, "preset file");
-    source = opt.preset_path;
+    ApplyConfigFile(opt.preset_path, cfg, b);
   }
-  if (!text.empty())
-    for (const auto& [k, v] : PresetFor(text, cfg.train.env, source))
-      b.Set(k, v, fmt::format("preset {}", source));
   for (const std::string& s : opt.sets) {
     const auto [k, v] = ParseAssignment(s);
     b.Set(k, v, "--set " + s);
@@ -120,17 +151,14 @@ RunConfig LoadRunConfig(const std::filesystem::path& run_dir) {
     throw Error(fmt::format("run directory '{}' does not exist", run_dir.string()));
   const std::filesystem::path path = run_dir / "config.yaml";
   const std::string text = ReadFile(path, "run config");
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw Error(fmt::format("{}: malformed YAML at line {}: {}", path.string(), e.mark.line + 1, e.msg));
-  }
+  const YAML::Node root = LoadYaml(text, path.string());
   if (!root.IsMap() || !root["algo"] || !root["env"])
     throw Error(fmt::format("{}: not a Ratchet run config (no algo/env keys)", path.string()));
-  const std::string env = root["env"].as<std::string>();
+  const auto entries = MapEntries(root, path.string(), "a run config");
+  const std::string algo = YamlScalar(root["algo"], path.string(), "algo");
+  const std::string env = YamlScalar(root["env"], path.string(), "env");
   if (root["env_plugin"]) {
-    const std::string plugin = root["env_plugin"].as<std::string>();
+    const std::string plugin = YamlScalar(root["env_plugin"], path.string(), "env_plugin");
     const std::vector<std::string> known = ListEnvs();
     if (std::find(known.begin(), known.end(), env) == known.end()) {
       try {
@@ -141,12 +169,11 @@ RunConfig LoadRunConfig(const std::filesystem::path& run_dir) {
       }
     }
   }
-  RunConfig cfg = MakeEmpty(root["algo"].as<std::string>(), root["env"].as<std::string>());
+  RunConfig cfg = MakeEmpty(algo, env);
   ConfigBinder b = cfg.Binder();
-  for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>();
+  for (const auto& [key, value] : entries) {
     if (key == "algo" || key == "env" || key == "env_plugin") continue;
-    b.Set(key, YamlValueText(kv.second, path.string(), key), path.string());
+    b.Set(key, YamlValueText(value, path.string(), key), path.string());
   }
   Validate(cfg);
   return cfg;

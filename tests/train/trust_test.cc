@@ -253,3 +253,60 @@ TEST(TrustTest, AFullDiskLosesNothingAndFailsLoudly) {
 
 }  // namespace
 }  // namespace ratchet
+
+namespace ratchet {
+namespace {
+
+std::filesystem::path WriteText(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(TrustTest, ConfigFilesAreNeverIgnored) {
+  const auto dir = testing::FreshDir("trust_config");
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "CartPole-v1";
+  // a run's config.yaml (flat) is applied as it is
+  o.sets = {"n_steps=48", "batch_size=96", "learning_rate=lin_0.0007"};
+  RunConfig original = ResolveRunConfig(o);
+  WriteText(dir / "run.yaml", original.ToYaml());
+  ResolveOptions from_file;
+  from_file.algo = "ppo";
+  from_file.env = "CartPole-v1";
+  from_file.preset_path = (dir / "run.yaml").string();
+  RunConfig loaded = ResolveRunConfig(from_file);
+  EXPECT_EQ(loaded.ToYaml(), original.ToYaml());
+  // ... but not for another algorithm or environment
+  from_file.algo = "a2c";
+  EXPECT_NE(ErrorOf([&] { ResolveRunConfig(from_file); }).find("the run config is for algo ppo"), std::string::npos);
+  // a preset file without an entry for the env (nor default) is an error, not struct defaults
+  from_file.algo = "ppo";
+  from_file.preset_path = WriteText(dir / "preset.yaml", "Pendulum-v1:\n  n_steps: 64\n").string();
+  EXPECT_NE(ErrorOf([&] { ResolveRunConfig(from_file); }).find("no entry for 'CartPole-v1' and no 'default' entry"),
+            std::string::npos);
+  // duplicate keys are errors, wherever they are
+  from_file.preset_path = WriteText(dir / "dup.yaml", "CartPole-v1:\n  n_steps: 64\n  n_steps: 32\n").string();
+  EXPECT_NE(ErrorOf([&] { ResolveRunConfig(from_file); }).find("key 'n_steps' appears twice"), std::string::npos);
+  from_file.preset_path = WriteText(dir / "dup2.yaml", "algo: ppo\nenv: CartPole-v1\nseed: 1\nseed: 2\n").string();
+  EXPECT_NE(ErrorOf([&] { ResolveRunConfig(from_file); }).find("key 'seed' appears twice in a config file (lines 3 and 4)"),
+            std::string::npos);
+}
+
+TEST(TrustTest, YamlTypeErrorsNameTheFileAndKey) {
+  const auto dir = testing::FreshDir("trust_yaml_types");
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "CartPole-v1";
+  o.sets = {"n_envs=2", "n_steps=64", "batch_size=64", "n_timesteps=128", "eval_episodes=1"};
+  RunConfig cfg = ResolveRunConfig(o);
+  Train(cfg, dir, {});
+  std::string text = testing::ReadFile(dir / "config.yaml");
+  text.replace(text.find("algo: ppo"), 9, "algo: [ppo]");
+  WriteText(dir / "config.yaml", text);
+  const std::string why = ErrorOf([&] { LoadRunConfig(dir); });
+  EXPECT_NE(why.find("config.yaml: key 'algo' must be a single value"), std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace ratchet
