@@ -74,6 +74,8 @@ struct ResolveOptions {
 // Struct defaults <- preset entry for env (or its `default` entry) <- --set <- --seed/--steps.
 // Validates the result; throws Error naming any problem.
 RunConfig ResolveRunConfig(const ResolveOptions& opt);
+// Parses a run config as ToYaml writes it; `source` names it in messages.
+RunConfig RunConfigFromYaml(const std::string& text, const std::string& source);
 // Reads RUN_DIR/config.yaml as written by ToYaml. When the run's environment came from a plugin
 // that is not loaded yet, loads it (LoadPlugin) first.
 RunConfig LoadRunConfig(const std::filesystem::path& run_dir);
@@ -186,8 +188,11 @@ TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const Tr
 
 // Continues the run in run_dir from its newest checkpoint: training S steps, stopping, then
 // resuming gives bit-identical parameters and progress.csv rows (wall time excepted) to an
-// uninterrupted run. Rows written after that checkpoint are dropped first. `steps` (optional)
-// raises n_timesteps; stop_at is cleared. Throws Error naming the problem (no checkpoint, wrong
+// uninterrupted run. Rows written after that checkpoint are dropped first. config.yaml must still
+// say what the checkpoint was trained with (an edit is refused, naming the key). `steps`
+// (optional) changes n_timesteps; stop_at is cleared. Schedules (lin_X) then continue from their
+// current value down to 0 at the new total instead of jumping back: after resuming at step s0
+// with remaining fraction p0, the remaining fraction at step s is p0 (N' - s) / (N' - s0). Throws Error naming the problem (no checkpoint, wrong
 // magic, newer version, truncated, checksum mismatch); nothing is overwritten then.
 TrainResult Resume(const std::filesystem::path& run_dir, const TrainOptions& opt,
                    std::optional<int64_t> steps = std::nullopt);

@@ -11,7 +11,8 @@ namespace {
 
 constexpr Magic kMagic = {'R', 'A', 'T', 'C', 'H', 'E', 'T', 'C'};
 // 2: environment states carry the generator and counters in EnvBase's layout
-constexpr uint32_t kVersion = 2;
+// 3: the trainer's payload ends with the schedule anchor (resume --steps)
+constexpr uint32_t kVersion = 3;
 
 std::vector<std::filesystem::path> CheckpointFiles(const std::filesystem::path& dir) {
   // only ckpt-<digits>.bin, ordered by the number (a crafted name cannot sort itself first or last)
@@ -60,6 +61,7 @@ LoadedCheckpoint LoadCheckpoint(const std::filesystem::path& path) {
   ByteReader r(u.body, "checkpoint '" + name + "'");
   LoadedCheckpoint out;
   out.path = path;
+  out.version = u.version;
   const auto cfg = r.GetVector<uint8_t>();
   out.config_yaml.assign(cfg.begin(), cfg.end());
   out.payload = r.GetVector<uint8_t>();

@@ -14,6 +14,7 @@ void WriteCheckpoint(const std::filesystem::path& run_dir, int update, const std
 
 struct LoadedCheckpoint {
   std::filesystem::path path;
+  uint32_t version = 0;
   std::string config_yaml;
   std::vector<uint8_t> payload;
 };

@@ -150,7 +150,11 @@ RunConfig LoadRunConfig(const std::filesystem::path& run_dir) {
   if (!std::filesystem::is_directory(run_dir))
     throw Error(fmt::format("run directory '{}' does not exist", run_dir.string()));
   const std::filesystem::path path = run_dir / "config.yaml";
-  const std::string text = ReadFile(path, "run config");
+  return RunConfigFromYaml(ReadFile(path, "run config"), path.string());
+}
+
+RunConfig RunConfigFromYaml(const std::string& text, const std::string& source) {
+  const std::filesystem::path path = source;
   const YAML::Node root = LoadYaml(text, path.string());
   if (!root.IsMap() || !root["algo"] || !root["env"])
     throw Error(fmt::format("{}: not a Ratchet run config (no algo/env keys)", path.string()));

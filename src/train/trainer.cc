@@ -73,9 +73,20 @@ namespace {
 
 std::atomic<bool> g_stop_requested{false};
 
-// The training loop, from scratch (checkpoint null) or from a checkpoint's payload.
+// The remaining fraction of training for schedules at `steps` of `total`: 1 - steps/total, or,
+// after a resume that changed the total (anchor_steps > 0), the anchor's fraction decaying
+// linearly to 0 at the new total.
+double ProgressRemaining(int64_t steps, int64_t total, int64_t anchor_steps, double anchor_remaining) {
+  if (anchor_steps == 0) return std::max(0.0, 1.0 - static_cast<double>(steps) / static_cast<double>(total));
+  if (total <= anchor_steps) return 0.0;
+  return std::max(0.0, anchor_remaining * static_cast<double>(total - steps) / static_cast<double>(total - anchor_steps));
+}
+
+// The training loop, from scratch (checkpoint null) or from a checkpoint's payload (format
+// `version`); `old_total` is the checkpoint's n_timesteps when a resume changed it.
 TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt,
-                        const std::vector<uint8_t>* checkpoint) {
+                        const std::vector<uint8_t>* checkpoint, uint32_t version = 0,
+                        std::optional<int64_t> old_total = std::nullopt) {
   const TrainConfig& tc = cfg.train;
   if (checkpoint == nullptr && (std::filesystem::exists(run_dir / "model.bin") ||
                                 !LatestCheckpointPath(run_dir).empty()))
@@ -93,6 +104,8 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
   std::deque<EpisodeStat> recent;
   int64_t episodes = 0;
   double wall_before = 0.0;  // wall time of the run before this process
+  int64_t anchor_steps = 0;  // schedules: see ProgressRemaining
+  double anchor_remaining = 1.0;
   TrainResult res;
   if (checkpoint == nullptr) {
     WriteFileAtomically(run_dir / "config.yaml", cfg.ToYaml(), "run config");
@@ -120,7 +133,18 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
     }
     collector.Restore(r);
     algo->Restore(r);
+    if (version >= 3) {
+      anchor_steps = r.Get<int64_t>();
+      anchor_remaining = r.Get<double>();
+      if (anchor_steps < 0 || anchor_steps > res.steps || !(anchor_remaining >= 0 && anchor_remaining <= 1))
+        throw Error("checkpoint is corrupt (schedule anchor)");
+    }
     r.ExpectEnd();
+    if (old_total && *old_total != tc.n_timesteps && res.steps > 0) {
+      // the total changed: schedules continue from where they are
+      anchor_remaining = ProgressRemaining(res.steps, *old_total, anchor_steps, anchor_remaining);
+      anchor_steps = res.steps;
+    }
   }
   RunLog log(run_dir, checkpoint == nullptr, res.updates, res.steps);
 
@@ -138,6 +162,8 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
     }
     collector.Save(w);
     algo->Save(w);
+    w.Put(anchor_steps);
+    w.Put(anchor_remaining);
     WriteCheckpoint(run_dir, res.updates, cfg.ToYaml(), w.buf, tc.checkpoint_keep);
   };
 
@@ -161,8 +187,7 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
     res.collect_seconds += std::chrono::duration<double>(t_update - t_collect).count();
     res.steps += per_update;
     ComputeGae(r, tc.gamma, tc.gae_lambda);
-    const double progress_remaining =
-        std::max(0.0, 1.0 - static_cast<double>(res.steps) / static_cast<double>(tc.n_timesteps));
+    const double progress_remaining = ProgressRemaining(res.steps, tc.n_timesteps, anchor_steps, anchor_remaining);
     const UpdateStats s = algo->Update(r, progress_remaining);
     res.update_seconds += std::chrono::duration<double>(Clock::now() - t_update).count();
     if (const std::string bad = FirstNonFinite(*algo, s, collector.normalizer()); !bad.empty())
@@ -281,6 +306,25 @@ TrainResult Resume(const std::filesystem::path& run_dir, const TrainOptions& opt
   const RunDirLock lock(run_dir);
   RunConfig cfg = LoadRunConfig(run_dir);
   const LoadedCheckpoint ck = LoadLatestCheckpoint(run_dir);
+  // config.yaml must still be what the checkpoint trained with (keys that do not change the
+  // results excepted; n_timesteps may change, as with --steps)
+  RunConfig saved = RunConfigFromYaml(ck.config_yaml, ck.path.string());
+  if (saved.train.algo != cfg.train.algo || saved.train.env != cfg.train.env)
+    throw Error(fmt::format("'{}' was edited after the checkpoint: it says {} on {}, the checkpoint holds {} on {}",
+                            (run_dir / "config.yaml").string(), cfg.train.algo, cfg.train.env, saved.train.algo,
+                            saved.train.env));
+  const auto now = cfg.Binder().Dump(), then = saved.Binder().Dump();
+  for (size_t k = 0; k < now.size() && k < then.size(); ++k) {
+    const std::string& key = now[k].first;
+    if (key == "n_timesteps" || key == "stop_at" || key == "threads" || key == "eval_episodes" ||
+        key.rfind("checkpoint_", 0) == 0 || now[k].second == then[k].second)
+      continue;
+    throw Error(fmt::format("'{}' was edited after the checkpoint: {} is {} there but {} in the checkpoint; a "
+                            "resume continues the saved configuration only (restore the value, or start a new "
+                            "run with --config)", (run_dir / "config.yaml").string(), key, now[k].second,
+                            then[k].second));
+  }
+  const int64_t old_total = saved.train.n_timesteps;
   cfg.train.stop_at = 0;
   if (steps) {
     cfg.train.n_timesteps = *steps;
@@ -288,7 +332,7 @@ TrainResult Resume(const std::filesystem::path& run_dir, const TrainOptions& opt
   }
   // the resolved config now records the new total
   WriteFileAtomically(run_dir / "config.yaml", cfg.ToYaml(), "run config");
-  return RunTraining(cfg, run_dir, opt, &ck.payload);
+  return RunTraining(cfg, run_dir, opt, &ck.payload, ck.version, old_total);
 }
 
 }  // namespace ratchet

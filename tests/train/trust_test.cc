@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstring>
+#include <sstream>
 #include <fmt/format.h>
 #include <thread>
 
@@ -306,6 +307,50 @@ TEST(TrustTest, YamlTypeErrorsNameTheFileAndKey) {
   WriteText(dir / "config.yaml", text);
   const std::string why = ErrorOf([&] { LoadRunConfig(dir); });
   EXPECT_NE(why.find("config.yaml: key 'algo' must be a single value"), std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace ratchet
+
+namespace ratchet {
+namespace {
+
+TEST(TrustTest, ResumeRefusesAnEditedConfigNamingTheKey) {
+  const auto dir = StoppedRun("trust_edit");
+  std::string text = testing::ReadFile(dir / "config.yaml");
+  const size_t at = text.find("gae_lambda: ");
+  text.replace(at, text.find('\n', at) - at, "gae_lambda: 0.5");
+  WriteText(dir / "config.yaml", text);
+  const std::string why = ErrorOf([&] { Resume(dir, {}); });
+  EXPECT_NE(why.find("was edited after the checkpoint: gae_lambda is 0.5 there but"), std::string::npos) << why;
+}
+
+// The learning_rate column of progress.csv.
+std::vector<double> LearningRates(const std::filesystem::path& dir) {
+  std::vector<double> out;
+  std::ifstream in(dir / "progress.csv");
+  std::string line;
+  std::getline(in, line);
+  const auto& cols = ProgressColumns();
+  const size_t c = std::find(cols.begin(), cols.end(), "learning_rate") - cols.begin();
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    std::string cell;
+    for (size_t k = 0; k <= c; ++k) std::getline(ss, cell, ',');
+    out.push_back(std::stod(cell));
+  }
+  return out;
+}
+
+TEST(TrustTest, ResumeWithMoreStepsContinuesSchedulesInsteadOfRestretchingThem) {
+  const auto dir = StoppedRun("trust_steps");  // lin_0.001 over 1024 steps, stopped at 512
+  const std::vector<double> before = LearningRates(dir);
+  ASSERT_EQ(before.size(), 4u);
+  Resume(dir, {}, 2048);
+  const std::vector<double> lr = LearningRates(dir);
+  ASSERT_EQ(lr.size(), 16u);
+  for (size_t k = 1; k < lr.size(); ++k) EXPECT_LT(lr[k], lr[k - 1]) << "update " << k + 1;  // never jumps up
+  EXPECT_NEAR(lr.back(), 0.0, 1e-12);  // and reaches 0 at the new total
 }
 
 }  // namespace
