@@ -7,7 +7,8 @@ packages=(g++ cmake ninja-build libeigen3-dev libyaml-cpp-dev libcli11-dev libfm
           libgtest-dev libbenchmark-dev libmujoco-dev
           libosmesa6-dev libgif-dev libcairo2-dev fonts-dejavu-core
           libprotobuf-dev protobuf-compiler
-          pybind11-dev python3-dev python3-numpy python3-pytest python3-setuptools python3-venv)
+          pybind11-dev python3-dev python3-numpy python3-pytest python3-setuptools python3-venv
+          clang-14 libfuzzer-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do

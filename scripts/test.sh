@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Set up, build, and run the whole test suite under ctest.
+# Set up, build, run each fuzz target for a short while, then the whole test suite under ctest
+# (C++, Python, consumer projects, fuzz regressions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
+# the loaders' libFuzzer targets, briefly (the long runs: bash scripts/fuzz.sh 600)
+bash scripts/fuzz.sh "${RATCHET_FUZZ_SECONDS:-20}"
 ctest --preset release

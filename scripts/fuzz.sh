@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (fuzz/, clang-14 with ASan + UBSan) into build/fuzz and runs each
+# for SECONDS (default 60) from its seed corpus (fuzz/corpus/<target>) and every reproducer
+# (fuzz/regressions/<target>). Exits non-zero on any finding; the input that caused it is left in
+# build/fuzz/artifacts/<target>/ (copy it to fuzz/regressions/<target>/ once fixed).
+#   bash scripts/fuzz.sh [SECONDS] [TARGET...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(policy_file checkpoint preset_yaml)
+command -v clang++-14 >/dev/null || { echo "fuzz: clang++-14 is missing (scripts/setup.sh installs it)" >&2; exit 2; }
+B=build/fuzz
+cmake -S fuzz -B $B -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=None >/dev/null
+cmake --build $B -j "$(nproc)" >/dev/null
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+for t in "${targets[@]}"; do
+  mkdir -p "$B/corpus/$t" "$B/artifacts/$t" "fuzz/corpus/$t" "fuzz/regressions/$t"
+  echo "fuzz: $t for ${seconds}s"
+  "$B/fuzz_$t" "$B/corpus/$t" "fuzz/corpus/$t" "fuzz/regressions/$t" -max_total_time="$seconds" -timeout=10 \
+      -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix="$B/artifacts/$t/" 2>"$B/$t.log" || {
+    tail -40 "$B/$t.log" >&2
+    echo "fuzz: $t found a problem; the input is in $B/artifacts/$t/" >&2
+    exit 1
+  }
+  grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$B/$t.log" | sed "s/^/fuzz: $t: /"
+  rm -rf /dev/shm/ratchet_fuzz_* 2>/dev/null || true
+done
