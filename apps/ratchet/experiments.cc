@@ -65,8 +65,14 @@ pid_t Spawn(const std::vector<std::string>& args, const fs::path& log) {
 }  // namespace
 
 int64_t ParseCount(const std::string& text, const std::string& flag, bool allow_zero) {
-  int64_t v;
-  if (!ParseInt64(text, &v) || v < (allow_zero ? 0 : 1))
+  // the config's own integer reading, so that --steps 1e5 means what n_timesteps=1e5 means
+  int64_t v = -1;
+  try {
+    ConfigValue<int64_t>::Parse(flag, text, &v);
+  } catch (const Error&) {
+    v = -1;
+  }
+  if (v < (allow_zero ? 0 : 1))
     throw Error(fmt::format("{} must be a {} integer, got '{}'", flag,
                             allow_zero ? "non-negative" : "positive", text));
   return v;
@@ -222,7 +228,14 @@ int ExperimentCommands::Sweep() {
                            count[SweepRun::State::kDone], failed, interrupted + (queue.size() - next),
                            count[SweepRun::State::kConflict]);
   if (g_sweep_signal != 0) return 128 + g_sweep_signal;
-  return failed > 0 ? 1 : 0;
+  if (failed > 0) return 1;
+  // every run of the grid conflicts with what its directory holds: nothing could be done
+  if (count[SweepRun::State::kConflict] == plan.size() && !plan.empty()) {
+    std::cerr << fmt::format("ratchet: error: every run of the sweep conflicts with a run already in {} (see the "
+                             "warnings above); choose another --out or remove those directories\n", out_);
+    return 2;
+  }
+  return 0;
 }
 
 int ExperimentCommands::Plot() {

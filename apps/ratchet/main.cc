@@ -1,7 +1,10 @@
 // ratchet: the command-line tool: train, resume, eval, export, config, envs, algos, and (experiments.cc) sweep, plot, table.
 // Every user error is one line on stderr and exit code 2.
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+
+#include <cctype>
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
@@ -39,6 +42,13 @@ void InstallStopHandlers() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGHUP, &sa, nullptr);
+}
+
+// The columns of the terminal on stderr (0 when it is not a terminal).
+int TerminalWidth() {
+  struct winsize ws {};
+  if (isatty(STDERR_FILENO) && ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 0;
 }
 
 // Prints the outcome of Train/Resume; returns the exit code.
@@ -101,6 +111,7 @@ int Train(const ResolveOptions& opt, const std::string& run_dir_arg, bool quiet)
   if (!quiet) {
     to.progress = &std::cerr;
     to.progress_is_tty = isatty(STDERR_FILENO) != 0;
+    to.progress_width = TerminalWidth();
   }
   InstallStopHandlers();
   return Report(ratchet::Train(cfg, dir, to), dir);
@@ -115,6 +126,7 @@ int Resume(const std::string& run_dir, const std::string& steps_text, bool quiet
   if (!quiet) {
     to.progress = &std::cerr;
     to.progress_is_tty = isatty(STDERR_FILENO) != 0;
+    to.progress_width = TerminalWidth();
   }
   InstallStopHandlers();
   std::cerr << fmt::format("ratchet: resuming {}\n", run_dir);
@@ -131,6 +143,19 @@ int Eval(const std::string& run_dir, const std::string& episodes_text, const std
   const int64_t episodes = ParseCount(episodes_text, "--episodes", false);
   const uint64_t seed = seed_text.empty() ? kEvalSeedBase
                                           : static_cast<uint64_t>(ParseCount(seed_text, "--seed", true));
+  if (!gif.path.empty()) {
+    // checked before any episode runs
+    const fs::path p(gif.path);
+    std::string ext = p.extension().string();
+    for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (ext != ".gif") throw Error(fmt::format("--gif writes a GIF: give a path ending in .gif, got '{}'", gif.path));
+    const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+    if (!fs::is_directory(dir) || access(dir.c_str(), W_OK) != 0)
+      throw Error(fmt::format("--gif: cannot write into '{}' (missing or not writable)", dir.string()));
+    if (fs::is_directory(p)) throw Error(fmt::format("--gif: '{}' is a directory", gif.path));
+    if (modes.size() == 1 && !modes[0])
+      throw Error("--gif renders a deterministic episode; it cannot be combined with --stochastic");
+  }
   const TrainedModel m = LoadTrainedModel(run_dir);
   const RunConfig& cfg = m.cfg;
   std::cout << fmt::format("{} on {} from {}: {} episodes, seeds {}..{}\n", cfg.train.algo,
@@ -191,7 +216,11 @@ int main(int argc, char** argv) {
 
   ResolveOptions show;
   std::string show_preset;
-  CLI::App* config = app.add_subcommand("config", "print the resolved configuration of a run, with a note per key");
+  std::string config_run;
+  CLI::App* config = app.add_subcommand(
+      "config", "print a resolved configuration with a note per key and where each value comes from: of a new "
+                "run (--algo, --env, --set, --config) or of an existing RUN_DIR");
+  config->add_option("run_dir", config_run, "an existing run directory (instead of --algo/--env/--set)");
   show.algo = "ppo";
   show.env = "CartPole-v1";
   config->add_option("--algo", show.algo, "algorithm")->capture_default_str();
@@ -283,11 +312,27 @@ int main(int argc, char** argv) {
     }
     if (*config) {
       show.preset_path = show_preset;
-      RunConfig cfg = ResolveRunConfig(show);
+      RunConfig cfg = config_run.empty() ? ResolveRunConfig(show) : LoadRunConfig(config_run);
+      // where each value comes from: the preset alone, against what this configuration says
+      ResolveOptions base;
+      base.algo = cfg.train.algo;
+      base.env = cfg.train.env;
+      base.seed = cfg.train.seed;
+      if (config_run.empty()) base.preset_path = show_preset;
+      RunConfig preset = ResolveRunConfig(base);
+      const auto preset_values = preset.Binder().Dump();
+      const std::string changed_by =
+          config_run.empty() ? "--set/--seed/--steps" : fs::path(config_run) / "config.yaml";
       ConfigBinder b = cfg.Binder();
       std::cout << "algo: " << cfg.train.algo << "\nenv: " << cfg.train.env << "\n";
-      for (const auto& [k, v] : b.Dump())
-        std::cout << fmt::format("{:<32} # {}\n", k + ": " + v, b.Doc(k));
+      if (!cfg.env_plugin.empty()) std::cout << "env_plugin: " << cfg.env_plugin << "\n";
+      const auto values = b.Dump();
+      for (size_t k = 0; k < values.size(); ++k) {
+        const auto& [key, value] = values[k];
+        const bool from_preset = k < preset_values.size() && preset_values[k].second == value;
+        std::cout << fmt::format("{:<32} # {} [{}]\n", key + ": " + value, b.Doc(key),
+                                 from_preset ? "preset or default" : changed_by);
+      }
       return 0;
     }
     if (*envs) {

@@ -40,6 +40,7 @@ struct EnvSpec {
   int max_episode_steps = 0;               // 0: no time limit
   std::optional<double> reward_threshold;  // the registry's "solved" return
   double dt = 0.0;                         // simulated seconds per step (0: unknown)
+  std::string model_file;                  // a replaced physics model: "path fnv1a:hex"; empty: built-in
 };
 
 struct StepResult {

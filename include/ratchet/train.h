@@ -56,6 +56,9 @@ struct RunConfig {
   // and environments registered by the program itself. Written to config.yaml as env_plugin, so
   // that LoadRunConfig (resume, eval, export, sweeps) loads it again.
   std::string env_plugin;
+  // The replaced physics model the run trains on (EnvSpec::model_file; RATCHET_MODEL_DIR), empty
+  // for the built-in one. Written as env_model; LoadRunConfig refuses a run whose model changed.
+  std::string env_model;
 
   // A binder over every settable key of both (train.algo and train.env are not settable).
   // The binder points into this object: do not move the RunConfig while it is in use.
@@ -151,6 +154,7 @@ void ExportPolicy(const TrainedModel& m, const std::filesystem::path& path);
 struct TrainOptions {
   std::ostream* progress = nullptr;  // live progress line; null: silent
   bool progress_is_tty = false;      // redraw one line with \r instead of printing lines
+  int progress_width = 0;            // the terminal's columns: the line is fitted to them (0: any)
   // Called after every update with its progress.csv row (in ProgressColumns() order). Returning
   // false stops training after a checkpoint, as RequestStop does; an exception it throws
   // propagates out of Train/Resume (the checkpoints written so far stay).

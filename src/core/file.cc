@@ -87,6 +87,8 @@ std::vector<uint8_t> ReadWholeFile(const std::filesystem::path& path, std::strin
   return buf;
 }
 
+uint64_t Checksum(std::span<const uint8_t> bytes) { return Fnv1a(bytes.data(), bytes.size()); }
+
 std::vector<uint8_t> Frame(const Magic& magic, uint32_t version, std::span<const uint8_t> body) {
   std::vector<uint8_t> out(magic.size() + sizeof(version) + body.size() + sizeof(uint64_t));
   std::memcpy(out.data(), magic.data(), magic.size());

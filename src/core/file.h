@@ -27,6 +27,9 @@ void WriteFileAtomically(const std::filesystem::path& path, std::string_view tex
 // Throws Error "cannot read <what> '<path>'" when the file is missing or unreadable.
 std::vector<uint8_t> ReadWholeFile(const std::filesystem::path& path, std::string_view what);
 
+// FNV-1a (64 bit) of bytes: the checksum of framed files, also used to fingerprint inputs.
+uint64_t Checksum(std::span<const uint8_t> bytes);
+
 using Magic = std::array<char, 8>;
 
 std::vector<uint8_t> Frame(const Magic& magic, uint32_t version, std::span<const uint8_t> body);

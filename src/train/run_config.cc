@@ -54,6 +54,7 @@ std::string RunConfig::ToYaml() {
   out << "# resolved Ratchet run configuration\n";
   out << "algo: " << train.algo << "\nenv: " << train.env << "\n";
   if (!env_plugin.empty()) out << "env_plugin: " << YAML::Node(env_plugin) << "\n";
+  if (!env_model.empty()) out << "env_model: " << YAML::Node(env_model) << "\n";
   for (const auto& [k, v] : Binder().Dump()) out << k << ": " << v << "\n";
   return out.str();
 }
@@ -75,6 +76,7 @@ RunConfig MakeEmpty(const std::string& algo, const std::string& env) {
   EnvSpecOf(env);  // throws for an unknown id, listing the known ones
   cfg.train.env = env;
   cfg.env_plugin = EnvSourceOf(env);
+  cfg.env_model = EnvSpecOf(env).model_file;
   cfg.algo = FindAlgorithm(algo).make_config();
   return cfg;
 }
@@ -116,7 +118,7 @@ void ApplyConfigFile(const std::string& path, RunConfig& cfg, ConfigBinder& b) {
                                 key, have, key, want, key, have));
       continue;
     }
-    if (key == "env_plugin") continue;
+    if (key == "env_plugin" || key == "env_model") continue;
     b.Set(key, YamlValueText(node, path, key), path);
   }
 }
@@ -174,9 +176,14 @@ RunConfig RunConfigFromYaml(const std::string& text, const std::string& source) 
     }
   }
   RunConfig cfg = MakeEmpty(algo, env);
+  const std::string recorded_model = root["env_model"] ? YamlScalar(root["env_model"], path.string(), "env_model") : "";
+  if (recorded_model != cfg.env_model)
+    throw Error(fmt::format("{}: the run was trained on {} but {} now (RATCHET_MODEL_DIR); set it back to use this run",
+                            path.string(), recorded_model.empty() ? "the built-in physics model" : "'" + recorded_model + "'",
+                            cfg.env_model.empty() ? "the built-in model is used" : "'" + cfg.env_model + "' is used"));
   ConfigBinder b = cfg.Binder();
   for (const auto& [key, value] : entries) {
-    if (key == "algo" || key == "env" || key == "env_plugin") continue;
+    if (key == "algo" || key == "env" || key == "env_plugin" || key == "env_model") continue;
     b.Set(key, YamlValueText(value, path.string(), key), path.string());
   }
   Validate(cfg);

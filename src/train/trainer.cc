@@ -238,6 +238,13 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
           tc.algo, tc.env, tc.seed, res.steps, static_cast<int64_t>(updates) * per_update,
           100.0 * res.steps / (static_cast<double>(updates) * per_update), sps,
           std::isnan(ret_mean) ? std::string("-") : fmt::format("{:.1f}", ret_mean), Duration(eta));
+      if (opt.progress_width > 0 && static_cast<int>(line.size()) >= opt.progress_width) {
+        // a narrow terminal: the essentials first, then cut (a line that wraps is never redrawn)
+        line = fmt::format("{} {} s{} | {}% | {:.0f}/s | ret {} | ETA {}", tc.algo, tc.env, tc.seed,
+                           static_cast<int>(100.0 * res.steps / (static_cast<double>(updates) * per_update)), sps,
+                           std::isnan(ret_mean) ? std::string("-") : fmt::format("{:.1f}", ret_mean), Duration(eta));
+        if (static_cast<int>(line.size()) >= opt.progress_width) line.resize(std::max(opt.progress_width - 1, 0));
+      }
       if (opt.progress_is_tty) {
         *opt.progress << "\r\033[K" << line << (u == updates ? "\n" : "") << std::flush;
       } else {

@@ -314,3 +314,45 @@ TEST(CliTest, ASecondTrainIntoARunInUseIsRefusedNamingThePid) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliTest, SmallThingsAUserTripsOver) {
+  const auto base = ratchet::testing::FreshDir("cli_small");
+  const std::string run = (base / "run").string();
+  // --steps takes the same numbers as n_timesteps
+  Result r = RunCli("train --quiet --steps 1e3 --set n_envs=2 --set n_steps=64 --set batch_size=64 --run-dir " + run);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("trained 896 steps"), std::string::npos) << r.out;
+  // the configuration of an existing run, with where each value comes from
+  r = RunCli("config " + run);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("n_steps: 64"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[" + run + "/config.yaml]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[preset or default]"), std::string::npos) << r.out;
+  // GIF paths are checked before any episode runs
+  r = RunCli("eval " + run + " --gif " + (base / "x.png").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("path ending in .gif"), std::string::npos) << r.err;
+  r = RunCli("eval " + run + " --gif /nonexistent/dir/x.gif");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("cannot write into '/nonexistent/dir'"), std::string::npos) << r.err;
+  r = RunCli("eval " + run + " --stochastic --gif " + (base / "x.gif").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("cannot be combined with --stochastic"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");  // refused before evaluating
+  // export into a directory leaves no stray temporary file
+  r = RunCli("export " + run + " -o " + base.string());
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(base.string() + ".tmp"));
+  // a sweep whose every run conflicts has done nothing: exit 2
+  const std::string sweep = (base / "sweep").string();
+  ASSERT_EQ(RunCli("sweep --algo ppo --env CartPole-v1 --seeds 1 --steps 512 --jobs 1 --set n_envs=2 --set n_steps=64 "
+                   "--set batch_size=64 --out " + sweep).code, 0);
+  r = RunCli("sweep --algo ppo --env CartPole-v1 --seeds 1 --steps 512 --jobs 1 --set n_envs=2 --set n_steps=128 "
+             "--set batch_size=64 --out " + sweep);
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("every run of the sweep conflicts"), std::string::npos) << r.err;
+}
+
+}  // namespace

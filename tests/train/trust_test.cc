@@ -355,3 +355,44 @@ TEST(TrustTest, ResumeWithMoreStepsContinuesSchedulesInsteadOfRestretchingThem) 
 
 }  // namespace
 }  // namespace ratchet
+
+namespace ratchet {
+namespace {
+
+// Sets RATCHET_MODEL_DIR for one scope.
+struct ModelDir {
+  explicit ModelDir(const std::filesystem::path& dir) { setenv("RATCHET_MODEL_DIR", dir.c_str(), 1); }
+  ~ModelDir() { unsetenv("RATCHET_MODEL_DIR"); }
+};
+
+TEST(TrustTest, AReplacedMujocoModelIsCheckedAndRecorded) {
+  const auto dir = testing::FreshDir("trust_models");
+  const std::filesystem::path models = std::filesystem::path(RATCHET_SOURCE_DIR) / "src/env/mujoco/models";
+  {
+    const ModelDir use(dir);
+    WriteText(dir / "half_cheetah.xml",
+              "<mujoco><worldbody><body name=\"torso\"><freejoint/><geom size=\"0.1\"/></body></worldbody></mujoco>");
+    const std::string why = ErrorOf([] { MakeEnv("HalfCheetah-v4"); });
+    EXPECT_NE(why.find("does not fit the task"), std::string::npos) << why;
+    // a fitting replacement trains, and the run records which file it was
+    std::filesystem::copy_file(models / "half_cheetah.xml", dir / "half_cheetah.xml",
+                               std::filesystem::copy_options::overwrite_existing);
+    ResolveOptions o;
+    o.algo = "ppo";
+    o.env = "HalfCheetah-v4";
+    o.sets = {"n_envs=1", "n_steps=64", "batch_size=64", "n_timesteps=64", "net_arch=8", "eval_episodes=0"};
+    RunConfig cfg = ResolveRunConfig(o);
+    std::filesystem::create_directories(dir / "run");
+    Train(cfg, dir / "run", {});
+    EXPECT_NE(testing::ReadFile(dir / "run" / "config.yaml").find("env_model: " + (dir / "half_cheetah.xml").string() +
+                                                                  " fnv1a:"),
+              std::string::npos);
+    EXPECT_NO_THROW(LoadRunConfig(dir / "run"));
+  }
+  // without the replacement the run is refused, not evaluated on another model
+  const std::string why = ErrorOf([&] { LoadRunConfig(dir / "run"); });
+  EXPECT_NE(why.find("the run was trained on '"), std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace ratchet

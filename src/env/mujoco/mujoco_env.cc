@@ -1,5 +1,7 @@
 #include "env/mujoco/mujoco_env.h"
 
+#include "core/file.h"
+
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
@@ -16,6 +18,10 @@ MujocoEnv::MujocoEnv(const std::string& id, const std::string& model, int frame_
   spec_.max_episode_steps = max_episode_steps;
   spec_.reward_threshold = reward_threshold;
   spec_.dt = sim_.dt();
+  if (!sim_.source().empty()) {
+    const std::vector<uint8_t> bytes = ReadWholeFile(sim_.source(), "MuJoCo model file");
+    spec_.model_file = fmt::format("{} fnv1a:{:016x}", sim_.source(), Checksum(bytes));
+  }
 }
 
 MujocoEnv::~MujocoEnv() = default;

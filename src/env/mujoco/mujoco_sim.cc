@@ -42,12 +42,31 @@ MjModelPtr LoadMujocoModelFile(const std::string& path) {
 }
 
 MujocoSim::MujocoSim(const std::string& model_name, int frame_skip) : frame_skip_(frame_skip) {
+  const auto& models = EmbeddedMujocoModels();
+  const auto it = models.find(model_name);
+  RATCHET_CHECK(it != models.end(), "no embedded MuJoCo model " + model_name);
   if (const char* dir = std::getenv("RATCHET_MODEL_DIR"); dir != nullptr && *dir != '\0') {
-    model_ = LoadMujocoModelFile(std::string(dir) + "/" + model_name + ".xml");
+    const std::string path = std::string(dir) + "/" + model_name + ".xml";
+    model_ = LoadMujocoModelFile(path);
+    // a replacement must have the shape the task reads: the same sizes and body names
+    const MjModelPtr ref = LoadMujocoModelXml(it->second, model_name + ".xml");
+    const mjModel* m = model_.get();
+    const std::pair<const char*, std::pair<int, int>> sizes[] = {
+        {"joint position coordinates (nq)", {m->nq, ref->nq}}, {"degrees of freedom (nv)", {m->nv, ref->nv}},
+        {"actuators (nu)", {m->nu, ref->nu}}, {"bodies (nbody)", {m->nbody, ref->nbody}},
+        {"sites (nsite)", {m->nsite, ref->nsite}}};
+    for (const auto& [what, n] : sizes)
+      if (n.first != n.second)
+        throw Error(fmt::format("RATCHET_MODEL_DIR: '{}' does not fit the task: it has {} {} where the task needs {}",
+                                path, n.first, what, n.second));
+    for (int b = 0; b < ref->nbody; ++b) {
+      const char* name = mj_id2name(ref.get(), mjOBJ_BODY, b);
+      if (name != nullptr && mj_name2id(m, mjOBJ_BODY, name) != b)
+        throw Error(fmt::format("RATCHET_MODEL_DIR: '{}' does not fit the task: body '{}' is missing or moved",
+                                path, name));
+    }
+    source_ = path;
   } else {
-    const auto& models = EmbeddedMujocoModels();
-    const auto it = models.find(model_name);
-    RATCHET_CHECK(it != models.end(), "no embedded MuJoCo model " + model_name);
     model_ = LoadMujocoModelXml(it->second, model_name + ".xml");
   }
   data_ = MjDataPtr(mj_makeData(model_.get()));

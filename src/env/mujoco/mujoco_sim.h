@@ -63,6 +63,8 @@ class MujocoSim {
   std::span<const double> xpos(int body) const { return {data_->xpos + 3 * body, 3}; }
   int BodyId(const char* name) const;
 
+  // The replacement model's path when RATCHET_MODEL_DIR supplied it, else empty.
+  const std::string& source() const { return source_; }
   // Everything mj_step reads: time, qpos, qvel, act, ctrl, warm-start acceleration.
   void Save(ByteWriter& w) const;
   void Restore(ByteReader& r);
@@ -70,6 +72,7 @@ class MujocoSim {
  private:
   MjModelPtr model_;
   MjDataPtr data_;
+  std::string source_;  // the replacement model's file under RATCHET_MODEL_DIR; empty: embedded
   int frame_skip_;
   std::vector<double> init_qpos_;
 };
