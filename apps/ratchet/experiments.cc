@@ -240,10 +240,9 @@ int ExperimentCommands::Sweep() {
 
 int ExperimentCommands::Plot() {
   std::vector<Curve> curves;
-  for (const fs::path& dir : FindRuns(plot_dirs_)) {
-    const RunRecord r = ReadRun(dir);
+  for (const RunRecord& r : ReadRuns(plot_dirs_)) {
     if (r.steps.empty()) {
-      std::cerr << fmt::format("ratchet: warning: {} has no finished episodes yet; left out\n", dir.string());
+      std::cerr << fmt::format("ratchet: warning: {} has no finished episodes yet; left out\n", r.dir.string());
       continue;
     }
     curves.push_back({r.label, r.env, r.steps, r.returns});
@@ -258,8 +257,7 @@ int ExperimentCommands::Plot() {
 }
 
 int ExperimentCommands::Table() {
-  std::vector<RunRecord> runs;
-  for (const fs::path& dir : FindRuns(table_dirs_)) runs.push_back(ReadRun(dir));
+  const std::vector<RunRecord> runs = ReadRuns(table_dirs_);
   if (csv_) {
     std::cout << PerRunCsv(runs);
     return 0;

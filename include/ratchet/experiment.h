@@ -62,6 +62,8 @@ struct RunRecord {
   double wall_seconds = 0.0;           // wall time of the last progress row
   bool finished = false;               // model.bin written
   std::optional<double> eval_mean;     // eval.json, deterministic evaluation at the end
+  // "key: value" of every setting that changes results (not the seed, threads, checkpoints, ...)
+  std::vector<std::pair<std::string, std::string>> settings;
 
   // The run's final return: its evaluation when it has one, else the last logged mean of the
   // last 100 training episodes (NaN when there is none).
@@ -71,6 +73,12 @@ struct RunRecord {
 // A directory holding config.yaml is a run; any other directory is searched (recursively) for
 // runs. Returns them sorted by path. Throws Error for a path that does not exist or holds none.
 std::vector<std::filesystem::path> FindRuns(const std::vector<std::string>& paths);
+// Every run under `paths` (FindRuns + ReadRun), grouped by configuration: runs that share a label
+// and env but differ in other settings get those settings in their label ("ppo (n_steps=64)"), so
+// tables and plots never merge different configurations. Throws Error when one configuration
+// holds the same seed twice (a retrain into "...-s1-2", say), naming both directories: a seed is
+// never counted twice.
+std::vector<RunRecord> ReadRuns(const std::vector<std::string>& paths);
 // Reads config.yaml, progress.csv and eval.json (when present); throws Error naming the problem.
 RunRecord ReadRun(const std::filesystem::path& dir);
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 #include <sstream>
 
 #include "ratchet/config.h"
@@ -161,6 +162,8 @@ RunRecord ReadRun(const std::filesystem::path& dir) {
   r.env = cfg.train.env;
   r.seed = cfg.train.seed;
   r.target_steps = cfg.train.n_timesteps;
+  for (const auto& [k, v] : cfg.Binder().Dump())
+    if (k != "seed" && k != "label" && !Incidental(k) && k != "eval_episodes") r.settings.emplace_back(k, v);
   r.finished = std::filesystem::exists(dir / "model.bin");
   const auto csv = dir / "progress.csv";
   std::ifstream in(csv);
@@ -204,6 +207,46 @@ RunRecord ReadRun(const std::filesystem::path& dir) {
     }
   }
   return r;
+}
+
+std::vector<RunRecord> ReadRuns(const std::vector<std::string>& paths) {
+  std::vector<RunRecord> runs;
+  for (const std::filesystem::path& dir : FindRuns(paths)) runs.push_back(ReadRun(dir));
+  // (label, env) -> the distinct settings seen, in order
+  std::map<std::pair<std::string, std::string>, std::vector<const RunRecord*>> by_name;
+  for (const RunRecord& r : runs) by_name[{r.label, r.env}].push_back(&r);
+  std::map<const RunRecord*, std::string> suffix;
+  for (const auto& [name, members] : by_name) {
+    std::vector<std::vector<std::pair<std::string, std::string>>> distinct;
+    for (const RunRecord* r : members)
+      if (std::find(distinct.begin(), distinct.end(), r->settings) == distinct.end()) distinct.push_back(r->settings);
+    if (distinct.size() < 2) continue;
+    // the keys whose values differ somewhere in this group name the configuration
+    std::vector<std::string> keys;
+    for (size_t k = 0; k < distinct[0].size(); ++k)
+      for (const auto& d : distinct)
+        if (k < d.size() && d[k] != distinct[0][k]) {
+          keys.push_back(distinct[0][k].first);
+          break;
+        }
+    for (const RunRecord* r : members) {
+      std::string s;
+      for (const auto& [k, v] : r->settings)
+        if (std::find(keys.begin(), keys.end(), k) != keys.end()) s += (s.empty() ? "" : ", ") + k + "=" + v;
+      suffix[r] = " (" + s + ")";
+    }
+  }
+  for (RunRecord& r : runs)
+    if (const auto it = suffix.find(&r); it != suffix.end()) r.label += it->second;
+  std::map<std::tuple<std::string, std::string, int64_t>, const RunRecord*> seen;
+  for (const RunRecord& r : runs) {
+    const auto [it, fresh] = seen.emplace(std::tuple{r.label, r.env, r.seed}, &r);
+    if (!fresh)
+      throw Error(fmt::format("'{}' and '{}' are the same configuration ({} on {}) with the same seed {}; a seed "
+                              "counts once: remove one or give it another label (--set label=...)",
+                              it->second->dir.string(), r.dir.string(), r.label, r.env, r.seed));
+  }
+  return runs;
 }
 
 std::string SummaryTable(const std::vector<RunRecord>& runs) {

@@ -235,3 +235,41 @@ TEST(PlotTest, WritesPngAndSvgOfTheRightSize) {
 
 }  // namespace
 }  // namespace ratchet
+
+namespace ratchet {
+namespace {
+
+TEST(ReadRunsTest, GroupsByConfigurationAndNeverCountsASeedTwice) {
+  const auto dir = testing::FreshDir("read_runs");
+  auto train = [&](const std::string& name, int64_t seed, const std::string& n_steps) {
+    ResolveOptions o;
+    o.algo = "ppo";
+    o.env = "CartPole-v1";
+    o.seed = seed;
+    o.sets = {"n_envs=2", "n_steps=" + n_steps, "batch_size=64", "n_timesteps=256", "eval_episodes=1"};
+    RunConfig cfg = ResolveRunConfig(o);
+    std::filesystem::create_directories(dir / name);
+    Train(cfg, dir / name, {});
+  };
+  train("a-s1", 1, "64");
+  train("a-s2", 2, "64");
+  train("b-s1", 1, "128");
+  const std::vector<RunRecord> runs = ReadRuns({dir.string()});
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].label, "ppo (n_steps=64)");
+  EXPECT_EQ(runs[2].label, "ppo (n_steps=128)");
+  const std::string table = SummaryTable(runs);
+  EXPECT_NE(table.find("ppo (n_steps=64)"), std::string::npos) << table;
+  // a retrain of seed 1 with the same configuration into another directory
+  train("a-s1-2", 1, "64");
+  std::string why;
+  try {
+    ReadRuns({dir.string()});
+  } catch (const Error& e) {
+    why = e.what();
+  }
+  EXPECT_NE(why.find("with the same seed 1"), std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace ratchet
