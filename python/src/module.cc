@@ -7,7 +7,6 @@
 #include <pybind11/stl/filesystem.h>
 
 #include <chrono>
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 
@@ -140,7 +139,7 @@ class PyVectorEnv {
 // A trained model read from a run directory: predict, evaluate, export.
 class PyModel {
  public:
-  explicit PyModel(const std::filesystem::path& dir) : m_(LoadTrainedModel(dir)), dir_(dir) {}
+  explicit PyModel(const std::filesystem::path& dir) : m_(LoadTrainedModel(dir)) {}
   std::string algo() const { return m_.cfg.train.algo; }
   std::string env() const { return m_.cfg.train.env; }
   py::dict spec() const { return SpecDict(m_.spec); }
@@ -168,7 +167,6 @@ class PyModel {
 
  private:
   TrainedModel m_;
-  std::filesystem::path dir_;
 };
 
 // Runs Train or Resume with the GIL released; the callback (if any) gets the GIL, a dict of the
@@ -177,13 +175,11 @@ TrainResult RunTraining(bool resume, const std::filesystem::path& dir, RunConfig
                         py::object callback, bool progress) {
   TrainOptions opt;
   if (progress) opt.progress = &std::cerr;
-  bool interrupted = false;
   std::optional<py::error_already_set> callback_error;
   opt.on_update = [&](std::span<const double> row) -> bool {
     py::gil_scoped_acquire gil;
     if (PyErr_CheckSignals() != 0) {
       // KeyboardInterrupt (or another signal handler's exception): stop with a checkpoint
-      interrupted = true;
       callback_error.emplace();
       return false;
     }
@@ -204,7 +200,6 @@ TrainResult RunTraining(bool resume, const std::filesystem::path& dir, RunConfig
     res = resume ? Resume(dir, opt, steps) : Train(*cfg, dir, opt);
   }
   if (callback_error) throw std::move(*callback_error);
-  (void)interrupted;
   return res;
 }
 

@@ -53,11 +53,12 @@ class PythonEnv final : public Env {
 
   void Reset(uint64_t seed, std::span<float> obs) override {
     py::gil_scoped_acquire gil;
-    ReadReset(Call("reset", [&] { return env_.attr("reset")(py::arg("seed") = seed); }), obs);
+    // a Python exception propagates as py::error_already_set, traceback included
+    ReadReset(env_.attr("reset")(py::arg("seed") = seed), obs);
   }
   void Reset(std::span<float> obs) override {
     py::gil_scoped_acquire gil;
-    ReadReset(Call("reset", [&] { return env_.attr("reset")(); }), obs);
+    ReadReset(env_.attr("reset")(), obs);
   }
 
   StepResult Step(std::span<const float> action, std::span<float> obs) override {
@@ -70,7 +71,7 @@ class PythonEnv final : public Env {
       std::copy(action.begin(), action.end(), arr.mutable_data());
       a = std::move(arr);
     }
-    const py::object out = Call("step", [&] { return env_.attr("step")(a); });
+    const py::object out = env_.attr("step")(a);
     if (!py::isinstance<py::tuple>(out) || py::len(out) != 5)
       throw Error(spec_.id + ".step() must return (obs, reward, terminated, truncated, info), got " +
                   py::str(out.get_type()).cast<std::string>());
@@ -92,8 +93,7 @@ class PythonEnv final : public Env {
   void Render(int width, int height, std::vector<uint8_t>* rgb) override {
     py::gil_scoped_acquire gil;
     if (!py::hasattr(env_, "render")) Env::Render(width, height, rgb);
-    auto frame = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>::ensure(
-        Call("render", [&] { return env_.attr("render")(); }));
+    auto frame = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>::ensure(env_.attr("render")());
     if (!frame || frame.ndim() != 3 || frame.shape(2) != 3 || frame.shape(0) != height || frame.shape(1) != width)
       throw Error(spec_.id + ".render() must return an RGB array of shape (" + std::to_string(height) + ", " +
                   std::to_string(width) + ", 3)");
@@ -101,11 +101,6 @@ class PythonEnv final : public Env {
   }
 
  private:
-  template <typename F>
-  py::object Call(const char* method, F&& f) {
-    return f();  // a Python exception propagates as py::error_already_set, traceback included
-  }
-
   void ReadReset(const py::object& out, std::span<float> obs) {
     if (!py::isinstance<py::tuple>(out) || py::len(out) != 2)
       throw Error(spec_.id + ".reset() must return (obs, info), got " + py::str(out.get_type()).cast<std::string>());
