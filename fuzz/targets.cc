@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "core/file.h"
 #include "ratchet/bytes.h"
 #include "ratchet/deploy.h"
+#include "ratchet/experiment.h"
 #include "ratchet/train.h"
 #include "train/checkpoint.h"
 #include "train/yaml_util.h"
@@ -94,6 +96,80 @@ int FuzzPresetYaml(const uint8_t* data, size_t size) {
 void CleanUp() {
   std::error_code ec;
   std::filesystem::remove_all(ScratchDir(), ec);
+}
+
+#ifndef RATCHET_FUZZ_LIGHT
+namespace {
+
+// A valid run config for the targets that need one (PPO on CartPole-v1, small networks).
+const std::string& RunConfigText() {
+  static const std::string text = [] {
+    ResolveOptions o;
+    o.algo = "ppo";
+    o.env = "CartPole-v1";
+    o.sets = {"net_arch=8", "n_envs=2", "n_steps=64", "batch_size=64", "n_timesteps=1024"};
+    return ResolveRunConfig(o).ToYaml();
+  }();
+  return text;
+}
+
+}  // namespace
+
+int FuzzModelFile(const uint8_t* data, size_t size) {
+  const uint32_t version = size > 0 ? data[0] % 4 : 2;
+  const std::vector<uint8_t> body(data + (size > 0), data + size);
+  const auto dir = Scratch("model_run");
+  std::filesystem::create_directories(dir);
+  WriteRaw(dir / "config.yaml", std::vector<uint8_t>(RunConfigText().begin(), RunConfigText().end()));
+  WriteRaw(dir / "model.bin", Frame({'R', 'A', 'T', 'C', 'H', 'E', 'T', 'M'}, version, body));
+  try {
+    const TrainedModel m = LoadTrainedModel(dir);
+    Actor actor(*m.policy, &m.norm, m.spec.action_space);
+    Rng rng(1);
+    actor.Act(std::vector<float>(4, 0.1f), true, rng);
+  } catch (const Error&) {
+  }
+  return 0;
+}
+
+int FuzzRunConfig(const uint8_t* data, size_t size) {
+  try {
+    RunConfigFromYaml(std::string(reinterpret_cast<const char*>(data), size), "fuzz/config.yaml");
+  } catch (const Error&) {
+  }
+  return 0;
+}
+
+int FuzzRunLogs(const uint8_t* data, size_t size) {
+  // progress.csv, then (after the first NUL byte, if any) eval.json
+  const uint8_t* nul = static_cast<const uint8_t*>(std::memchr(data, 0, size));
+  const size_t csv_size = nul ? static_cast<size_t>(nul - data) : size;
+  const auto dir = Scratch("log_run");
+  std::filesystem::create_directories(dir);
+  WriteRaw(dir / "config.yaml", std::vector<uint8_t>(RunConfigText().begin(), RunConfigText().end()));
+  WriteRaw(dir / "progress.csv", std::vector<uint8_t>(data, data + csv_size));
+  std::error_code ec;
+  std::filesystem::remove(dir / "eval.json", ec);
+  if (nul) WriteRaw(dir / "eval.json", std::vector<uint8_t>(nul + 1, data + size));
+  try {
+    const RunRecord r = ReadRun(dir);
+    SummaryTable({r});
+    PerRunCsv({r});
+  } catch (const Error&) {
+  }
+  return 0;
+}
+#endif
+
+const std::vector<Target>& AllTargets() {
+  static const std::vector<Target> targets = [] {
+    std::vector<Target> t = Targets();
+#ifndef RATCHET_FUZZ_LIGHT
+    t.insert(t.end(), {{"model_file", FuzzModelFile}, {"run_config", FuzzRunConfig}, {"run_logs", FuzzRunLogs}});
+#endif
+    return t;
+  }();
+  return targets;
 }
 
 const std::vector<Target>& Targets() {

@@ -16,12 +16,18 @@ namespace ratchet::fuzz {
 int FuzzPolicyFile(const uint8_t* data, size_t size);   // .rpol (DeployedPolicy::Load, Act)
 int FuzzCheckpoint(const uint8_t* data, size_t size);   // checkpoints (LoadCheckpoint + counters)
 int FuzzPresetYaml(const uint8_t* data, size_t size);   // presets and run configs (YAML)
+// These three need the whole library (built for fuzzing only by `scripts/fuzz.sh --full`).
+int FuzzModelFile(const uint8_t* data, size_t size);    // model.bin (LoadTrainedModel, Actor)
+int FuzzRunConfig(const uint8_t* data, size_t size);    // config.yaml (RunConfigFromYaml)
+int FuzzRunLogs(const uint8_t* data, size_t size);      // progress.csv and eval.json (ReadRun)
 
 struct Target {
   const char* name;
   int (*run)(const uint8_t*, size_t);
 };
+// The light targets (no whole library), and all of them.
 const std::vector<Target>& Targets();
+const std::vector<Target>& AllTargets();
 // Removes this process's scratch files.
 void CleanUp();
 

@@ -3,17 +3,30 @@
 # for SECONDS (default 60) from its seed corpus (fuzz/corpus/<target>) and every reproducer
 # (fuzz/regressions/<target>). Exits non-zero on any finding; the input that caused it is left in
 # build/fuzz/artifacts/<target>/ (copy it to fuzz/regressions/<target>/ once fixed).
-#   bash scripts/fuzz.sh [SECONDS] [TARGET...]
+#   bash scripts/fuzz.sh [SECONDS] [TARGET... | all]
+# Targets: policy_file, checkpoint, preset_yaml (the default: built from a few sources, seconds),
+# model_file, run_config, run_logs (these build the whole library for fuzzing first: minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
+tbuild=()
 [ ${#targets[@]} -eq 0 ] && targets=(policy_file checkpoint preset_yaml)
+[ "${targets[*]}" = all ] && targets=(policy_file checkpoint preset_yaml model_file run_config run_logs)
+full=OFF
+for t in "${targets[@]}"; do
+  case $t in
+    policy_file|checkpoint|preset_yaml) ;;
+    model_file|run_config|run_logs) full=ON ;;
+    *) echo "fuzz: unknown target '$t'" >&2; exit 2 ;;
+  esac
+done
 command -v clang++-14 >/dev/null || { echo "fuzz: clang++-14 is missing (scripts/setup.sh installs it)" >&2; exit 2; }
 B=build/fuzz
-cmake -S fuzz -B $B -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=None >/dev/null
-cmake --build $B -j "$(nproc)" >/dev/null
+cmake -S fuzz -B $B -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=None -DRATCHET_FUZZ_FULL=$full >/dev/null
+for t in "${targets[@]}"; do tbuild+=(--target "fuzz_$t"); done
+cmake --build $B -j "$(nproc)" "${tbuild[@]}" >/dev/null
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 for t in "${targets[@]}"; do
   mkdir -p "$B/corpus/$t" "$B/artifacts/$t" "fuzz/corpus/$t" "fuzz/regressions/$t"

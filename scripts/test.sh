@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
-# the loaders' libFuzzer targets, briefly (the long runs: bash scripts/fuzz.sh 600)
-bash scripts/fuzz.sh "${RATCHET_FUZZ_SECONDS:-20}"
+# every loader's libFuzzer target, briefly (the long runs: bash scripts/fuzz.sh 600 all)
+bash scripts/fuzz.sh "${RATCHET_FUZZ_SECONDS:-15}" all
 ctest --preset release

@@ -10,7 +10,7 @@ namespace {
 TEST(FuzzRegressionTest, EveryCorpusInputAndReproducerLoadsOrIsRefused) {
   const std::filesystem::path root = std::filesystem::path(RATCHET_SOURCE_DIR) / "fuzz";
   int inputs = 0;
-  for (const fuzz::Target& t : fuzz::Targets()) {
+  for (const fuzz::Target& t : fuzz::AllTargets()) {
     for (const char* kind : {"corpus", "regressions"}) {
       const auto dir = root / kind / t.name;
       if (!std::filesystem::exists(dir)) continue;
