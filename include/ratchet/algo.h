@@ -181,6 +181,10 @@ class Algorithm {
   Policy& policy() { return policy_; }
   ValueFunction& value() { return value_; }
 
+  // The first non-finite value of the optimiser state (moments, factors, momentum), named; empty
+  // when all are finite. The trainer checks it after every update.
+  virtual std::string NonFiniteState() const { return ""; }
+
   // Everything an update reads: parameters, the algorithm's generator and its optimiser state
   // (SaveExtra/RestoreExtra), for checkpoints.
   void Save(ByteWriter& w) const;

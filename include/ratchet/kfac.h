@@ -42,6 +42,13 @@ class Kfac {
 
   // Factor of layer l of network id (for tests): A is (in+1, in+1), G is (out, out).
   const Eigen::MatrixXd& A(int id, int l) const { return nets_[id].layers[l].A; }
+  // Whether every running factor is finite.
+  bool AllFinite() const {
+    for (const Net& n : nets_)
+      for (const auto& l : n.layers)
+        if (!l.A.allFinite() || !l.G.allFinite()) return false;
+    return true;
+  }
   const Eigen::MatrixXd& G(int id, int l) const { return nets_[id].layers[l].G; }
 
  private:

@@ -87,4 +87,14 @@ UpdateStats A2c::Update(const Rollout& r, double progress_remaining) {
   return out;
 }
 
+std::string A2c::NonFiniteState() const {
+  for (const auto& [opt, what] : {std::pair{&adam_pi_, "policy Adam"}, std::pair{&adam_v_, "value Adam"}}) {
+    if (auto bad = FirstNonFiniteIn(opt->m(), std::string(what) + " first moment"); !bad.empty()) return bad;
+    if (auto bad = FirstNonFiniteIn(opt->v(), std::string(what) + " second moment"); !bad.empty()) return bad;
+  }
+  for (const auto& [opt, what] : {std::pair{&rms_pi_, "policy RMSprop"}, std::pair{&rms_v_, "value RMSprop"}})
+    if (auto bad = FirstNonFiniteIn(opt->v(), std::string(what) + " average"); !bad.empty()) return bad;
+  return "";
+}
+
 }  // namespace ratchet

@@ -29,6 +29,8 @@ class A2c final : public Algorithm {
   A2c(const A2cConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng, ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
 
+  std::string NonFiniteState() const override;
+
  protected:
   void SaveExtra(ByteWriter& w) const override;
   void RestoreExtra(ByteReader& r) override;

@@ -110,4 +110,11 @@ UpdateStats Acktr::Update(const Rollout& r, double progress_remaining) {
   return out;
 }
 
+std::string Acktr::NonFiniteState() const {
+  if (!kfac_pi_.AllFinite()) return "a policy K-FAC factor";
+  if (!kfac_v_.AllFinite()) return "a value K-FAC factor";
+  if (auto bad = FirstNonFiniteIn(mom_pi_, "policy momentum"); !bad.empty()) return bad;
+  return FirstNonFiniteIn(mom_v_, "value momentum");
+}
+
 }  // namespace ratchet

@@ -2,6 +2,10 @@
 // value regression loss, each accumulating its gradient into the network's flat gradient.
 #pragma once
 
+#include <cmath>
+#include <span>
+#include <string>
+
 #include <span>
 
 #include "ratchet/policy.h"
@@ -29,5 +33,12 @@ PgLoss AccumulatePolicyGradient(Policy& policy, const Eigen::Ref<const Mat<float
 double AccumulateValueGradient(ValueFunction& value, const Eigen::Ref<const Mat<float>>& v,
                                std::span<const float> returns, double coef, Mat<float>& d_value,
                                MlpWorkspace<float>& ws);
+
+// "" when every value is finite, else "<what> <index>" of the first that is not.
+inline std::string FirstNonFiniteIn(std::span<const float> v, const std::string& what) {
+  for (size_t i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i])) return what + " " + std::to_string(i);
+  return "";
+}
 
 }  // namespace ratchet

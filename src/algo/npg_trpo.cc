@@ -1,3 +1,4 @@
+#include "algo/losses.h"
 #include "algo/npg_trpo.h"
 
 #include <cmath>
@@ -100,6 +101,11 @@ UpdateStats NpgTrpo::Update(const Rollout& r, double progress_remaining) {
   out.learning_rate = lr;
   out.epochs = cfg_.vf_iters;
   return out;
+}
+
+std::string NpgTrpo::NonFiniteState() const {
+  if (auto bad = FirstNonFiniteIn(fitter_.adam().m(), "value Adam first moment"); !bad.empty()) return bad;
+  return FirstNonFiniteIn(fitter_.adam().v(), "value Adam second moment");
 }
 
 }  // namespace ratchet

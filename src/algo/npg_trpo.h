@@ -42,6 +42,8 @@ class NpgTrpo final : public Algorithm {
           ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
 
+  std::string NonFiniteState() const override;
+
  protected:
   void SaveExtra(ByteWriter& w) const override;
   void RestoreExtra(ByteReader& r) override;

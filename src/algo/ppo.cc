@@ -224,4 +224,12 @@ UpdateStats Ppo::Update(const Rollout& r, double progress_remaining) {
   return out;
 }
 
+std::string Ppo::NonFiniteState() const {
+  for (const auto& [opt, what] : {std::pair{&adam_pi_, "policy Adam"}, std::pair{&adam_v_, "value Adam"}}) {
+    if (auto bad = FirstNonFiniteIn(opt->m(), std::string(what) + " first moment"); !bad.empty()) return bad;
+    if (auto bad = FirstNonFiniteIn(opt->v(), std::string(what) + " second moment"); !bad.empty()) return bad;
+  }
+  return "";
+}
+
 }  // namespace ratchet

@@ -1,3 +1,4 @@
+#include "algo/losses.h"
 #include "algo/vpg.h"
 
 #include <fmt/format.h>
@@ -102,6 +103,14 @@ UpdateStats Vpg::Update(const Rollout& r, double progress_remaining) {
   out.learning_rate = lr;
   out.epochs = 1;
   return out;
+}
+
+std::string Vpg::NonFiniteState() const {
+  for (const auto& [opt, what] : {std::pair{&adam_, "policy Adam"}, std::pair{&fitter_.adam(), "value Adam"}}) {
+    if (auto bad = FirstNonFiniteIn(opt->m(), std::string(what) + " first moment"); !bad.empty()) return bad;
+    if (auto bad = FirstNonFiniteIn(opt->v(), std::string(what) + " second moment"); !bad.empty()) return bad;
+  }
+  return "";
 }
 
 }  // namespace ratchet

@@ -36,6 +36,8 @@ class Vpg final : public Algorithm {
   Vpg(const VpgConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng, ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
 
+  std::string NonFiniteState() const override;
+
  protected:
   void SaveExtra(ByteWriter& w) const override;
   void RestoreExtra(ByteReader& r) override;

@@ -48,6 +48,7 @@ std::string FirstNonFinite(Algorithm& algo, const UpdateStats& s, const ObsNorma
   };
   if (const int64_t i = first(algo.policy().params()); i >= 0) return fmt::format("policy parameter {}", i);
   if (const int64_t i = first(algo.value().params()); i >= 0) return fmt::format("value parameter {}", i);
+  if (std::string bad = algo.NonFiniteState(); !bad.empty()) return "the optimiser state (" + bad + ")";
   if (!std::isfinite(s.policy_loss)) return fmt::format("the policy loss ({})", s.policy_loss);
   std::string bad;
   s.ForEach([&bad](const char* name, double v) {

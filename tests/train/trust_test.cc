@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <thread>
 
+#include "ratchet/algo.h"
 #include "ratchet/deploy.h"
 #include "ratchet/train.h"
 #include "test_util.h"
@@ -392,6 +393,32 @@ TEST(TrustTest, AReplacedMujocoModelIsCheckedAndRecorded) {
   // without the replacement the run is refused, not evaluated on another model
   const std::string why = ErrorOf([&] { LoadRunConfig(dir / "run"); });
   EXPECT_NE(why.find("the run was trained on '"), std::string::npos) << why;
+}
+
+}  // namespace
+}  // namespace ratchet
+
+namespace ratchet {
+namespace {
+
+TEST(TrustTest, ANonFiniteOptimiserStateIsNamed) {
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "CartPole-v1";
+  RunConfig cfg = ResolveRunConfig(o);
+  const EnvSpec spec = EnvSpecOf("CartPole-v1");
+  auto algo = FindAlgorithm("ppo").make(*cfg.algo, spec, cfg.train, Rng(1), nullptr);
+  EXPECT_EQ(algo->NonFiniteState(), "");
+  ByteWriter w;
+  algo->Save(w);
+  // parameters (two arrays), the generator, then the policy's Adam: step count, first moment
+  const size_t np = algo->policy().params().size(), nv = algo->value().params().size();
+  const size_t m_at = (8 + 4 * np) + (8 + 4 * nv) + 32 + sizeof(int64_t) + 8;
+  const float nan = NAN;
+  std::memcpy(w.buf.data() + m_at + 4 * 5, &nan, 4);
+  ByteReader r(w.buf, "state");
+  algo->Restore(r);
+  EXPECT_EQ(algo->NonFiniteState(), "policy Adam first moment 5");
 }
 
 }  // namespace
