@@ -15,9 +15,20 @@
 
 #include <gtest/gtest.h>
 
+#include "ratchet/core.h"
 #include "ratchet/log.h"
 
 namespace ratchet::testing {
+
+// The message of the Error that f throws ("no error" when it throws none).
+inline std::string ErrorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
 
 // Central finite difference of f at x along coordinate i.
 inline double CentralDiff(const std::function<double(const std::vector<double>&)>& f,

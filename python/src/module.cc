@@ -280,34 +280,12 @@ PYBIND11_MODULE(_ratchet, m) {
   // Resolves a run configuration as `ratchet train` does and returns it as YAML text (validated).
   m.def("resolve_config", [](const std::string& algo, const std::string& env, std::optional<int64_t> seed,
                              std::optional<int64_t> steps, const std::vector<std::string>& sets) {
-    ResolveOptions o;
-    o.algo = algo;
-    o.env = env;
-    o.seed = seed;
-    o.steps = steps;
-    o.sets = sets;
-    return ResolveRunConfig(o).ToYaml();
-  });
-  m.def("config_docs", [](const std::string& algo, const std::string& env) {
-    ResolveOptions o;
-    o.algo = algo;
-    o.env = env;
-    RunConfig cfg = ResolveRunConfig(o);
-    ConfigBinder b = cfg.Binder();
-    std::vector<std::tuple<std::string, std::string, std::string>> out;
-    for (const auto& [k, v] : b.Dump()) out.emplace_back(k, v, b.Doc(k));
-    return out;
+    return ResolveRunConfig({algo, env, seed, steps, "", sets}).ToYaml();
   });
   m.def("train",
         [](const std::string& algo, const std::string& env, std::optional<int64_t> seed, std::optional<int64_t> steps,
            const std::vector<std::string>& sets, const std::filesystem::path& dir, py::object callback, bool progress) {
-          ResolveOptions o;
-          o.algo = algo;
-          o.env = env;
-          o.seed = seed;
-          o.steps = steps;
-          o.sets = sets;
-          RunConfig cfg = ResolveRunConfig(o);
+          RunConfig cfg = ResolveRunConfig({algo, env, seed, steps, "", sets});
           std::error_code ec;
           std::filesystem::create_directories(dir, ec);
           if (ec) throw Error("cannot create run directory '" + dir.string() + "': " + ec.message());

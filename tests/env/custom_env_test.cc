@@ -11,14 +11,7 @@
 namespace ratchet {
 namespace {
 
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::ErrorOf;
 
 // Registers PointMass-v0 for the tests of this file (once per process).
 void RegisterPointMass() {

@@ -14,14 +14,7 @@
 namespace ratchet {
 namespace {
 
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using testing::ErrorOf;
 
 TEST(SeedListTest, RangesListsAndErrors) {
   EXPECT_EQ(ParseSeedList("0-4"), (std::vector<int64_t>{0, 1, 2, 3, 4}));

@@ -14,14 +14,7 @@ ResolveOptions Opts(std::vector<std::string> sets = {}) {
   return o;
 }
 
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::ErrorOf;
 
 TEST(ConfigTest, PresetForCartPoleIsTheTunedSetting) {
   RunConfig c = ResolveRunConfig(Opts());

@@ -18,14 +18,7 @@
 namespace ratchet {
 namespace {
 
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using testing::ErrorOf;
 
 // A CartPole PPO run stopped at update 4 with a checkpoint.
 std::filesystem::path StoppedRun(const std::string& name) {
