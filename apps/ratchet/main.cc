@@ -22,6 +22,16 @@ namespace {
 
 volatile sig_atomic_t g_signal = 0;
 
+// The job of train/resume/sweep (World()); null before one of them asks for it.
+Comm* g_world = nullptr;
+
+Comm& Job() {
+  if (g_world == nullptr) g_world = &World();
+  return *g_world;
+}
+
+bool Lead() { return g_world == nullptr || g_world->rank() == 0; }
+
 void OnSignal(int sig) {
   if (g_signal != 0) {
     // a second signal: end now (the last checkpoint stays intact; nothing is half-written)
@@ -60,8 +70,14 @@ int Report(const TrainResult& res, const fs::path& dir) {
   }
   std::cout << fmt::format("trained {} steps in {:.2f} s ({:.0f} steps/s), {} updates\n", res.steps,
                            res.wall_seconds, res.steps / std::max(res.wall_seconds, 1e-9), res.updates);
-  std::cout << fmt::format("time in this process: simulation {:.2f} s, rollout policy {:.2f} s, updates {:.2f} s\n",
-                           res.env_seconds, res.collect_seconds, res.update_seconds);
+  if (g_world != nullptr && g_world->size() > 1) {
+    std::cout << fmt::format("time on rank 0 of {}: simulation {:.2f} s, exchanging with the other ranks {:.2f} s, "
+                             "rollout policy {:.2f} s, updates {:.2f} s\n", g_world->size(), res.env_seconds,
+                             res.comm_seconds, res.collect_seconds, res.update_seconds);
+  } else {
+    std::cout << fmt::format("time in this process: simulation {:.2f} s, rollout policy {:.2f} s, updates {:.2f} s\n",
+                             res.env_seconds, res.collect_seconds, res.update_seconds);
+  }
   if (res.eval)
     std::cout << fmt::format("deterministic evaluation over {} episodes: {:.2f} +- {:.2f}\n",
                              res.eval->returns.size(), res.eval->mean, res.eval->std);
@@ -99,38 +115,59 @@ fs::path ChooseRunDir(const std::string& requested, const RunConfig& cfg) {
   return dir;
 }
 
-int Train(const ResolveOptions& opt, const std::string& run_dir_arg, bool quiet) {
-  RunConfig cfg = ResolveRunConfig(opt);
-  const fs::path dir = ChooseRunDir(run_dir_arg, cfg);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw Error(fmt::format("cannot create run directory '{}': {}", dir.string(), ec.message()));
-  std::cerr << fmt::format("ratchet: training {} on {} (seed {}, {} steps) into {}\n", cfg.train.algo,
-                           cfg.train.env, cfg.train.seed, cfg.train.n_timesteps, dir.string());
+// Train and resume under mpirun: every rank runs the command; rank 0 chooses and writes the run
+// directory and prints, the others follow (one process is rank 0 of one).
+TrainOptions ProgressOptions(bool quiet) {
   TrainOptions to;
-  if (!quiet) {
+  if (!quiet && Lead()) {
     to.progress = &std::cerr;
     to.progress_is_tty = isatty(STDERR_FILENO) != 0;
     to.progress_width = TerminalWidth();
   }
+  to.comm = &Job();
+  return to;
+}
+
+int Train(const ResolveOptions& opt, const std::string& run_dir_arg, bool quiet) {
+  Comm& job = Job();
+  RunConfig cfg;
+  fs::path dir;
+  Agree(job, [&] {
+    cfg = ResolveRunConfig(opt);
+    if (job.rank() != 0) return;
+    dir = ChooseRunDir(run_dir_arg, cfg);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw Error(fmt::format("cannot create run directory '{}': {}", dir.string(), ec.message()));
+  });
+  const std::string chosen = dir.string();
+  const std::vector<uint8_t> bytes = Broadcast(job, std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(chosen.data()), chosen.size()));
+  dir = std::string(bytes.begin(), bytes.end());
+  if (Lead())
+    std::cerr << fmt::format("ratchet: training {} on {} (seed {}, {} steps) into {}{}\n", cfg.train.algo,
+                             cfg.train.env, cfg.train.seed, cfg.train.n_timesteps, dir.string(),
+                             job.size() > 1 ? fmt::format(" on {} MPI ranks", job.size()) : "");
+  const TrainOptions to = ProgressOptions(quiet);
   InstallStopHandlers();
-  return Report(ratchet::Train(cfg, dir, to), dir);
+  const TrainResult res = ratchet::Train(cfg, dir, to);
+  return Lead() ? Report(res, dir) : (res.stopped && g_signal != 0 ? 128 + g_signal : 0);
 }
 
 int Resume(const std::string& run_dir, const std::string& steps_text, bool quiet) {
   std::optional<int64_t> steps;
-  if (!steps_text.empty()) steps = ParseCount(steps_text, "--steps", false);
-  if (!fs::is_directory(run_dir)) throw Error(fmt::format("run directory '{}' does not exist", run_dir));
-  if (const RunDirStatus st = InspectRunDir(run_dir); !st.in_use.empty()) throw Error(st.in_use);
-  TrainOptions to;
-  if (!quiet) {
-    to.progress = &std::cerr;
-    to.progress_is_tty = isatty(STDERR_FILENO) != 0;
-    to.progress_width = TerminalWidth();
-  }
+  Comm& job = Job();
+  Agree(job, [&] {
+    if (!steps_text.empty()) steps = ParseCount(steps_text, "--steps", false);
+    if (job.rank() != 0) return;
+    if (!fs::is_directory(run_dir)) throw Error(fmt::format("run directory '{}' does not exist", run_dir));
+    if (const RunDirStatus st = InspectRunDir(run_dir); !st.in_use.empty()) throw Error(st.in_use);
+  });
+  const TrainOptions to = ProgressOptions(quiet);
   InstallStopHandlers();
-  std::cerr << fmt::format("ratchet: resuming {}\n", run_dir);
-  return Report(ratchet::Resume(run_dir, to, steps), run_dir);
+  if (Lead()) std::cerr << fmt::format("ratchet: resuming {}\n", run_dir);
+  const TrainResult res = ratchet::Resume(run_dir, to, steps);
+  return Lead() ? Report(res, run_dir) : (res.stopped && g_signal != 0 ? 128 + g_signal : 0);
 }
 
 struct GifOptions {
@@ -353,10 +390,23 @@ int main(int argc, char** argv) {
       for (const AlgoEntry& a : Algorithms()) std::cout << fmt::format("{:<8} {}\n", a.name, a.summary);
       return 0;
     }
+  } catch (const CollectiveError& e) {
+    // every rank has it: rank 0 says it once
+    if (Lead()) std::cerr << "ratchet: error: " << e.what() << "\n";
+    return 2;
   } catch (const Error& e) {
+    if (g_world != nullptr && g_world->size() > 1) {
+      // only this rank knows: say so and end the whole job rather than leave the others waiting
+      std::cerr << "ratchet: error: rank " << g_world->rank() << ": " << e.what() << "\n" << std::flush;
+      g_world->Abort(2);
+    }
     std::cerr << "ratchet: error: " << e.what() << "\n";
     return 2;
   } catch (const InternalError& e) {
+    if (g_world != nullptr && g_world->size() > 1) {
+      std::cerr << "ratchet: rank " << g_world->rank() << ": " << e.what() << " (please report this bug)\n" << std::flush;
+      g_world->Abort(3);
+    }
     std::cerr << "ratchet: " << e.what() << " (please report this bug)\n";
     return 3;
   } catch (const std::exception& e) {

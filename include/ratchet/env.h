@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ratchet/bytes.h"
+#include "ratchet/comm.h"
 #include "ratchet/core.h"
 
 namespace ratchet {
@@ -267,15 +268,24 @@ struct EpisodeStat {
 // seed + i at the first Reset. A copy whose episode ends is reset within the same Step: its row
 // of `obs` then holds the first observation of the new episode, and final_obs(i) holds the last
 // observation of the finished one. Threaded stepping gives bitwise the same results as serial.
+//
+// With a communicator of K ranks the copies are split over the ranks (rank r simulates copies
+// [N r / K, N (r + 1) / K)), and every Step and Reset hands each rank every copy's results, so
+// the outputs are bit for bit those of one process with N copies. Every rank must then call
+// Reset, Step, Save and Restore together (they are collective).
 class VectorEnv {
  public:
-  // Builds num_envs copies of env `id`. pool may be null (serial); it is not owned.
-  VectorEnv(const std::string& id, int num_envs, ThreadPool* pool = nullptr);
+  // Builds num_envs copies of env `id`. pool may be null (serial); it is not owned. comm may be
+  // null (one process); it is not owned.
+  VectorEnv(const std::string& id, int num_envs, ThreadPool* pool = nullptr, Comm* comm = nullptr);
 
-  int num_envs() const { return static_cast<int>(envs_.size()); }
+  int num_envs() const { return n_; }
   const EnvSpec& spec() const { return envs_[0]->spec(); }
   int obs_dim() const { return obs_dim_; }
   int act_dim() const { return act_dim_; }
+  // The copies this process simulates: [first_local(), first_local() + num_local()).
+  int first_local() const { return lo_; }
+  int num_local() const { return static_cast<int>(envs_.size()); }
 
   // obs: (N, obs_dim) row-major, i.e. copy i's observation at obs[i * obs_dim].
   void Reset(uint64_t seed, std::span<float> obs);
@@ -289,11 +299,17 @@ class VectorEnv {
   // Episodes finished since the last call, in copy order within each Step.
   std::vector<EpisodeStat> TakeEpisodeStats();
 
-  Env& env(int i) { return *envs_[i]; }
+  // Copy i, which must be one this process simulates.
+  Env& env(int i);
 
-  // Every copy's state and its running episode statistics, for checkpoints.
+  // Every copy's state and its running episode statistics, for checkpoints. The bytes do not
+  // depend on how the copies are split, so a checkpoint resumes under any number of ranks.
   void Save(ByteWriter& w) const;
   void Restore(ByteReader& r);
+
+  // Seconds spent simulating this process's copies, and exchanging results with the other ranks.
+  double sim_seconds() const { return sim_seconds_; }
+  double comm_seconds() const { return comm_seconds_; }
 
   // kAuto threads a step only when the first steps show it pays; kAlways/kNever force it (for
   // tests and benchmarks). The results are the same bits in every mode.
@@ -301,14 +317,24 @@ class VectorEnv {
   void set_threading(Threading t) { threading_ = t; }
 
  private:
-  std::vector<std::unique_ptr<Env>> envs_;
+  // Steps the local copies, writing their rows of the outputs.
+  void StepLocal(std::span<const float> actions, std::span<float> obs, std::span<float> rewards,
+                 std::span<uint8_t> terminated, std::span<uint8_t> truncated);
+  // Hands every rank the other ranks' rows (and their errors, thrown on every rank).
+  void Exchange(const std::string& error, std::span<float> obs, std::span<float> rewards,
+                std::span<uint8_t> terminated, std::span<uint8_t> truncated, bool stepped);
+
+  std::vector<std::unique_ptr<Env>> envs_;  // the local copies lo_ .. lo_ + envs_.size() - 1
   ThreadPool* pool_;
+  Comm* comm_;
+  int n_ = 0, lo_ = 0;
   int obs_dim_, act_dim_;
-  std::vector<float> final_obs_;
+  std::vector<float> final_obs_;  // every copy's (N rows)
   std::vector<double> ep_return_;
   std::vector<int> ep_length_;
   std::vector<uint8_t> finished_;  // per copy, set by the latest Step
   std::vector<EpisodeStat> stats_;
+  double sim_seconds_ = 0.0, comm_seconds_ = 0.0;
   // whether threads pay off, decided by timing the first steps (never changes results)
   Threading threading_ = Threading::kAuto;
   int calibration_steps_ = 0;

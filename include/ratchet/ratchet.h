@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ratchet/algo.h"
+#include "ratchet/comm.h"
 #include "ratchet/config.h"
 #include "ratchet/core.h"
 #include "ratchet/deploy.h"

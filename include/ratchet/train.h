@@ -159,6 +159,11 @@ struct TrainOptions {
   // false stops training after a checkpoint, as RequestStop does; an exception it throws
   // propagates out of Train/Resume (the checkpoints written so far stay).
   std::function<bool(std::span<const double> row)> on_update;
+  // The ranks that train together (their environment copies split between them, every update
+  // replicated, so the result is bit for bit that of one process); null: World(), which is this
+  // process alone unless it was started by mpirun. Only rank 0 writes the run directory and
+  // prints progress; every rank must call Train/Resume with the same arguments.
+  Comm* comm = nullptr;
 };
 
 struct TrainResult {
@@ -170,6 +175,8 @@ struct TrainResult {
   // collecting rollouts (policy and value forward passes, sampling, normalisation), and the
   // algorithm's updates (advantages included).
   double env_seconds = 0.0, collect_seconds = 0.0, update_seconds = 0.0;
+  // Under MPI: the part of collecting spent exchanging environment results between ranks.
+  double comm_seconds = 0.0;
   std::optional<EvalResult> eval;  // when eval_episodes > 0 and training finished
 };
 

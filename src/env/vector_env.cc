@@ -6,9 +6,27 @@
 
 namespace ratchet {
 
-VectorEnv::VectorEnv(const std::string& id, int num_envs, ThreadPool* pool) : pool_(pool) {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+}  // namespace
+
+VectorEnv::VectorEnv(const std::string& id, int num_envs, ThreadPool* pool, Comm* comm)
+    : pool_(pool), comm_(comm != nullptr && comm->size() > 1 ? comm : nullptr), n_(num_envs) {
   if (num_envs < 1) throw Error("n_envs must be at least 1, got " + std::to_string(num_envs));
-  for (int i = 0; i < num_envs; ++i) envs_.push_back(MakeEnv(id));
+  int hi = num_envs;
+  if (comm_ != nullptr) {
+    const int64_t k = comm_->size(), r = comm_->rank();
+    if (num_envs < k)
+      throw Error("n_envs (" + std::to_string(num_envs) + ") must be at least the number of MPI ranks (" +
+                  std::to_string(k) + "): every rank simulates at least one copy");
+    lo_ = static_cast<int>(num_envs * r / k);
+    hi = static_cast<int>(num_envs * (r + 1) / k);
+  }
+  for (int i = lo_; i < hi; ++i) envs_.push_back(MakeEnv(id));
   obs_dim_ = envs_[0]->spec().observation_space.flat_dim();
   act_dim_ = envs_[0]->spec().action_space.flat_dim();
   final_obs_.assign(static_cast<size_t>(num_envs) * obs_dim_, 0.0f);
@@ -17,30 +35,40 @@ VectorEnv::VectorEnv(const std::string& id, int num_envs, ThreadPool* pool) : po
   finished_.assign(num_envs, 0);
 }
 
-void VectorEnv::Reset(uint64_t seed, std::span<float> obs) {
-  RATCHET_CHECK(obs.size() == static_cast<size_t>(num_envs()) * obs_dim_, "obs buffer size");
-  for (int i = 0; i < num_envs(); ++i) {
-    envs_[i]->Reset(seed + static_cast<uint64_t>(i), obs.subspan(static_cast<size_t>(i) * obs_dim_, obs_dim_));
-    ep_return_[i] = 0.0;
-    ep_length_[i] = 0;
-  }
-  stats_.clear();
+Env& VectorEnv::env(int i) {
+  RATCHET_CHECK(i >= lo_ && i < lo_ + num_local(), "VectorEnv::env: copy " + std::to_string(i) +
+                                                       " is simulated by another rank");
+  return *envs_[i - lo_];
 }
 
-void VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
-                     std::span<float> rewards, std::span<uint8_t> terminated,
-                     std::span<uint8_t> truncated) {
-  const int n = num_envs();
-  RATCHET_CHECK(actions.size() == static_cast<size_t>(n) * act_dim_ &&
-                    obs.size() == static_cast<size_t>(n) * obs_dim_ && rewards.size() == size_t(n) &&
-                    terminated.size() == size_t(n) && truncated.size() == size_t(n),
-                "VectorEnv::Step buffer sizes");
+void VectorEnv::Reset(uint64_t seed, std::span<float> obs) {
+  RATCHET_CHECK(obs.size() == static_cast<size_t>(num_envs()) * obs_dim_, "obs buffer size");
+  std::string error;
+  try {
+    for (int k = 0; k < num_local(); ++k) {
+      const int i = lo_ + k;
+      envs_[k]->Reset(seed + static_cast<uint64_t>(i), obs.subspan(static_cast<size_t>(i) * obs_dim_, obs_dim_));
+    }
+  } catch (const std::exception& e) {
+    if (comm_ == nullptr) throw;
+    error = e.what();
+  }
+  std::fill(ep_return_.begin(), ep_return_.end(), 0.0);
+  std::fill(ep_length_.begin(), ep_length_.end(), 0);
+  stats_.clear();
+  if (comm_ != nullptr) Exchange(error, obs, {}, {}, {}, false);
+}
+
+void VectorEnv::StepLocal(std::span<const float> actions, std::span<float> obs, std::span<float> rewards,
+                          std::span<uint8_t> terminated, std::span<uint8_t> truncated) {
+  const int n = num_local();
   // each copy touches only its own rows, so any split over threads gives the same bits
   auto step_range = [&](int begin, int end) {
-    for (int i = begin; i < end; ++i) {
+    for (int k = begin; k < end; ++k) {
+      const int i = lo_ + k;
       auto o = obs.subspan(static_cast<size_t>(i) * obs_dim_, obs_dim_);
       const StepResult r =
-          envs_[i]->Step(actions.subspan(static_cast<size_t>(i) * act_dim_, act_dim_), o);
+          envs_[k]->Step(actions.subspan(static_cast<size_t>(i) * act_dim_, act_dim_), o);
       rewards[i] = static_cast<float>(r.reward);
       terminated[i] = r.terminated;
       truncated[i] = r.truncated;
@@ -49,7 +77,7 @@ void VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
       finished_[i] = r.terminated || r.truncated;
       if (finished_[i]) {
         std::copy(o.begin(), o.end(), final_obs_.begin() + static_cast<ptrdiff_t>(i) * obs_dim_);
-        envs_[i]->Reset(o);
+        envs_[k]->Reset(o);
       }
     }
   };
@@ -61,9 +89,9 @@ void VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
                           threading_ != Threading::kNever;
   if (threading_ == Threading::kAlways) parallel_ = true;
   if (can_thread && threading_ == Threading::kAuto && calibration_steps_ < kCalibrationSteps) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = Clock::now();
     step_range(0, n);
-    calibration_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    calibration_seconds_ += Since(t0);
     if (++calibration_steps_ == kCalibrationSteps)
       parallel_ = calibration_seconds_ / kCalibrationSteps > kMinParallelSeconds;
   } else if (can_thread && parallel_) {
@@ -82,6 +110,26 @@ void VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
   } else {
     step_range(0, n);
   }
+}
+
+void VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
+                     std::span<float> rewards, std::span<uint8_t> terminated,
+                     std::span<uint8_t> truncated) {
+  const int n = num_envs();
+  RATCHET_CHECK(actions.size() == static_cast<size_t>(n) * act_dim_ &&
+                    obs.size() == static_cast<size_t>(n) * obs_dim_ && rewards.size() == size_t(n) &&
+                    terminated.size() == size_t(n) && truncated.size() == size_t(n),
+                "VectorEnv::Step buffer sizes");
+  const auto t0 = Clock::now();
+  std::string error;
+  try {
+    StepLocal(actions, obs, rewards, terminated, truncated);
+  } catch (const std::exception& e) {
+    if (comm_ == nullptr) throw;
+    error = e.what();  // every rank learns of it in the exchange
+  }
+  sim_seconds_ += Since(t0);
+  if (comm_ != nullptr) Exchange(error, obs, rewards, terminated, truncated, true);
   for (int i = 0; i < n; ++i) {
     if (!finished_[i]) continue;
     stats_.push_back({i, ep_return_[i], ep_length_[i]});
@@ -90,25 +138,93 @@ void VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
   }
 }
 
+void VectorEnv::Exchange(const std::string& error, std::span<float> obs, std::span<float> rewards,
+                         std::span<uint8_t> terminated, std::span<uint8_t> truncated, bool stepped) {
+  const auto t0 = Clock::now();
+  // this rank's rows: a status, then per local copy its observation and, after a step, reward,
+  // flags, episode counters and the final observation of a finished episode
+  ByteWriter w;
+  w.Put<uint8_t>(!error.empty());
+  if (!error.empty()) {
+    w.PutArray(std::span<const char>(error.data(), error.size()));
+  } else {
+    for (int i = lo_; i < lo_ + num_local(); ++i) {
+      w.PutArray(std::span<const float>(obs.subspan(static_cast<size_t>(i) * obs_dim_, obs_dim_)));
+      if (!stepped) continue;
+      w.Put(rewards[i]);
+      w.Put(terminated[i]);
+      w.Put(truncated[i]);
+      w.Put(finished_[i]);
+      w.Put(ep_return_[i]);
+      w.Put(ep_length_[i]);
+      if (finished_[i]) w.PutArray(std::span<const float>(final_obs(i)));
+    }
+  }
+  const std::vector<std::vector<uint8_t>> all = comm_->AllGather(w.buf);
+  const int k = comm_->size();
+  for (int r = 0; r < k; ++r) {
+    ByteReader rd(all[r], "environment exchange");
+    if (rd.Get<uint8_t>() != 0) {
+      const std::vector<char> text = rd.GetVector<char>();
+      throw CollectiveError("rank " + std::to_string(r) + ": " + std::string(text.begin(), text.end()));
+    }
+  }
+  for (int r = 0; r < k; ++r) {
+    if (r == comm_->rank()) continue;
+    ByteReader rd(all[r], "environment exchange");
+    rd.Get<uint8_t>();
+    const int begin = static_cast<int>(static_cast<int64_t>(n_) * r / k);
+    const int end = static_cast<int>(static_cast<int64_t>(n_) * (r + 1) / k);
+    for (int i = begin; i < end; ++i) {
+      rd.GetArray(obs.subspan(static_cast<size_t>(i) * obs_dim_, obs_dim_), "observation");
+      if (!stepped) continue;
+      rewards[i] = rd.Get<float>();
+      terminated[i] = rd.Get<uint8_t>();
+      truncated[i] = rd.Get<uint8_t>();
+      finished_[i] = rd.Get<uint8_t>();
+      ep_return_[i] = rd.Get<double>();
+      ep_length_[i] = rd.Get<int>();
+      if (finished_[i])
+        rd.GetArray(std::span<float>(final_obs_.data() + static_cast<size_t>(i) * obs_dim_, obs_dim_),
+                    "final observation");
+    }
+    rd.ExpectEnd();
+  }
+  comm_seconds_ += Since(t0);
+}
+
 void VectorEnv::Save(ByteWriter& w) const {
-  w.Put<uint64_t>(envs_.size());
   // an environment that cannot save its state leaves an empty record: the checkpoint still
   // holds the model, and resuming it is refused with the reason
-  for (const auto& env : envs_)
-    w.PutArray(std::span<const uint8_t>(env->can_save_state() ? env->SaveState() : std::vector<uint8_t>()));
+  auto state_of = [](const Env& env) {
+    return env.can_save_state() ? env.SaveState() : std::vector<uint8_t>();
+  };
+  w.Put<uint64_t>(n_);
+  if (comm_ == nullptr) {
+    for (const auto& env : envs_) w.PutArray(std::span<const uint8_t>(state_of(*env)));
+  } else {
+    // every rank's copies, gathered in copy order: the same bytes as one process writes
+    ByteWriter mine;
+    for (const auto& env : envs_) mine.PutArray(std::span<const uint8_t>(state_of(*env)));
+    for (const std::vector<uint8_t>& part : comm_->AllGather(mine.buf))
+      w.buf.insert(w.buf.end(), part.begin(), part.end());
+  }
   w.PutArray(std::span<const double>(ep_return_));
   w.PutArray(std::span<const int>(ep_length_));
 }
 
 void VectorEnv::Restore(ByteReader& r) {
-  if (r.Get<uint64_t>() != envs_.size()) throw Error("checkpoint holds a different number of environment copies");
-  for (auto& env : envs_) {
+  if (r.Get<uint64_t>() != static_cast<uint64_t>(n_))
+    throw Error("checkpoint holds a different number of environment copies");
+  for (int i = 0; i < n_; ++i) {
     const std::vector<uint8_t> state = r.GetVector<uint8_t>();
-    if (state.empty() && !env->can_save_state())
-      throw Error("cannot resume: environment '" + env->spec().id +
+    if (i < lo_ || i >= lo_ + num_local()) continue;  // another rank's copy
+    Env& env = *envs_[i - lo_];
+    if (state.empty() && !env.can_save_state())
+      throw Error("cannot resume: environment '" + env.spec().id +
                   "' does not save its state (it implements no Serialize/SaveState), so a checkpoint "
                   "cannot restore it; its model can still be evaluated and exported");
-    env->RestoreState(state);
+    env.RestoreState(state);
   }
   r.GetArray(std::span<double>(ep_return_), "episode return");
   r.GetArray(std::span<int>(ep_length_), "episode length");

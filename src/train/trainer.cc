@@ -83,72 +83,99 @@ double ProgressRemaining(int64_t steps, int64_t total, int64_t anchor_steps, dou
   return std::max(0.0, anchor_remaining * static_cast<double>(total - steps) / static_cast<double>(total - anchor_steps));
 }
 
+// What the ranks agree on after each update: whether any of them was asked to stop, and whether
+// rank 0 (whose clock counts) finds a checkpoint overdue.
+struct UpdateFlags {
+  bool stop = false, checkpoint = false;
+};
+
+UpdateFlags AgreeFlags(Comm& comm, UpdateFlags mine) {
+  if (comm.size() == 1) return mine;
+  const uint8_t bits[1] = {static_cast<uint8_t>(mine.stop | (mine.checkpoint << 1))};
+  const auto all = comm.AllGather(bits);
+  UpdateFlags out;
+  for (size_t r = 0; r < all.size(); ++r) {
+    RATCHET_CHECK(all[r].size() == 1, "update flags");
+    out.stop |= (all[r][0] & 1) != 0;
+    if (r == 0) out.checkpoint = (all[r][0] & 2) != 0;
+  }
+  return out;
+}
+
 // The training loop, from scratch (checkpoint null) or from a checkpoint's payload (format
-// `version`); `old_total` is the checkpoint's n_timesteps when a resume changed it.
-TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt,
+// `version`); `old_total` is the checkpoint's n_timesteps when a resume changed it. Every rank of
+// `comm` runs it; rank 0 alone writes the run directory.
+TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt, Comm& comm,
                         const std::vector<uint8_t>* checkpoint, uint32_t version = 0,
                         std::optional<int64_t> old_total = std::nullopt) {
   const TrainConfig& tc = cfg.train;
-  if (checkpoint == nullptr && (std::filesystem::exists(run_dir / "model.bin") ||
-                                !LatestCheckpointPath(run_dir).empty()))
-    throw Error(fmt::format("run directory '{}' already holds a run with a checkpoint or a model; resume it "
-                            "or train into another directory (nothing was overwritten)", run_dir.string()));
+  const bool lead = comm.rank() == 0;
   const auto t0 = Clock::now();
-  ThreadPool pool(tc.threads);
-  VectorEnv venv(tc.env, tc.n_envs, &pool);
-  const EnvSpec spec = venv.spec();
-  const Rng root(static_cast<uint64_t>(tc.seed));
-  std::unique_ptr<Algorithm> algo =
-      FindAlgorithm(tc.algo).make(*cfg.algo, spec, tc, root.Split(1), &pool);
-  Collector collector(algo->policy(), algo->value(), venv, tc.collector(), root.Split(2));
-
+  std::unique_ptr<ThreadPool> pool;
+  std::unique_ptr<VectorEnv> venv;
+  std::unique_ptr<Algorithm> algo;
+  std::unique_ptr<Collector> collector;
+  std::unique_ptr<RunLog> log;  // rank 0 only
   std::deque<EpisodeStat> recent;
   int64_t episodes = 0;
   double wall_before = 0.0;  // wall time of the run before this process
   int64_t anchor_steps = 0;  // schedules: see ProgressRemaining
   double anchor_remaining = 1.0;
   TrainResult res;
-  if (checkpoint == nullptr) {
-    WriteFileAtomically(run_dir / "config.yaml", cfg.ToYaml(), "run config");
-    collector.Reset(static_cast<uint64_t>(tc.seed));
-  } else {
-    ByteReader r(*checkpoint, "checkpoint");
-    res.updates = r.Get<int>();
-    res.steps = r.Get<int64_t>();
-    episodes = r.Get<int64_t>();
-    wall_before = r.Get<double>();
-    // counters are checked against each other and the configuration before they drive anything
-    const int64_t per = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
-    if (res.updates < 0 || res.steps != static_cast<int64_t>(res.updates) * per || episodes < 0 ||
-        episodes > res.steps || !std::isfinite(wall_before) || wall_before < 0)
-      throw Error(fmt::format("checkpoint is corrupt: update {}, steps {}, episodes {} do not fit its "
-                              "configuration ({} steps per update)", res.updates, res.steps, episodes, per));
-    const uint64_t n_recent = r.Get<uint64_t>();
-    if (n_recent > 100) throw Error("checkpoint is corrupt (episode window)");
-    for (uint64_t k = 0; k < n_recent; ++k) {
-      EpisodeStat e;
-      e.env = r.Get<int>();
-      e.ret = r.Get<double>();
-      e.length = r.Get<int>();
-      recent.push_back(e);
+  // set-up: a failure on any rank (a bad directory on rank 0, a corrupt checkpoint) stops all
+  Agree(comm, [&] {
+    if (lead && checkpoint == nullptr &&
+        (std::filesystem::exists(run_dir / "model.bin") || !LatestCheckpointPath(run_dir).empty()))
+      throw Error(fmt::format("run directory '{}' already holds a run with a checkpoint or a model; resume it "
+                              "or train into another directory (nothing was overwritten)", run_dir.string()));
+    pool = std::make_unique<ThreadPool>(tc.threads);
+    venv = std::make_unique<VectorEnv>(tc.env, tc.n_envs, pool.get(), &comm);
+    const Rng root(static_cast<uint64_t>(tc.seed));
+    algo = FindAlgorithm(tc.algo).make(*cfg.algo, venv->spec(), tc, root.Split(1), pool.get());
+    collector = std::make_unique<Collector>(algo->policy(), algo->value(), *venv, tc.collector(), root.Split(2));
+    if (checkpoint == nullptr) {
+      if (lead) WriteFileAtomically(run_dir / "config.yaml", cfg.ToYaml(), "run config");
+    } else {
+      ByteReader r(*checkpoint, "checkpoint");
+      res.updates = r.Get<int>();
+      res.steps = r.Get<int64_t>();
+      episodes = r.Get<int64_t>();
+      wall_before = r.Get<double>();
+      // counters are checked against each other and the configuration before they drive anything
+      const int64_t per = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
+      if (res.updates < 0 || res.steps != static_cast<int64_t>(res.updates) * per || episodes < 0 ||
+          episodes > res.steps || !std::isfinite(wall_before) || wall_before < 0)
+        throw Error(fmt::format("checkpoint is corrupt: update {}, steps {}, episodes {} do not fit its "
+                                "configuration ({} steps per update)", res.updates, res.steps, episodes, per));
+      const uint64_t n_recent = r.Get<uint64_t>();
+      if (n_recent > 100) throw Error("checkpoint is corrupt (episode window)");
+      for (uint64_t k = 0; k < n_recent; ++k) {
+        EpisodeStat e;
+        e.env = r.Get<int>();
+        e.ret = r.Get<double>();
+        e.length = r.Get<int>();
+        recent.push_back(e);
+      }
+      collector->Restore(r);
+      algo->Restore(r);
+      if (version >= 3) {
+        anchor_steps = r.Get<int64_t>();
+        anchor_remaining = r.Get<double>();
+        if (anchor_steps < 0 || anchor_steps > res.steps || !(anchor_remaining >= 0 && anchor_remaining <= 1))
+          throw Error("checkpoint is corrupt (schedule anchor)");
+      }
+      r.ExpectEnd();
+      if (old_total && *old_total != tc.n_timesteps && res.steps > 0) {
+        // the total changed: schedules continue from where they are
+        anchor_remaining = ProgressRemaining(res.steps, *old_total, anchor_steps, anchor_remaining);
+        anchor_steps = res.steps;
+      }
     }
-    collector.Restore(r);
-    algo->Restore(r);
-    if (version >= 3) {
-      anchor_steps = r.Get<int64_t>();
-      anchor_remaining = r.Get<double>();
-      if (anchor_steps < 0 || anchor_steps > res.steps || !(anchor_remaining >= 0 && anchor_remaining <= 1))
-        throw Error("checkpoint is corrupt (schedule anchor)");
-    }
-    r.ExpectEnd();
-    if (old_total && *old_total != tc.n_timesteps && res.steps > 0) {
-      // the total changed: schedules continue from where they are
-      anchor_remaining = ProgressRemaining(res.steps, *old_total, anchor_steps, anchor_remaining);
-      anchor_steps = res.steps;
-    }
-  }
-  RunLog log(run_dir, checkpoint == nullptr, res.updates, res.steps);
+    if (lead) log = std::make_unique<RunLog>(run_dir, checkpoint == nullptr, res.updates, res.steps);
+  });
+  if (checkpoint == nullptr) collector->Reset(static_cast<uint64_t>(tc.seed));  // collective
 
+  // collective: every rank's environment copies go into the bytes; rank 0 writes them
   auto write_checkpoint = [&] {
     ByteWriter w;
     w.Put(res.updates);
@@ -161,15 +188,22 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
       w.Put(e.ret);
       w.Put(e.length);
     }
-    collector.Save(w);
+    collector->Save(w);
     algo->Save(w);
     w.Put(anchor_steps);
     w.Put(anchor_remaining);
-    WriteCheckpoint(run_dir, res.updates, cfg.ToYaml(), w.buf, tc.checkpoint_keep);
+    Agree(comm, [&] {
+      if (lead) WriteCheckpoint(run_dir, res.updates, cfg.ToYaml(), w.buf, tc.checkpoint_keep);
+    });
+  };
+  auto finish_timing = [&] {
+    res.env_seconds = venv->sim_seconds();
+    res.comm_seconds = venv->comm_seconds();
+    res.collect_seconds -= collector->env_seconds();
   };
 
   Rollout r;
-  r.Resize(tc.n_steps, tc.n_envs, venv.obs_dim(), venv.act_dim());
+  r.Resize(tc.n_steps, tc.n_envs, venv->obs_dim(), venv->act_dim());
   const int64_t per_update = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
   const int updates = static_cast<int>(tc.n_timesteps / per_update);
   auto last_print = Clock::now() - std::chrono::hours(1);
@@ -178,106 +212,113 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
   g_stop_requested = false;
   for (int u = res.updates + 1; u <= updates; ++u) {
     const auto t_collect = Clock::now();
-    const std::vector<EpisodeStat> finished = collector.Collect(r);
-    const int64_t finished_now = static_cast<int64_t>(finished.size());
-    for (const EpisodeStat& e : finished) {
-      recent.push_back(e);
-      if (recent.size() > 100) recent.pop_front();
-    }
-    const auto t_update = Clock::now();
-    res.collect_seconds += std::chrono::duration<double>(t_update - t_collect).count();
-    res.steps += per_update;
-    ComputeGae(r, tc.gamma, tc.gae_lambda);
-    const double progress_remaining = ProgressRemaining(res.steps, tc.n_timesteps, anchor_steps, anchor_remaining);
-    const UpdateStats s = algo->Update(r, progress_remaining);
-    res.update_seconds += std::chrono::duration<double>(Clock::now() - t_update).count();
-    if (const std::string bad = FirstNonFinite(*algo, s, collector.normalizer()); !bad.empty())
-      throw Error(fmt::format("training diverged at update {}: {} is not finite; the last good checkpoint is "
-                              "kept; lower the step size (learning_rate, max_kl, kl_clip) or max_grad_norm",
-                              u, bad));
+    const std::vector<EpisodeStat> finished = collector->Collect(r);  // collective
+    UpdateFlags flags;
+    // every rank holds the whole rollout and runs the same update; what only rank 0 does (the
+    // log, the progress line) is agreed on, so a failure there stops every rank
+    Agree(comm, [&] {
+      const int64_t finished_now = static_cast<int64_t>(finished.size());
+      for (const EpisodeStat& e : finished) {
+        recent.push_back(e);
+        if (recent.size() > 100) recent.pop_front();
+      }
+      const auto t_update = Clock::now();
+      res.collect_seconds += std::chrono::duration<double>(t_update - t_collect).count();
+      res.steps += per_update;
+      ComputeGae(r, tc.gamma, tc.gae_lambda);
+      const double progress_remaining = ProgressRemaining(res.steps, tc.n_timesteps, anchor_steps, anchor_remaining);
+      const UpdateStats s = algo->Update(r, progress_remaining);
+      res.update_seconds += std::chrono::duration<double>(Clock::now() - t_update).count();
+      if (const std::string bad = FirstNonFinite(*algo, s, collector->normalizer()); !bad.empty())
+        throw Error(fmt::format("training diverged at update {}: {} is not finite; the last good checkpoint is "
+                                "kept; lower the step size (learning_rate, max_kl, kl_clip) or max_grad_norm",
+                                u, bad));
 
-    double ret_mean = NAN, ret_std = NAN, len_mean = NAN;
-    if (!recent.empty()) {
-      double sr = 0, sl = 0;
-      for (const auto& e : recent) {
-        sr += e.ret;
-        sl += e.length;
+      double ret_mean = NAN, ret_std = NAN, len_mean = NAN;
+      if (!recent.empty()) {
+        double sr = 0, sl = 0;
+        for (const auto& e : recent) {
+          sr += e.ret;
+          sl += e.length;
+        }
+        ret_mean = sr / recent.size();
+        len_mean = sl / recent.size();
+        double sq = 0;
+        for (const auto& e : recent) sq += (e.ret - ret_mean) * (e.ret - ret_mean);
+        ret_std = std::sqrt(sq / recent.size());
       }
-      ret_mean = sr / recent.size();
-      len_mean = sl / recent.size();
-      double sq = 0;
-      for (const auto& e : recent) sq += (e.ret - ret_mean) * (e.ret - ret_mean);
-      ret_std = std::sqrt(sq / recent.size());
-    }
-    episodes += finished_now;
-    const double wall = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
-    const double ev = ExplainedVariance(r.values, r.returns);
-    // the row by column name: the trainer's own measurements, then the update's statistics
-    std::vector<double> row(ProgressColumns().size(), NAN);
-    auto put = [&row](const char* name, double value) { row[ProgressColumn(name)] = value; };
-    put("update", u);
-    put("steps", static_cast<double>(res.steps));
-    put("wall_time", wall);
-    put("episodes", static_cast<double>(episodes));
-    put("ep_return_mean", ret_mean);
-    put("ep_return_std", ret_std);
-    put("ep_len_mean", len_mean);
-    put("explained_variance", ev);
-    s.ForEach(put);
-    log.Append(row);
-    res.updates = u;
+      episodes += finished_now;
+      const double wall = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
+      const double ev = ExplainedVariance(r.values, r.returns);
+      // the row by column name: the trainer's own measurements, then the update's statistics
+      std::vector<double> row(ProgressColumns().size(), NAN);
+      auto put = [&row](const char* name, double value) { row[ProgressColumn(name)] = value; };
+      put("update", u);
+      put("steps", static_cast<double>(res.steps));
+      put("wall_time", wall);
+      put("episodes", static_cast<double>(episodes));
+      put("ep_return_mean", ret_mean);
+      put("ep_return_std", ret_std);
+      put("ep_len_mean", len_mean);
+      put("explained_variance", ev);
+      s.ForEach(put);
+      if (log) log->Append(row);
+      res.updates = u;
 
-    const auto now = Clock::now();
-    if (opt.progress != nullptr &&
-        (u == updates || now - last_print > std::chrono::milliseconds(opt.progress_is_tty ? 200 : 5000))) {
-      last_print = now;
-      const double run_wall = std::chrono::duration<double>(now - t0).count();
-      const double sps = (res.steps - steps_at_start) / std::max(run_wall, 1e-9);
-      const double eta = (static_cast<double>(updates) * per_update - res.steps) / std::max(sps, 1e-9);
-      std::string line = fmt::format(
-          "{} {} seed {} | {:>9}/{} steps ({:3.0f}%) | {:>7.0f} steps/s | return {:>8} | ETA {}",
-          tc.algo, tc.env, tc.seed, res.steps, static_cast<int64_t>(updates) * per_update,
-          100.0 * res.steps / (static_cast<double>(updates) * per_update), sps,
-          std::isnan(ret_mean) ? std::string("-") : fmt::format("{:.1f}", ret_mean), Duration(eta));
-      if (opt.progress_width > 0 && static_cast<int>(line.size()) >= opt.progress_width) {
-        // a narrow terminal: the essentials first, then cut (a line that wraps is never redrawn)
-        line = fmt::format("{} {} s{} | {}% | {:.0f}/s | ret {} | ETA {}", tc.algo, tc.env, tc.seed,
-                           static_cast<int>(100.0 * res.steps / (static_cast<double>(updates) * per_update)), sps,
-                           std::isnan(ret_mean) ? std::string("-") : fmt::format("{:.1f}", ret_mean), Duration(eta));
-        if (static_cast<int>(line.size()) >= opt.progress_width) line.resize(std::max(opt.progress_width - 1, 0));
+      const auto now = Clock::now();
+      if (lead && opt.progress != nullptr &&
+          (u == updates || now - last_print > std::chrono::milliseconds(opt.progress_is_tty ? 200 : 5000))) {
+        last_print = now;
+        const double run_wall = std::chrono::duration<double>(now - t0).count();
+        const double sps = (res.steps - steps_at_start) / std::max(run_wall, 1e-9);
+        const double eta = (static_cast<double>(updates) * per_update - res.steps) / std::max(sps, 1e-9);
+        std::string line = fmt::format(
+            "{} {} seed {} | {:>9}/{} steps ({:3.0f}%) | {:>7.0f} steps/s | return {:>8} | ETA {}",
+            tc.algo, tc.env, tc.seed, res.steps, static_cast<int64_t>(updates) * per_update,
+            100.0 * res.steps / (static_cast<double>(updates) * per_update), sps,
+            std::isnan(ret_mean) ? std::string("-") : fmt::format("{:.1f}", ret_mean), Duration(eta));
+        if (opt.progress_width > 0 && static_cast<int>(line.size()) >= opt.progress_width) {
+          // a narrow terminal: the essentials first, then cut (a line that wraps is never redrawn)
+          line = fmt::format("{} {} s{} | {}% | {:.0f}/s | ret {} | ETA {}", tc.algo, tc.env, tc.seed,
+                             static_cast<int>(100.0 * res.steps / (static_cast<double>(updates) * per_update)), sps,
+                             std::isnan(ret_mean) ? std::string("-") : fmt::format("{:.1f}", ret_mean), Duration(eta));
+          if (static_cast<int>(line.size()) >= opt.progress_width) line.resize(std::max(opt.progress_width - 1, 0));
+        }
+        if (opt.progress_is_tty) {
+          *opt.progress << "\r\033[K" << line << (u == updates ? "\n" : "") << std::flush;
+        } else {
+          *opt.progress << line << "\n" << std::flush;
+        }
       }
-      if (opt.progress_is_tty) {
-        *opt.progress << "\r\033[K" << line << (u == updates ? "\n" : "") << std::flush;
-      } else {
-        *opt.progress << line << "\n" << std::flush;
-      }
-    }
-    const bool asked_to_stop = opt.on_update && !opt.on_update(row) && u < updates;
-    const bool stop = asked_to_stop || g_stop_requested.load() || (tc.stop_at > 0 && res.steps >= tc.stop_at && u < updates);
-    const bool overdue = tc.checkpoint_minutes > 0 &&
+      const bool asked_to_stop = opt.on_update && !opt.on_update(row) && u < updates;
+      flags.stop = asked_to_stop || g_stop_requested.load() || (tc.stop_at > 0 && res.steps >= tc.stop_at && u < updates);
+      flags.checkpoint = tc.checkpoint_minutes > 0 &&
                          now - last_checkpoint > std::chrono::duration<double>(60.0 * tc.checkpoint_minutes);
-    if (stop || overdue || (tc.checkpoint_every > 0 && u % tc.checkpoint_every == 0) || u == updates) {
+    });
+    flags = AgreeFlags(comm, flags);
+    if (flags.stop || flags.checkpoint || (tc.checkpoint_every > 0 && u % tc.checkpoint_every == 0) || u == updates) {
       write_checkpoint();
       last_checkpoint = Clock::now();
     }
-    if (stop) {
-      if (opt.progress != nullptr && opt.progress_is_tty) *opt.progress << "\n";
+    if (flags.stop) {
+      if (lead && opt.progress != nullptr && opt.progress_is_tty) *opt.progress << "\n";
       res.stopped = true;
-      res.wall_seconds = wall;
-      res.env_seconds = collector.env_seconds();
-      res.collect_seconds -= res.env_seconds;
+      res.wall_seconds = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
+      finish_timing();
       return res;
     }
   }
-  res.env_seconds = collector.env_seconds();
-  res.collect_seconds -= res.env_seconds;
-  SaveModel(run_dir / "model.bin", algo->policy(), algo->value(), collector.normalizer());
-  res.wall_seconds = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
-  if (tc.eval_episodes > 0) {
-    res.eval = Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true,
-                        &collector.normalizer());
-    log.Eval(res.steps, *res.eval, kEvalSeedBase, true);
-  }
+  finish_timing();
+  Agree(comm, [&] {
+    if (!lead) return;
+    SaveModel(run_dir / "model.bin", algo->policy(), algo->value(), collector->normalizer());
+    res.wall_seconds = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
+    if (tc.eval_episodes > 0) {
+      res.eval = Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true, &collector->normalizer());
+      log->Eval(res.steps, *res.eval, kEvalSeedBase, true);
+    }
+  });
+  if (!lead) res.wall_seconds = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
   return res;
 }
 
@@ -304,43 +345,76 @@ RunDirStatus InspectRunDir(const std::filesystem::path& dir) {
 }
 
 TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt) {
-  const RunDirLock lock(run_dir);
-  return RunTraining(cfg, run_dir, opt, nullptr);
+  Comm& comm = opt.comm != nullptr ? *opt.comm : World();
+  std::optional<RunDirLock> lock;
+  Agree(comm, [&] {
+    if (comm.rank() == 0) lock.emplace(run_dir);
+  });
+  return RunTraining(cfg, run_dir, opt, comm, nullptr);
 }
 
 TrainResult Resume(const std::filesystem::path& run_dir, const TrainOptions& opt, std::optional<int64_t> steps) {
-  if (!std::filesystem::is_directory(run_dir))
-    throw Error(fmt::format("run directory '{}' does not exist", run_dir.string()));
-  const RunDirLock lock(run_dir);
-  RunConfig cfg = LoadRunConfig(run_dir);
-  const LoadedCheckpoint ck = LoadLatestCheckpoint(run_dir);
-  // config.yaml must still be what the checkpoint trained with (keys that do not change the
-  // results excepted; n_timesteps may change, as with --steps)
-  RunConfig saved = RunConfigFromYaml(ck.config_yaml, ck.path.string());
-  if (saved.train.algo != cfg.train.algo || saved.train.env != cfg.train.env)
-    throw Error(fmt::format("'{}' was edited after the checkpoint: it says {} on {}, the checkpoint holds {} on {}",
-                            (run_dir / "config.yaml").string(), cfg.train.algo, cfg.train.env, saved.train.algo,
-                            saved.train.env));
-  const auto now = cfg.Binder().Dump(), then = saved.Binder().Dump();
-  for (size_t k = 0; k < now.size() && k < then.size(); ++k) {
-    const std::string& key = now[k].first;
-    if (key == "n_timesteps" || key == "stop_at" || key == "threads" || key == "eval_episodes" ||
-        key.rfind("checkpoint_", 0) == 0 || now[k].second == then[k].second)
-      continue;
-    throw Error(fmt::format("'{}' was edited after the checkpoint: {} is {} there but {} in the checkpoint; a "
-                            "resume continues the saved configuration only (restore the value, or start a new "
-                            "run with --config)", (run_dir / "config.yaml").string(), key, now[k].second,
-                            then[k].second));
+  Comm& comm = opt.comm != nullptr ? *opt.comm : World();
+  std::optional<RunDirLock> lock;
+  RunConfig cfg;
+  LoadedCheckpoint ck;
+  int64_t old_total = 0;
+  // rank 0 reads and checks the run directory; the other ranks get its configuration and checkpoint
+  Agree(comm, [&] {
+    if (comm.rank() != 0) return;
+    if (!std::filesystem::is_directory(run_dir))
+      throw Error(fmt::format("run directory '{}' does not exist", run_dir.string()));
+    lock.emplace(run_dir);
+    cfg = LoadRunConfig(run_dir);
+    ck = LoadLatestCheckpoint(run_dir);
+    // config.yaml must still be what the checkpoint trained with (keys that do not change the
+    // results excepted; n_timesteps may change, as with --steps)
+    RunConfig saved = RunConfigFromYaml(ck.config_yaml, ck.path.string());
+    if (saved.train.algo != cfg.train.algo || saved.train.env != cfg.train.env)
+      throw Error(fmt::format("'{}' was edited after the checkpoint: it says {} on {}, the checkpoint holds {} on {}",
+                              (run_dir / "config.yaml").string(), cfg.train.algo, cfg.train.env, saved.train.algo,
+                              saved.train.env));
+    const auto now = cfg.Binder().Dump(), then = saved.Binder().Dump();
+    for (size_t k = 0; k < now.size() && k < then.size(); ++k) {
+      const std::string& key = now[k].first;
+      if (key == "n_timesteps" || key == "stop_at" || key == "threads" || key == "eval_episodes" ||
+          key.rfind("checkpoint_", 0) == 0 || now[k].second == then[k].second)
+        continue;
+      throw Error(fmt::format("'{}' was edited after the checkpoint: {} is {} there but {} in the checkpoint; a "
+                              "resume continues the saved configuration only (restore the value, or start a new "
+                              "run with --config)", (run_dir / "config.yaml").string(), key, now[k].second,
+                              then[k].second));
+    }
+    old_total = saved.train.n_timesteps;
+    cfg.train.stop_at = 0;
+    if (steps) {
+      cfg.train.n_timesteps = *steps;
+      cfg.train.Validate();
+    }
+    // the resolved config now records the new total
+    WriteFileAtomically(run_dir / "config.yaml", cfg.ToYaml(), "run config");
+  });
+  if (comm.size() > 1) {
+    ByteWriter w;
+    if (comm.rank() == 0) {
+      const std::string yaml = cfg.ToYaml();
+      w.PutArray(std::span<const char>(yaml.data(), yaml.size()));
+      w.PutArray(std::span<const uint8_t>(ck.payload));
+      w.Put(ck.version);
+      w.Put(old_total);
+    }
+    const std::vector<uint8_t> shared = Broadcast(comm, w.buf);
+    Agree(comm, [&] {
+      if (comm.rank() == 0) return;
+      ByteReader r(shared, "rank 0's run");
+      const std::vector<char> yaml = r.GetVector<char>();
+      cfg = RunConfigFromYaml(std::string(yaml.begin(), yaml.end()), (run_dir / "config.yaml").string());
+      ck.payload = r.GetVector<uint8_t>();
+      ck.version = r.Get<uint32_t>();
+      old_total = r.Get<int64_t>();
+    });
   }
-  const int64_t old_total = saved.train.n_timesteps;
-  cfg.train.stop_at = 0;
-  if (steps) {
-    cfg.train.n_timesteps = *steps;
-    cfg.train.Validate();
-  }
-  // the resolved config now records the new total
-  WriteFileAtomically(run_dir / "config.yaml", cfg.ToYaml(), "run config");
-  return RunTraining(cfg, run_dir, opt, &ck.payload, ck.version, old_total);
+  return RunTraining(cfg, run_dir, opt, comm, &ck.payload, ck.version, old_total);
 }
 
 }  // namespace ratchet

@@ -1,0 +1,116 @@
+// The one-process communicator, the choice of World() and the helpers built on AllGather.
+#include <cstdlib>
+#include <cstring>
+
+#include "ratchet/bytes.h"
+#include "ratchet/comm.h"
+
+namespace ratchet {
+
+#ifdef RATCHET_HAVE_MPI
+Comm& MpiWorld();  // src/mpi/mpi_comm.cc
+#endif
+
+namespace {
+
+class SelfComm final : public Comm {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  std::vector<std::vector<uint8_t>> AllGather(std::span<const uint8_t> mine) override {
+    return {std::vector<uint8_t>(mine.begin(), mine.end())};
+  }
+  void Send(int to, std::span<const uint8_t>) override { throw Error(NoPeer(to)); }
+  std::optional<std::pair<int, std::vector<uint8_t>>> TryReceive() override { return std::nullopt; }
+  std::vector<uint8_t> Receive(int from) override { throw Error(NoPeer(from)); }
+  [[noreturn]] void Abort(int code) override { std::_Exit(code); }
+
+ private:
+  static std::string NoPeer(int r) {
+    return "a one-process communicator has no rank " + std::to_string(r);
+  }
+};
+
+// The number of ranks the launcher (mpirun, srun) announces in the environment: 0 when this
+// process was not started by one.
+int LaunchedRanks() {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_NTASKS"}) {
+    if (const char* v = std::getenv(var); v != nullptr && *v != '\0') {
+      if (std::strcmp(var, "SLURM_NTASKS") == 0 && std::getenv("PMIX_RANK") == nullptr &&
+          std::getenv("PMI_RANK") == nullptr)
+        continue;  // inside a Slurm allocation but not started as an MPI task
+      return std::max(1, std::atoi(v));
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+Comm& Self() {
+  static SelfComm self;
+  return self;
+}
+
+bool BuiltWithMpi() {
+#ifdef RATCHET_HAVE_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+Comm& World() {
+  const int launched = LaunchedRanks();
+#ifdef RATCHET_HAVE_MPI
+  if (launched > 0) return MpiWorld();
+#else
+  if (launched > 1)
+    throw Error("this process was started by mpirun with " + std::to_string(launched) +
+                " ranks, but this Ratchet was built without MPI: install libopenmpi-dev and rebuild "
+                "(cmake -DRATCHET_MPI=ON), or run without mpirun");
+#endif
+  return Self();
+}
+
+void Agree(Comm& comm, const std::function<void()>& fn) {
+  if (comm.size() == 1) {
+    fn();  // alone: the exception as it is
+    return;
+  }
+  std::string error;
+  bool failed = false;
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    failed = true;
+    error = e.what();
+  }
+  ByteWriter w;
+  w.Put<uint8_t>(failed);
+  w.PutArray(std::span<const char>(error.data(), error.size()));
+  const auto all = comm.AllGather(w.buf);
+  int first = -1, failures = 0;
+  std::string message;
+  for (int r = 0; r < static_cast<int>(all.size()); ++r) {
+    ByteReader rd(all[r], "agreement");
+    if (rd.Get<uint8_t>() == 0) continue;
+    ++failures;
+    if (first < 0) {
+      first = r;
+      const std::vector<char> text = rd.GetVector<char>();
+      message.assign(text.begin(), text.end());
+    }
+  }
+  if (first < 0) return;
+  if (failures < comm.size()) message = "rank " + std::to_string(first) + ": " + message;
+  throw CollectiveError(message);
+}
+
+std::vector<uint8_t> Broadcast(Comm& comm, std::span<const uint8_t> from_rank0) {
+  if (comm.size() == 1) return {from_rank0.begin(), from_rank0.end()};
+  auto all = comm.AllGather(comm.rank() == 0 ? from_rank0 : std::span<const uint8_t>());
+  return std::move(all[0]);
+}
+
+}  // namespace ratchet

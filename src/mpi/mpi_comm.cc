@@ -1,0 +1,110 @@
+// MPI_COMM_WORLD as a Comm (Open MPI). Only byte movement: gathers and point-to-point messages.
+#include <dlfcn.h>
+#include <mpi.h>
+
+#include <cstdlib>
+#include <mutex>
+
+#include "ratchet/comm.h"
+
+namespace ratchet {
+
+namespace {
+
+constexpr int kTag = 7301;
+
+void Check(int rc, const char* what) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, text, &len);
+  throw Error(std::string("MPI: ") + what + " failed: " + std::string(text, len));
+}
+
+class MpiComm final : public Comm {
+ public:
+  MpiComm() {
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (!initialized) {
+      // Open MPI loads its transports as plugins that resolve symbols of libmpi itself; when
+      // libmpi arrived with a library opened privately (the Python module), make it global first.
+      Dl_info info{};
+      if (dladdr(reinterpret_cast<void*>(&MPI_Init), &info) != 0 && info.dli_fname != nullptr)
+        dlopen(info.dli_fname, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
+      int provided = 0;
+      Check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+      std::atexit([] {
+        int finalized = 0;
+        MPI_Finalized(&finalized);
+        if (!finalized) MPI_Finalize();
+      });
+    }
+    // errors come back as return codes, so that they become exceptions with a message
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+
+  std::vector<std::vector<uint8_t>> AllGather(std::span<const uint8_t> mine) override {
+    const int n = static_cast<int>(mine.size());
+    if (mine.size() > static_cast<size_t>(INT32_MAX)) throw Error("MPI: a message over 2 GiB");
+    std::vector<int> counts(size_), offsets(size_);
+    Check(MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather");
+    int64_t total = 0;
+    for (int r = 0; r < size_; ++r) {
+      offsets[r] = static_cast<int>(total);
+      total += counts[r];
+    }
+    if (total > INT32_MAX) throw Error("MPI: a gather over 2 GiB");
+    std::vector<uint8_t> all(static_cast<size_t>(total));
+    Check(MPI_Allgatherv(mine.data(), n, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE,
+                         MPI_COMM_WORLD),
+          "MPI_Allgatherv");
+    std::vector<std::vector<uint8_t>> out(size_);
+    for (int r = 0; r < size_; ++r) out[r].assign(all.begin() + offsets[r], all.begin() + offsets[r] + counts[r]);
+    return out;
+  }
+
+  void Send(int to, std::span<const uint8_t> bytes) override {
+    Check(MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, to, kTag, MPI_COMM_WORLD), "MPI_Send");
+  }
+
+  std::optional<std::pair<int, std::vector<uint8_t>>> TryReceive() override {
+    int flag = 0;
+    MPI_Status st;
+    Check(MPI_Iprobe(MPI_ANY_SOURCE, kTag, MPI_COMM_WORLD, &flag, &st), "MPI_Iprobe");
+    if (!flag) return std::nullopt;
+    return std::pair{st.MPI_SOURCE, Receive(st.MPI_SOURCE)};
+  }
+
+  std::vector<uint8_t> Receive(int from) override {
+    MPI_Status st;
+    Check(MPI_Probe(from, kTag, MPI_COMM_WORLD, &st), "MPI_Probe");
+    int n = 0;
+    MPI_Get_count(&st, MPI_BYTE, &n);
+    std::vector<uint8_t> out(n);
+    Check(MPI_Recv(out.data(), n, MPI_BYTE, from, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
+    return out;
+  }
+
+  [[noreturn]] void Abort(int code) override {
+    MPI_Abort(MPI_COMM_WORLD, code);
+    std::_Exit(code);
+  }
+
+ private:
+  int rank_ = 0, size_ = 1;
+};
+
+}  // namespace
+
+Comm& MpiWorld() {
+  static MpiComm world;
+  return world;
+}
+
+}  // namespace ratchet
