@@ -7,11 +7,18 @@
 #include <string>
 #include <vector>
 
+#include "ratchet/comm.h"
+
 namespace ratchet::cli {
 
 // Parses a count given on the command line; throws Error "FLAG must be a positive (or
 // non-negative) integer, got 'TEXT'".
 int64_t ParseCount(const std::string& text, const std::string& flag, bool allow_zero);
+
+// The MPI job of this command (World(), asked for once; main.cc), and whether this is its rank 0
+// (true before the job is asked for).
+Comm& Job();
+bool Lead();
 
 class ExperimentCommands {
  public:
@@ -26,7 +33,7 @@ class ExperimentCommands {
   int Table();
 
   CLI::App *sweep_, *plot_, *table_;
-  std::string algos_, envs_, seeds_ = "0-4", steps_, preset_, out_ = "runs", jobs_;
+  std::string algos_, envs_, seeds_ = "0-4", steps_, preset_, out_ = "runs", jobs_, shard_;
   std::vector<std::string> sets_;
   std::vector<std::string> plot_dirs_, table_dirs_;
   std::string plot_out_, title_, band_ = "std";

@@ -16,14 +16,16 @@
 
 namespace fs = std::filesystem;
 using namespace ratchet;
-using ratchet::cli::ParseCount;
-
 namespace {
-
-volatile sig_atomic_t g_signal = 0;
-
 // The job of train/resume/sweep (World()); null before one of them asks for it.
 Comm* g_world = nullptr;
+}  // namespace
+
+using ratchet::cli::Job;
+using ratchet::cli::Lead;
+using ratchet::cli::ParseCount;
+
+namespace ratchet::cli {
 
 Comm& Job() {
   if (g_world == nullptr) g_world = &World();
@@ -31,6 +33,12 @@ Comm& Job() {
 }
 
 bool Lead() { return g_world == nullptr || g_world->rank() == 0; }
+
+}  // namespace ratchet::cli
+
+namespace {
+
+volatile sig_atomic_t g_signal = 0;
 
 void OnSignal(int sig) {
   if (g_signal != 0) {

@@ -52,8 +52,8 @@ class CollectiveError : public Error {
 };
 
 // Runs fn on every rank, then agrees: when fn threw on any rank, every rank throws a
-// CollectiveError with the message of the first rank that failed (prefixed with its rank unless
-// every rank failed). With one rank, fn's exception propagates unchanged.
+// CollectiveError with the message of the first rank that failed (prefixed with its rank when that
+// is not rank 0 and not every rank failed). With one rank, fn's exception propagates unchanged.
 void Agree(Comm& comm, const std::function<void()>& fn);
 
 // Collective: rank 0's bytes on every rank.

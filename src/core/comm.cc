@@ -103,7 +103,7 @@ void Agree(Comm& comm, const std::function<void()>& fn) {
     }
   }
   if (first < 0) return;
-  if (failures < comm.size()) message = "rank " + std::to_string(first) + ": " + message;
+  if (first > 0 && failures < comm.size()) message = "rank " + std::to_string(first) + ": " + message;
   throw CollectiveError(message);
 }
 
