@@ -25,7 +25,7 @@ from . import _ratchet, spaces
 from ._ratchet import RatchetError
 
 __all__ = ["make", "make_vec", "list_envs", "load_plugin", "register", "load", "DeployedPolicy", "RatchetError",
-           "VPG", "A2C", "NPG", "TRPO", "PPO", "PPOKL", "ACKTR", "spaces"]
+           "mpi_rank", "mpi_size", "VPG", "A2C", "NPG", "TRPO", "PPO", "PPOKL", "ACKTR", "spaces"]
 
 try:  # pragma: no cover
     import gymnasium as _gym
@@ -219,6 +219,18 @@ def _text(v):
     return str(v)
 
 
+def mpi_rank():
+    """This process's rank in its MPI job (0 when it was not started by mpirun)."""
+    return _ratchet.mpi_rank()
+
+
+def mpi_size():
+    """The number of ranks of this process's MPI job (1 when it was not started by mpirun). Under
+    `mpirun -np K python3 train.py` every rank runs the script; learn() splits the environment
+    copies (n_envs) over the ranks and gives the bits of one process; rank 0 writes the run."""
+    return _ratchet.mpi_size()
+
+
 class _Algorithm:
     """Trains one algorithm on one environment into a run directory (the CLI's format)."""
 
@@ -231,8 +243,14 @@ class _Algorithm:
         self._sets = [f"{k}={_text(v)}" for k, v in hyperparameters.items()]
         # resolves preset <- keys now, so that an unknown key or a bad value fails here
         self.config = _ratchet.resolve_config(self.algo, self.env_id, self.seed, None, self._sets)
-        self.run_dir = os.fspath(run_dir) if run_dir is not None else tempfile.mkdtemp(
-            prefix=f"ratchet-{self.algo}-{self.env_id}-s{self.seed}-")
+        if run_dir is not None:
+            self.run_dir = os.fspath(run_dir)
+        elif _ratchet.mpi_size() > 1:
+            # one run directory for the job: rank 0's
+            self.run_dir = _ratchet._broadcast_text(tempfile.mkdtemp(
+                prefix=f"ratchet-{self.algo}-{self.env_id}-s{self.seed}-") if _ratchet.mpi_rank() == 0 else "")
+        else:
+            self.run_dir = tempfile.mkdtemp(prefix=f"ratchet-{self.algo}-{self.env_id}-s{self.seed}-")
         self._model = None
         self.num_timesteps = 0
 

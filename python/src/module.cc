@@ -228,6 +228,15 @@ PYBIND11_MODULE(_ratchet, m) {
     return names;
   });
   m.def("progress_columns", &ProgressColumns);
+  // MPI (started by mpirun): the job is World(), initialised on first use
+  m.def("mpi_rank", [] { return World().rank(); });
+  m.def("mpi_size", [] { return World().size(); });
+  m.def("built_with_mpi", &BuiltWithMpi);
+  m.def("_broadcast_text", [](const std::string& text) {
+    const auto bytes = Broadcast(World(), std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()),
+                                                                   text.size()));
+    return std::string(bytes.begin(), bytes.end());
+  });
   // For bench/python_bench.py: seconds to step a VectorEnv through `actions` (steps, N x act_dim)
   // in a C++ loop, the baseline of make_vec's per-step overhead.
   m.def("_time_vector_env", [](const std::string& id, int n, int threads, const CArray<float>& actions) {
@@ -287,7 +296,7 @@ PYBIND11_MODULE(_ratchet, m) {
            const std::vector<std::string>& sets, const std::filesystem::path& dir, py::object callback, bool progress) {
           RunConfig cfg = ResolveRunConfig({algo, env, seed, steps, "", sets});
           std::error_code ec;
-          std::filesystem::create_directories(dir, ec);
+          if (World().rank() == 0) std::filesystem::create_directories(dir, ec);  // rank 0 writes the run
           if (ec) throw Error("cannot create run directory '" + dir.string() + "': " + ec.message());
           return RunTraining(false, dir, &cfg, std::nullopt, callback, progress);
         });

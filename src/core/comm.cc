@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "ratchet/bytes.h"
+#include "core/comm_internal.h"
 #include "ratchet/comm.h"
 
 namespace ratchet {
@@ -31,8 +32,8 @@ class SelfComm final : public Comm {
   }
 };
 
-// The number of ranks the launcher (mpirun, srun) announces in the environment: 0 when this
-// process was not started by one.
+}  // namespace
+
 int LaunchedRanks() {
   for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_NTASKS"}) {
     if (const char* v = std::getenv(var); v != nullptr && *v != '\0') {
@@ -45,7 +46,12 @@ int LaunchedRanks() {
   return 0;
 }
 
-}  // namespace
+std::string MpiUnavailable(int launched) {
+  if (launched <= 1) return "";
+  return "this process was started by mpirun as one of " + std::to_string(launched) +
+         " ranks, but this Ratchet was built without MPI: install libopenmpi-dev and rebuild "
+         "(cmake -DRATCHET_MPI=ON), or run without mpirun";
+}
 
 Comm& Self() {
   static SelfComm self;
@@ -65,10 +71,7 @@ Comm& World() {
 #ifdef RATCHET_HAVE_MPI
   if (launched > 0) return MpiWorld();
 #else
-  if (launched > 1)
-    throw Error("this process was started by mpirun with " + std::to_string(launched) +
-                " ranks, but this Ratchet was built without MPI: install libopenmpi-dev and rebuild "
-                "(cmake -DRATCHET_MPI=ON), or run without mpirun");
+  if (const std::string problem = MpiUnavailable(launched); !problem.empty()) throw Error(problem);
 #endif
   return Self();
 }
