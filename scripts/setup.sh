@@ -8,7 +8,8 @@ packages=(g++ cmake ninja-build libeigen3-dev libyaml-cpp-dev libcli11-dev libfm
           libosmesa6-dev libgif-dev libcairo2-dev fonts-dejavu-core
           libprotobuf-dev protobuf-compiler
           pybind11-dev python3-dev python3-numpy python3-pytest python3-setuptools python3-venv
-          clang-14 libfuzzer-14-dev)
+          clang-14 libfuzzer-14-dev
+          libopenmpi-dev openmpi-bin)
 
 missing=()
 for p in "${packages[@]}"; do
