@@ -181,6 +181,11 @@ class Algorithm {
   Policy& policy() { return policy_; }
   ValueFunction& value() { return value_; }
 
+  // The ranks that hold the same rollout and run the same update (the trainer under MPI); an
+  // algorithm may divide an update's work over them, giving the same bits for any rank count.
+  // Null (the default): this process alone. Not owned.
+  void set_comm(Comm* comm) { comm_ = comm; }
+
   // The first non-finite value of the optimiser state (moments, factors, momentum), named; empty
   // when all are finite. The trainer checks it after every update.
   virtual std::string NonFiniteState() const { return ""; }
@@ -198,6 +203,7 @@ class Algorithm {
   ValueFunction value_;
   Rng rng_;          // the algorithm's own stream (minibatch shuffles)
   ThreadPool* pool_;  // not owned; may be null
+  Comm* comm_ = nullptr;
 };
 
 // The algorithm table.

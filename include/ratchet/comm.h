@@ -24,7 +24,11 @@ class Comm {
   virtual int size() const = 0;
 
   // Collective: every rank's bytes, in rank order.
-  virtual std::vector<std::vector<uint8_t>> AllGather(std::span<const uint8_t> mine) = 0;
+  std::vector<std::vector<uint8_t>> AllGather(std::span<const uint8_t> mine);
+  // The same into buffers the caller keeps (no allocation once they are large enough): every
+  // rank's bytes concatenated in rank order in `all`, rank r's at [offsets[r], offsets[r + 1]).
+  virtual void AllGatherInto(std::span<const uint8_t> mine, std::vector<uint8_t>& all,
+                             std::vector<size_t>& offsets) = 0;
   // Point to point (a rank other than this one), for work queues.
   virtual void Send(int to, std::span<const uint8_t> bytes) = 0;
   // The next message from any rank, without waiting; nullopt when none has arrived.

@@ -335,6 +335,9 @@ class VectorEnv {
   std::vector<uint8_t> finished_;  // per copy, set by the latest Step
   std::vector<EpisodeStat> stats_;
   double sim_seconds_ = 0.0, comm_seconds_ = 0.0;
+  ByteWriter exchange_out_;  // Exchange's buffers, kept between steps
+  std::vector<uint8_t> exchange_in_;
+  std::vector<size_t> exchange_offsets_;
   // whether threads pay off, decided by timing the first steps (never changes results)
   Threading threading_ = Threading::kAuto;
   int calibration_steps_ = 0;

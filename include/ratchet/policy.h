@@ -47,9 +47,11 @@ class PolicyT {
   }
   // Accumulates into grads() given d_dist = dL/d(dist params) (dist_dim, B) for the batch of the
   // last Forward with ws. Log-std gradients are accumulated by AccumulateGrad directly.
-  void Backward(const Eigen::Ref<const Mat<T>>& d_dist, MlpWorkspace<T>& ws) {
+  void Backward(const Eigen::Ref<const Mat<T>>& d_dist, MlpWorkspace<T>& ws) { Backward(d_dist, ws, grads_); }
+  // The same into another gradient buffer of num_params() values.
+  void Backward(const Eigen::Ref<const Mat<T>>& d_dist, MlpWorkspace<T>& ws, std::span<T> grads) const {
     const int n = mlp_.num_params();
-    mlp_.Backward(std::span<const T>(params_).first(n), std::span<T>(grads_).first(n), d_dist, ws);
+    mlp_.Backward(std::span<const T>(params_).first(n), grads.first(n), d_dist, ws);
   }
 
   // Per-sample functions of one column `dp` of Forward's output.
@@ -59,10 +61,10 @@ class PolicyT {
   // is ignored for Categorical policies).
   T Kl(const T* old_dp, const T* old_log_std, const T* dp) const;
   // d_dp (dist_dim) += c_logp * dlogp/d(dp) + c_ent * dH/d(dp); the log-std part goes straight
-  // into grads().
-  void AccumulateGrad(const T* dp, const T* action, T c_logp, T c_ent, T* d_dp);
-  // d_dp += scale * dKL(old || this)/d(dp); the log-std part goes straight into grads().
-  void AccumulateKlGrad(const T* old_dp, const T* old_log_std, const T* dp, T scale, T* d_dp);
+  // into grads(), or into `grads` (num_params() values) when given.
+  void AccumulateGrad(const T* dp, const T* action, T c_logp, T c_ent, T* d_dp, T* grads = nullptr);
+  // d_dp += scale * dKL(old || this)/d(dp); the log-std part as for AccumulateGrad.
+  void AccumulateKlGrad(const T* old_dp, const T* old_log_std, const T* dp, T scale, T* d_dp, T* grads = nullptr);
   void Sample(const T* dp, Rng& rng, T* action) const;
   void Mode(const T* dp, T* action) const;
 

@@ -52,25 +52,26 @@ T PolicyT<T>::Kl(const T* old_dp, const T* old_log_std, const T* dp) const {
 }
 
 template <typename T>
-void PolicyT<T>::AccumulateGrad(const T* dp, const T* action, T c_logp, T c_ent, T* d_dp) {
+void PolicyT<T>::AccumulateGrad(const T* dp, const T* action, T c_logp, T c_ent, T* d_dp, T* grads) {
   if (discrete_) {
     Categorical::LogProbGrad(dp, dist_dim(), static_cast<int>(action[0]), c_logp, d_dp);
     if (c_ent != T(0)) Categorical::EntropyGrad(dp, dist_dim(), c_ent, d_dp);
     return;
   }
-  T* d_log_std = grads_.data() + mlp_.num_params();
+  T* d_log_std = (grads != nullptr ? grads : grads_.data()) + mlp_.num_params();
   DiagGaussian::LogProbGrad(dp, log_std().data(), dist_dim(), action, c_logp, d_dp, d_log_std);
   if (c_ent != T(0)) DiagGaussian::EntropyGrad(dist_dim(), c_ent, d_log_std);
 }
 
 template <typename T>
-void PolicyT<T>::AccumulateKlGrad(const T* old_dp, const T* old_log_std, const T* dp, T scale, T* d_dp) {
+void PolicyT<T>::AccumulateKlGrad(const T* old_dp, const T* old_log_std, const T* dp, T scale, T* d_dp,
+                                   T* grads) {
   if (discrete_) {
     Categorical::KlGrad(old_dp, dp, dist_dim(), scale, d_dp);
     return;
   }
   DiagGaussian::KlGrad(old_dp, old_log_std, dp, log_std().data(), dist_dim(), scale, d_dp,
-                       grads_.data() + mlp_.num_params());
+                       (grads != nullptr ? grads : grads_.data()) + mlp_.num_params());
 }
 
 template <typename T>

@@ -10,6 +10,11 @@
 // (section 4): maximise mean(ratio A) - beta mean(KL(old || new)) with K epochs of minibatch Adam;
 // after each update, with d = the measured mean KL over the batch, beta *= 2 if d > 1.5 kl_target
 // and beta /= 2 if d < kl_target / 1.5.
+//
+// grad_chunks = C splits every minibatch into C fixed parts whose gradients are computed apart
+// (policy and value of each part as separate jobs on the thread pool, and each MPI rank taking
+// its share of the parts) and added in part order. The result depends on C alone; C = 1 is the
+// plain minibatch gradient.
 #pragma once
 
 #include <algorithm>
@@ -17,6 +22,7 @@
 #include <optional>
 
 #include "algo/trust_region.h"
+#include "ratchet/bytes.h"
 #include "ratchet/algo.h"
 
 namespace ratchet {
@@ -36,6 +42,7 @@ struct PpoConfig final : AlgoConfig {
   bool kl_penalty = false;                          // adaptive-KL-penalty loss instead of clipping
   double kl_target = 0.01;                          // d_target of the adaptive penalty
   double kl_coef_init = 1.0;                        // initial beta
+  int grad_chunks = 1;                              // parts of each minibatch's gradient, computed in parallel
 
   void Bind(ConfigBinder& b) override;
   void Validate(const LearnerConfig& train) const override;
@@ -94,10 +101,23 @@ class Ppo final : public Algorithm {
   struct MinibatchStats {
     double pg_loss = 0, entropy = 0, approx_kl = 0, clip_fraction = 0, value_loss = 0;
   };
+  // One part of a minibatch: columns [begin, end), its gradients (whole-network sized) and sums.
+  struct Chunk {
+    int begin = 0, end = 0;
+    std::vector<float> g_pi, g_v;
+    MinibatchStats sums;
+    MlpWorkspace<float> ws_pi, ws_v;
+    Mat<float> d_dist, d_value;
+  };
   void Gather(const Rollout& r, const int* idx, int b);
-  void PolicyStep(int b, double clip, MinibatchStats* s);
-  void PolicyStepKl(int b, MinibatchStats* s);
-  void ValueStep(int b, MinibatchStats* s);
+  // The policy's and the value's gradient of one minibatch of b samples: the sum over the chunks,
+  // each computed on its own (on threads, and on ranks under MPI), added in chunk order.
+  MinibatchStats Gradients(int b, double clip);
+  void PolicyChunk(Chunk& c, int b, double clip);
+  void PolicyChunkKl(Chunk& c, int b);
+  void ValueChunk(Chunk& c, int b);
+  // Under MPI: every rank's chunks to every rank.
+  void ShareChunks(int first, int last);
 
   PpoConfig cfg_;
   Adam adam_pi_, adam_v_;
@@ -106,9 +126,10 @@ class Ppo final : public Algorithm {
   Mat<float> obs_mb_;      // (obs_dim, b)
   Mat<float> act_mb_;      // (act_dim, b)
   Eigen::VectorXf old_logp_, adv_, ret_, old_v_;  // (b)
-  Mat<float> d_dist_;      // (dist_dim, b)
-  Mat<float> d_value_;     // (1, b)
-  MlpWorkspace<float> ws_pi_, ws_v_;
+  std::vector<Chunk> chunks_;
+  ByteWriter exchange_out_;  // ShareChunks' buffers, kept between minibatches
+  std::vector<uint8_t> exchange_in_;
+  std::vector<size_t> exchange_offsets_;
   // adaptive-KL variant
   double beta_;
   OldPolicyBatch<float> old_;

@@ -18,8 +18,10 @@ class SelfComm final : public Comm {
  public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
-  std::vector<std::vector<uint8_t>> AllGather(std::span<const uint8_t> mine) override {
-    return {std::vector<uint8_t>(mine.begin(), mine.end())};
+  void AllGatherInto(std::span<const uint8_t> mine, std::vector<uint8_t>& all,
+                     std::vector<size_t>& offsets) override {
+    all.assign(mine.begin(), mine.end());
+    offsets = {0, mine.size()};
   }
   void Send(int to, std::span<const uint8_t>) override { throw Error(NoPeer(to)); }
   std::optional<std::pair<int, std::vector<uint8_t>>> TryReceive() override { return std::nullopt; }
@@ -51,6 +53,15 @@ std::string MpiUnavailable(int launched) {
   return "this process was started by mpirun as one of " + std::to_string(launched) +
          " ranks, but this Ratchet was built without MPI: install libopenmpi-dev and rebuild "
          "(cmake -DRATCHET_MPI=ON), or run without mpirun";
+}
+
+std::vector<std::vector<uint8_t>> Comm::AllGather(std::span<const uint8_t> mine) {
+  std::vector<uint8_t> all;
+  std::vector<size_t> offsets;
+  AllGatherInto(mine, all, offsets);
+  std::vector<std::vector<uint8_t>> out(offsets.size() - 1);
+  for (size_t r = 0; r + 1 < offsets.size(); ++r) out[r].assign(all.begin() + offsets[r], all.begin() + offsets[r + 1]);
+  return out;
 }
 
 Comm& Self() {

@@ -143,7 +143,8 @@ void VectorEnv::Exchange(const std::string& error, std::span<float> obs, std::sp
   const auto t0 = Clock::now();
   // this rank's rows: a status, then per local copy its observation and, after a step, reward,
   // flags, episode counters and the final observation of a finished episode
-  ByteWriter w;
+  ByteWriter& w = exchange_out_;
+  w.buf.clear();  // the buffers keep their capacity: no allocation per step
   w.Put<uint8_t>(!error.empty());
   if (!error.empty()) {
     w.PutArray(std::span<const char>(error.data(), error.size()));
@@ -160,10 +161,14 @@ void VectorEnv::Exchange(const std::string& error, std::span<float> obs, std::sp
       if (finished_[i]) w.PutArray(std::span<const float>(final_obs(i)));
     }
   }
-  const std::vector<std::vector<uint8_t>> all = comm_->AllGather(w.buf);
+  comm_->AllGatherInto(w.buf, exchange_in_, exchange_offsets_);
   const int k = comm_->size();
+  auto part = [&](int r) {
+    return std::span<const uint8_t>(exchange_in_)
+        .subspan(exchange_offsets_[r], exchange_offsets_[r + 1] - exchange_offsets_[r]);
+  };
   for (int r = 0; r < k; ++r) {
-    ByteReader rd(all[r], "environment exchange");
+    ByteReader rd(part(r), "environment exchange");
     if (rd.Get<uint8_t>() != 0) {
       const std::vector<char> text = rd.GetVector<char>();
       throw CollectiveError("rank " + std::to_string(r) + ": " + std::string(text.begin(), text.end()));
@@ -171,7 +176,7 @@ void VectorEnv::Exchange(const std::string& error, std::span<float> obs, std::sp
   }
   for (int r = 0; r < k; ++r) {
     if (r == comm_->rank()) continue;
-    ByteReader rd(all[r], "environment exchange");
+    ByteReader rd(part(r), "environment exchange");
     rd.Get<uint8_t>();
     const int begin = static_cast<int>(static_cast<int64_t>(n_) * r / k);
     const int end = static_cast<int>(static_cast<int64_t>(n_) * (r + 1) / k);

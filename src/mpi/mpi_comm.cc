@@ -49,24 +49,24 @@ class MpiComm final : public Comm {
   int rank() const override { return rank_; }
   int size() const override { return size_; }
 
-  std::vector<std::vector<uint8_t>> AllGather(std::span<const uint8_t> mine) override {
-    const int n = static_cast<int>(mine.size());
+  void AllGatherInto(std::span<const uint8_t> mine, std::vector<uint8_t>& all,
+                     std::vector<size_t>& offsets) override {
     if (mine.size() > static_cast<size_t>(INT32_MAX)) throw Error("MPI: a message over 2 GiB");
-    std::vector<int> counts(size_), offsets(size_);
-    Check(MPI_Allgather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather");
-    int64_t total = 0;
+    const int n = static_cast<int>(mine.size());
+    counts_.resize(size_);
+    displs_.resize(size_);
+    Check(MPI_Allgather(&n, 1, MPI_INT, counts_.data(), 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather");
+    offsets.resize(size_ + 1);
+    offsets[0] = 0;
     for (int r = 0; r < size_; ++r) {
-      offsets[r] = static_cast<int>(total);
-      total += counts[r];
+      displs_[r] = static_cast<int>(offsets[r]);
+      offsets[r + 1] = offsets[r] + static_cast<size_t>(counts_[r]);
+      if (offsets[r + 1] > static_cast<size_t>(INT32_MAX)) throw Error("MPI: a gather over 2 GiB");
     }
-    if (total > INT32_MAX) throw Error("MPI: a gather over 2 GiB");
-    std::vector<uint8_t> all(static_cast<size_t>(total));
-    Check(MPI_Allgatherv(mine.data(), n, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE,
+    all.resize(offsets[size_]);
+    Check(MPI_Allgatherv(mine.data(), n, MPI_BYTE, all.data(), counts_.data(), displs_.data(), MPI_BYTE,
                          MPI_COMM_WORLD),
           "MPI_Allgatherv");
-    std::vector<std::vector<uint8_t>> out(size_);
-    for (int r = 0; r < size_; ++r) out[r].assign(all.begin() + offsets[r], all.begin() + offsets[r] + counts[r]);
-    return out;
   }
 
   void Send(int to, std::span<const uint8_t> bytes) override {
@@ -98,6 +98,7 @@ class MpiComm final : public Comm {
 
  private:
   int rank_ = 0, size_ = 1;
+  std::vector<int> counts_, displs_;
 };
 
 }  // namespace

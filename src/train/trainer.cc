@@ -132,6 +132,7 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
     venv = std::make_unique<VectorEnv>(tc.env, tc.n_envs, pool.get(), &comm);
     const Rng root(static_cast<uint64_t>(tc.seed));
     algo = FindAlgorithm(tc.algo).make(*cfg.algo, venv->spec(), tc, root.Split(1), pool.get());
+    if (comm.size() > 1) algo->set_comm(&comm);
     collector = std::make_unique<Collector>(algo->policy(), algo->value(), *venv, tc.collector(), root.Split(2));
     if (checkpoint == nullptr) {
       if (lead) WriteFileAtomically(run_dir / "config.yaml", cfg.ToYaml(), "run config");

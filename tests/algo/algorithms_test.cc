@@ -1,5 +1,6 @@
 // Checks shared by every algorithm, and the small rules of each.
 #include <cmath>
+#include <fmt/format.h>
 
 #include "algo/ppo.h"
 #include "algo/vpg.h"
@@ -66,6 +67,44 @@ TEST(AlgorithmConfigTest, NameSetsTheVariant) {
   EXPECT_FALSE(static_cast<PpoConfig&>(*ppo).kl_penalty);
   EXPECT_TRUE(static_cast<PpoConfig&>(*kl).kl_penalty);
 }
+
+// PPO's grad_chunks: the minibatch gradient in C parts gives the same bits for any thread count,
+// and nearly (float rounding) the parameters of one part.
+class GradChunksTest : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+
+TEST_P(GradChunksTest, SameBitsForAnyThreadCountAndCloseToOnePart) {
+  const auto& [algo, env] = GetParam();
+  auto train = [&](int chunks, int threads) {
+    const auto dir = testing::FreshDir(fmt::format("chunks_{}_{}_{}_{}", algo, env, chunks, threads));
+    ResolveOptions o;
+    o.algo = algo;
+    o.env = env;
+    o.seed = 4;
+    o.sets = {"n_envs=2", "n_steps=64", "n_timesteps=512", "eval_episodes=0", "batch_size=32", "n_epochs=3",
+              fmt::format("grad_chunks={}", chunks), fmt::format("threads={}", threads)};
+    RunConfig cfg = ResolveRunConfig(o);
+    Train(cfg, dir, {});
+    return std::pair{testing::ReadFile(dir / "model.bin"), LoadTrainedModel(dir)};
+  };
+  const auto [one_thread, m1] = train(3, 1);
+  const auto [two_threads, m2] = train(3, 2);
+  EXPECT_EQ(one_thread, two_threads);
+  const auto [whole, m0] = train(1, 2);
+  EXPECT_NE(whole, one_thread);  // another summation order
+  const auto a = m1.policy->params(), b = m0.policy->params();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-4) << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, GradChunksTest,
+                         ::testing::Combine(::testing::Values("ppo", "ppo-kl"),
+                                            ::testing::Values("CartPole-v1", "Pendulum-v1")),
+                         [](const auto& info) {
+                           std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                           for (char& ch : n)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n;
+                         });
 
 // Smoke: every algorithm runs two updates on every environment kind without error or NaN.
 class SmokeTest : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};

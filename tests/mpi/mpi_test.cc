@@ -113,7 +113,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"trpo", "Pendulum-v1", "--steps 1536 --set n_steps=128 --set normalize_reward=true"},
         Case{"acktr", "Pendulum-v1", "--steps 1536 --set n_steps=128 --set normalize_reward=true"},
         Case{"a2c", "Pendulum-v1", "--steps 1536 --set n_steps=128 --set normalize_reward=true"},
-        Case{"ppo", "Hopper-v4", "--steps 1536 --set n_steps=128 --set batch_size=64 --set n_epochs=2"}),
+        Case{"ppo", "Hopper-v4", "--steps 1536 --set n_steps=128 --set batch_size=64 --set n_epochs=2"},
+        // the minibatch gradient divided over the ranks
+        Case{"ppo", "HalfCheetah-v4", "--steps 1536 --set n_steps=128 --set batch_size=64 --set grad_chunks=4 "
+                                      "--set normalize_obs=true --set n_epochs=2"},
+        Case{"ppo-kl", "Pendulum-v1", "--steps 1536 --set n_steps=128 --set batch_size=96 --set grad_chunks=3"}),
     [](const auto& info) {
       std::string name = std::string(info.param.algo) + "_" + info.param.env;
       for (char& ch : name)
