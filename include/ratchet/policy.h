@@ -74,6 +74,11 @@ class PolicyT {
   // of the distribution in those parameters. Uses the network's forward-mode JVP and backward;
   // overwrites out.
   void FisherVectorProduct(std::span<const T> v, MlpWorkspace<T>& ws, std::span<T> out) const;
+  // The network block of that product for one part of a batch, summed and weighted: out =
+  // weight sum_b J_b^T M_b J_b v over the batch of the last Forward with ws, zero in the log-std
+  // block (whose Fisher, 2 per dimension, the caller adds once). tmp is scratch.
+  void FisherVectorProductSum(std::span<const T> v, MlpWorkspace<T>& ws, T weight, std::span<T> out,
+                              Mat<T>& tmp) const;
 
  private:
   bool discrete_;

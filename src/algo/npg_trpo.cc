@@ -21,13 +21,17 @@ void NpgTrpoConfig::Bind(ConfigBinder& b) {
   b.Add("vf_iters", &vf_iters, "critic epochs per rollout", AtLeast(0));
   b.Add("vf_batch_size", &vf_batch_size, "critic minibatch size", AtLeast(1));
   b.Add("adam_eps", &adam_eps, "critic Adam epsilon", Positive());
+  b.Add("grad_chunks", &grad_chunks,
+        "parts of the batch whose gradient, Fisher-vector products and line-search sums are computed apart "
+        "(threads, MPI ranks) and added in a fixed order: results depend on this, not on the thread or rank "
+        "count; 1 keeps one part", InRange(1, 4096));
 }
 
 void NpgTrpoConfig::Validate(const LearnerConfig&) const {}
 
 NpgTrpo::NpgTrpo(const NpgTrpoConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng,
                  ThreadPool* pool)
-    : Algorithm(spec, train, rng, pool), cfg_(cfg), fitter_(value_, cfg.adam_eps) {}
+    : Algorithm(spec, train, rng, pool), cfg_(cfg), fitter_(value_, cfg.adam_eps), parts_(pool) {}
 
 void NpgTrpo::SaveExtra(ByteWriter& w) const {
   fitter_.adam().Save(w);
@@ -37,29 +41,82 @@ void NpgTrpo::RestoreExtra(ByteReader& r) {
   fitter_.adam().Restore(r);
 }
 
+void NpgTrpo::RecordOldParts() {
+  const int M = static_cast<int>(obs_.cols());
+  old_.dist.resize(policy_.dist_dim(), M);
+  old_.log_std.assign(policy_.log_std().begin(), policy_.log_std().end());
+  old_.logp.resize(M);
+  parts_.Cut(M, cfg_.grad_chunks, 0, 1);
+  scratch_.resize(parts_.count());
+  parts_.Run(1, [&](int c, int) {
+    const int begin = parts_.begin(c), n = parts_.end(c) - begin;
+    // this Forward also primes the part's workspace for the gradient and the Fisher products
+    const MatMap<float> dist = policy_.Forward(obs_.middleCols(begin, n), scratch_[c].ws);
+    old_.dist.middleCols(begin, n) = dist;
+    double entropy = 0;
+    for (int k = 0; k < n; ++k) {
+      old_.logp[begin + k] = policy_.LogProb(old_.dist.col(begin + k).data(), actions_.col(begin + k).data());
+      entropy += policy_.Entropy(old_.dist.col(begin + k).data());
+    }
+    parts_.stats(c)[0] = entropy;
+  });
+}
+
+void NpgTrpo::FisherTimes(std::span<const float> v, std::span<float> out) {
+  const int M = static_cast<int>(obs_.cols()), P = policy_.num_params();
+  const float weight = 1.0f / static_cast<float>(M);
+  parts_.Cut(M, cfg_.grad_chunks, P, 0);
+  parts_.Run(1, [&](int c, int) {
+    policy_.FisherVectorProductSum(v, scratch_[c].ws, weight, parts_.slot(c), scratch_[c].tmp);
+  });
+  parts_.Combine(out, {});
+  // the log-std block: the Fisher of N(mu, sigma) in log sigma is 2 per dimension
+  for (int k = policy_.mlp().num_params(); k < P; ++k) out[k] = 2.0f * v[k];
+  const float damping = static_cast<float>(cfg_.cg_damping);
+  for (int i = 0; i < P; ++i) out[i] += damping * v[i];
+}
+
+std::pair<double, double> NpgTrpo::GainAndKl() {
+  const int M = static_cast<int>(obs_.cols());
+  parts_.Cut(M, cfg_.grad_chunks, 0, 2);
+  parts_.Run(1, [&](int c, int) {
+    const int begin = parts_.begin(c), n = parts_.end(c) - begin;
+    const auto [gain, kl] = SurrogateGainAndKlPart<float>(policy_, obs_, actions_, adv_, old_, begin, n,
+                                                          scratch_[c].ws_eval);
+    parts_.stats(c)[0] = gain;
+    parts_.stats(c)[1] = kl;
+  });
+  double sums[2];
+  parts_.Combine({}, sums);
+  return {sums[0] / M, sums[1] / M};
+}
+
 UpdateStats NpgTrpo::Update(const Rollout& r, double progress_remaining) {
   const int M = r.size(), P = policy_.num_params();
+  parts_.set_comm(comm_);
   obs_ = ConstMatMap<float>(r.obs.data(), r.obs_dim, M);
   actions_ = ConstMatMap<float>(r.actions.data(), r.act_dim, M);
   adv_.assign(r.advantages.begin(), r.advantages.end());
   if (cfg_.normalize_advantage) NormalizeInPlace(adv_);
 
-  // the old policy on the whole batch (this Forward also primes ws_ for the Fisher products)
-  RecordOldPolicy<float>(policy_, obs_, actions_, ws_, &old_);
+  // the old policy on the batch, part by part (each part's Forward primes its workspace)
+  RecordOldParts();
   double entropy = 0;
-  for (int b = 0; b < M; ++b) entropy += policy_.Entropy(old_.dist.col(b).data());
+  parts_.Combine({}, std::span<double>(&entropy, 1));
   old_params_.assign(policy_.params().begin(), policy_.params().end());
 
   // g = grad of the surrogate at the old parameters; x = (F + damping I)^-1 g
   g_.resize(P);
   x_.resize(P);
   fx_.resize(P);
-  SurrogateGradient<float>(policy_, actions_, adv_, ws_, g_);
-  const float damping = static_cast<float>(cfg_.cg_damping);
-  auto fvp = [&](std::span<const float> v, std::span<float> out) {
-    policy_.FisherVectorProduct(v, ws_, out);
-    for (int i = 0; i < P; ++i) out[i] += damping * v[i];
-  };
+  parts_.Cut(M, cfg_.grad_chunks, P, 0);
+  const float inv_m = 1.0f / static_cast<float>(M);
+  parts_.Run(1, [&](int c, int) {
+    SurrogateGradientPart<float>(policy_, actions_, adv_, parts_.begin(c), inv_m, scratch_[c].ws,
+                                 scratch_[c].d_dist, parts_.slot(c));
+  });
+  parts_.Combine(g_, {});
+  auto fvp = [&](std::span<const float> v, std::span<float> out) { FisherTimes(v, out); };
   ConjugateGradient<float>(fvp, g_, x_, cfg_.cg_iters);
   fvp(x_, fx_);
   double xfx = 0, gx = 0;
@@ -78,7 +135,7 @@ UpdateStats NpgTrpo::Update(const Rollout& r, double progress_remaining) {
     auto evaluate = [&](double fraction) {
       const float step = static_cast<float>(fraction * scale);
       for (int i = 0; i < P; ++i) policy_.params()[i] = old_params_[i] + step * x_[i];
-      return SurrogateGainAndKl<float>(policy_, obs_, actions_, adv_, old_, ws_eval_);
+      return GainAndKl();
     };
     if (cfg_.line_search) {
       const LineSearchResult ls = BacktrackingLineSearch(

@@ -11,8 +11,14 @@
 // Both fit the value function separately, with Adam, for vf_iters epochs of minibatches per
 // rollout (as Stable-Baselines3's TRPO). Deviations: advantages are normalised over the batch
 // (SB3's default); the Fisher is computed on the whole batch (no subsampling).
+//
+// grad_chunks = C cuts the batch into C fixed parts: each part's forward pass, gradient, Fisher-
+// vector products and line-search sums are computed on their own (on the thread pool, and each
+// MPI rank taking its share) and added in part order, so results depend on C alone; C = 1 is the
+// whole batch at once.
 #pragma once
 
+#include "algo/parts.h"
 #include "algo/trust_region.h"
 #include "algo/value_fit.h"
 #include "ratchet/algo.h"
@@ -31,6 +37,7 @@ struct NpgTrpoConfig final : AlgoConfig {
   int vf_iters = 10;                  // critic epochs per rollout
   int vf_batch_size = 128;            // critic minibatch size
   double adam_eps = 1e-8;             // critic Adam epsilon
+  int grad_chunks = 1;                // parts of the batch computed apart (threads, MPI ranks)
 
   void Bind(ConfigBinder& b) override;
   void Validate(const LearnerConfig& train) const override;
@@ -49,9 +56,22 @@ class NpgTrpo final : public Algorithm {
   void RestoreExtra(ByteReader& r) override;
 
  private:
+  // Each part's forward pass on the old parameters: the old distribution on its columns, and
+  // the sum of its entropies (in parts_ statistics).
+  void RecordOldParts();
+  // (F + damping I) v: the parts' network blocks, the log-std block, the damping.
+  void FisherTimes(std::span<const float> v, std::span<float> out);
+  // Surrogate gain and mean KL at the policy's current parameters, over all parts.
+  std::pair<double, double> GainAndKl();
+
   NpgTrpoConfig cfg_;
   ValueFitter fitter_;
-  MlpWorkspace<float> ws_, ws_eval_;
+  BatchParts parts_;
+  struct PartScratch {
+    MlpWorkspace<float> ws, ws_eval;  // ws: primed on the old parameters for gradient and Fisher
+    Mat<float> d_dist, tmp;
+  };
+  std::vector<PartScratch> scratch_;
   Mat<float> obs_, actions_;
   OldPolicyBatch<float> old_;
   std::vector<float> adv_;

@@ -93,7 +93,8 @@ void PolicyT<T>::Mode(const T* dp, T* action) const {
 }
 
 template <typename T>
-void PolicyT<T>::FisherVectorProduct(std::span<const T> v, MlpWorkspace<T>& ws, std::span<T> out) const {
+void PolicyT<T>::FisherVectorProductSum(std::span<const T> v, MlpWorkspace<T>& ws, T weight, std::span<T> out,
+                                        Mat<T>& tmp) const {
   const int n = mlp_.num_params();
   const int B = ws.last_batch;
   RATCHET_CHECK(static_cast<int>(v.size()) == num_params() && out.size() == v.size(),
@@ -102,22 +103,24 @@ void PolicyT<T>::FisherVectorProduct(std::span<const T> v, MlpWorkspace<T>& ws, 
   // J v for the network part: the tangent of every sample's distribution parameters
   const MatMap<T> jv = mlp_.Jvp(pm, v.first(n), ws);  // (dist_dim, B)
   const MatMap<T> dp(ws.act[mlp_.num_layers()].data(), dist_dim(), B);
-  fisher_tmp_.setZero(dist_dim(), B);
-  const T inv_b = T(1) / static_cast<T>(B);
+  tmp.setZero(dist_dim(), B);
   for (int b = 0; b < B; ++b) {
     if (discrete_) {
-      Categorical::FisherTimes(dp.col(b).data(), dist_dim(), jv.col(b).data(), inv_b,
-                               fisher_tmp_.col(b).data());
+      Categorical::FisherTimes(dp.col(b).data(), dist_dim(), jv.col(b).data(), weight, tmp.col(b).data());
     } else {
-      DiagGaussian::FisherMeanTimes(log_std().data(), dist_dim(), jv.col(b).data(), inv_b,
-                                    fisher_tmp_.col(b).data());
+      DiagGaussian::FisherMeanTimes(log_std().data(), dist_dim(), jv.col(b).data(), weight, tmp.col(b).data());
     }
   }
   std::fill(out.begin(), out.end(), T(0));
-  mlp_.Backward(pm, out.first(n), fisher_tmp_, ws);
+  mlp_.Backward(pm, out.first(n), tmp, ws);
+}
+
+template <typename T>
+void PolicyT<T>::FisherVectorProduct(std::span<const T> v, MlpWorkspace<T>& ws, std::span<T> out) const {
+  FisherVectorProductSum(v, ws, T(1) / static_cast<T>(ws.last_batch), out, fisher_tmp_);
   // the log-std block: the Fisher of N(mu, sigma) in log sigma is 2 per dimension, with no
   // cross terms to the mean, so its mean over the batch is 2 v
-  for (int k = n; k < num_params(); ++k) out[k] = T(2) * v[k];
+  for (int k = mlp_.num_params(); k < num_params(); ++k) out[k] = T(2) * v[k];
 }
 
 template class PolicyT<float>;

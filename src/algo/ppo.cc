@@ -43,6 +43,7 @@ Ppo::Ppo(const PpoConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, 
       cfg_(cfg),
       adam_pi_(policy_.num_params(), 0.9, 0.999, cfg.adam_eps),
       adam_v_(value_.num_params(), 0.9, 0.999, cfg.adam_eps),
+      parts_(pool),
       beta_(cfg.kl_coef_init) {}
 
 void Ppo::SaveExtra(ByteWriter& w) const {
@@ -81,16 +82,18 @@ void Ppo::Gather(const Rollout& r, const int* idx, int b) {
   if (cfg_.normalize_advantage) NormalizeInPlace(std::span<float>(adv_.data(), b));
 }
 
-void Ppo::PolicyChunk(Chunk& c, int b, double clip) {
-  const int n = c.end - c.begin;
-  const MatMap<float> dist = policy_.Forward(obs_mb_.middleCols(c.begin, n), c.ws_pi);  // (dist_dim, n)
-  c.d_dist.setZero(policy_.dist_dim(), n);
+void Ppo::PolicyPart(int c, int b, double clip) {
+  const int begin = parts_.begin(c), n = parts_.end(c) - begin;
+  PartScratch& sc = scratch_[c];
+  const std::span<float> grads = parts_.slot(c).first(policy_.num_params());
+  const MatMap<float> dist = policy_.Forward(obs_mb_.middleCols(begin, n), sc.ws_pi);  // (dist_dim, n)
+  sc.d_dist.setZero(policy_.dist_dim(), n);
   const float eps = static_cast<float>(clip);
   const float inv_b = 1.0f / static_cast<float>(b);
   const float c_ent = static_cast<float>(-cfg_.ent_coef) * inv_b;
   double pg = 0, ent = 0, kl = 0, clipped = 0;
   for (int k = 0; k < n; ++k) {
-    const int j = c.begin + k;
+    const int j = begin + k;
     const float* dp = dist.col(k).data();
     const float* a = act_mb_.col(j).data();
     const float logp = policy_.LogProb(dp, a);
@@ -98,29 +101,32 @@ void Ppo::PolicyChunk(Chunk& c, int b, double clip) {
     pg += ClipSurrogateLoss(logp, old_logp_[j], adv_[j], eps, &g);
     const float h = policy_.Entropy(dp);
     ent += h;
-    policy_.AccumulateGrad(dp, a, g * inv_b, c_ent, c.d_dist.col(k).data(), c.g_pi.data());
+    policy_.AccumulateGrad(dp, a, g * inv_b, c_ent, sc.d_dist.col(k).data(), grads.data());
     const float log_ratio = logp - old_logp_[j];
     const float ratio = std::exp(log_ratio);
     kl += (ratio - 1.0f) - log_ratio;  // the low-variance estimator k3 of KL(old || new)
     clipped += std::fabs(ratio - 1.0f) > clip;
   }
-  policy_.Backward(c.d_dist, c.ws_pi, c.g_pi);
-  c.sums.pg_loss = pg;
-  c.sums.entropy = ent;
-  c.sums.approx_kl = kl;
-  c.sums.clip_fraction = clipped;
+  policy_.Backward(sc.d_dist, sc.ws_pi, grads);
+  const std::span<double> st = parts_.stats(c);
+  st[kPg] = pg;
+  st[kEntropy] = ent;
+  st[kKl] = kl;
+  st[kClipped] = clipped;
 }
 
-void Ppo::PolicyChunkKl(Chunk& c, int b) {
-  const int n = c.end - c.begin;
-  const MatMap<float> dist = policy_.Forward(obs_mb_.middleCols(c.begin, n), c.ws_pi);
-  c.d_dist.setZero(policy_.dist_dim(), n);
+void Ppo::PolicyPartKl(int c, int b) {
+  const int begin = parts_.begin(c), n = parts_.end(c) - begin;
+  PartScratch& sc = scratch_[c];
+  const std::span<float> grads = parts_.slot(c).first(policy_.num_params());
+  const MatMap<float> dist = policy_.Forward(obs_mb_.middleCols(begin, n), sc.ws_pi);
+  sc.d_dist.setZero(policy_.dist_dim(), n);
   const float inv_b = 1.0f / static_cast<float>(b);
   const float c_ent = static_cast<float>(-cfg_.ent_coef) * inv_b;
   const float beta = static_cast<float>(beta_);
   double loss = 0, ent = 0, kl = 0;
   for (int k = 0; k < n; ++k) {
-    const int j = c.begin + k;
+    const int j = begin + k;
     const float* dp = dist.col(k).data();
     const float* a = act_mb_.col(j).data();
     const float ratio = std::exp(policy_.LogProb(dp, a) - old_logp_[j]);
@@ -128,115 +134,63 @@ void Ppo::PolicyChunkKl(Chunk& c, int b) {
     loss += -ratio * adv_[j] + beta * kl_j;
     kl += kl_j;
     ent += policy_.Entropy(dp);
-    policy_.AccumulateGrad(dp, a, -ratio * adv_[j] * inv_b, c_ent, c.d_dist.col(k).data(), c.g_pi.data());
+    policy_.AccumulateGrad(dp, a, -ratio * adv_[j] * inv_b, c_ent, sc.d_dist.col(k).data(), grads.data());
     policy_.AccumulateKlGrad(old_dist_mb_.col(j).data(), old_.log_std.data(), dp, beta * inv_b,
-                             c.d_dist.col(k).data(), c.g_pi.data());
+                             sc.d_dist.col(k).data(), grads.data());
   }
-  policy_.Backward(c.d_dist, c.ws_pi, c.g_pi);
-  c.sums.pg_loss = loss;
-  c.sums.entropy = ent;
-  c.sums.approx_kl = kl;
-  c.sums.clip_fraction = NAN;
+  policy_.Backward(sc.d_dist, sc.ws_pi, grads);
+  const std::span<double> st = parts_.stats(c);
+  st[kPg] = loss;
+  st[kEntropy] = ent;
+  st[kKl] = kl;
+  st[kClipped] = NAN;
 }
 
-void Ppo::ValueChunk(Chunk& c, int b) {
-  const int n = c.end - c.begin;
-  const MatMap<float> v = value_.Forward(obs_mb_.middleCols(c.begin, n), c.ws_v);  // (1, n)
-  c.d_value.resize(1, n);
+void Ppo::ValuePart(int c, int b) {
+  const int begin = parts_.begin(c), n = parts_.end(c) - begin;
+  PartScratch& sc = scratch_[c];
+  const MatMap<float> v = value_.Forward(obs_mb_.middleCols(begin, n), sc.ws_v);  // (1, n)
+  sc.d_value.resize(1, n);
   const float scale = static_cast<float>(cfg_.vf_coef) / static_cast<float>(b);
   std::optional<float> clip;
   if (cfg_.clip_range_vf) clip = static_cast<float>(*cfg_.clip_range_vf);
   double loss = 0;
   for (int k = 0; k < n; ++k) {
-    const int j = c.begin + k;
+    const int j = begin + k;
     float g;
     loss += ValueLoss(v(0, k), ret_[j], old_v_[j], clip, &g);
-    c.d_value(0, k) = scale * g;
+    sc.d_value(0, k) = scale * g;
   }
-  value_.mlp().Backward(value_.params(), c.g_v, c.d_value, c.ws_v);
-  c.sums.value_loss = loss;
-}
-
-void Ppo::ShareChunks(int first, int last) {
-  ByteWriter& w = exchange_out_;
-  w.buf.clear();  // the buffers keep their capacity: no allocation per minibatch
-  for (int c = first; c < last; ++c) {
-    const Chunk& ch = chunks_[c];
-    w.PutArray(std::span<const float>(ch.g_pi));
-    w.PutArray(std::span<const float>(ch.g_v));
-    w.Put(ch.sums);
-  }
-  comm_->AllGatherInto(w.buf, exchange_in_, exchange_offsets_);
-  const int k = comm_->size(), C = static_cast<int>(chunks_.size());
-  for (int r = 0; r < k; ++r) {
-    if (r == comm_->rank()) continue;
-    ByteReader rd(std::span<const uint8_t>(exchange_in_).subspan(
-                      exchange_offsets_[r], exchange_offsets_[r + 1] - exchange_offsets_[r]),
-                  "gradient exchange");
-    for (int c = C * r / k; c < C * (r + 1) / k; ++c) {
-      Chunk& ch = chunks_[c];
-      rd.GetArray(std::span<float>(ch.g_pi), "policy gradient");
-      rd.GetArray(std::span<float>(ch.g_v), "value gradient");
-      ch.sums = rd.Get<MinibatchStats>();
-    }
-    rd.ExpectEnd();
-  }
+  value_.mlp().Backward(value_.params(), parts_.slot(c).subspan(policy_.num_params()), sc.d_value, sc.ws_v);
+  parts_.stats(c)[kValueLoss] = loss;
 }
 
 Ppo::MinibatchStats Ppo::Gradients(int b, double clip) {
-  // the chunk grid depends on grad_chunks and b only, never on threads or ranks
-  const int C = std::min(cfg_.grad_chunks, b);
-  chunks_.resize(C);
-  for (int c = 0; c < C; ++c) {
-    Chunk& ch = chunks_[c];
-    ch.begin = static_cast<int>(static_cast<int64_t>(b) * c / C);
-    ch.end = static_cast<int>(static_cast<int64_t>(b) * (c + 1) / C);
-    ch.g_pi.assign(policy_.num_params(), 0.0f);  // keeps its capacity
-    ch.g_v.assign(value_.num_params(), 0.0f);
-  }
-  // this rank's chunks (all of them in one process)
-  const int k = comm_ != nullptr ? comm_->size() : 1, rank = comm_ != nullptr ? comm_->rank() : 0;
-  const int first = C * rank / k, last = C * (rank + 1) / k;
-  // policy and value of each chunk as separate jobs
-  auto job = [&](int i) {
-    Chunk& ch = chunks_[first + i / 2];
-    if (i % 2 == 1) {
-      ValueChunk(ch, b);
+  const int np = policy_.num_params(), nv = value_.num_params();
+  parts_.set_comm(comm_);
+  parts_.Cut(b, cfg_.grad_chunks, np + nv, kStats);
+  scratch_.resize(parts_.count());
+  // the policy and the value of each part as separate jobs
+  parts_.Run(2, [&](int c, int job) {
+    if (job == 1) {
+      ValuePart(c, b);
     } else if (cfg_.kl_penalty) {
-      PolicyChunkKl(ch, b);
+      PolicyPartKl(c, b);
     } else {
-      PolicyChunk(ch, b, clip);
+      PolicyPart(c, b, clip);
     }
-  };
-  const int jobs = 2 * (last - first);
-  if (pool_ != nullptr) {
-    pool_->ParallelFor(jobs, [&](int begin, int end) {
-      for (int i = begin; i < end; ++i) job(i);
-    }, 1);
-  } else {
-    for (int i = 0; i < jobs; ++i) job(i);
-  }
-  if (k > 1) ShareChunks(first, last);
-  // the sums in chunk order
-  policy_.ZeroGrad();
-  value_.ZeroGrad();
+  });
+  total_.resize(np + nv);
+  double st[kStats];
+  parts_.Combine(total_, st);
+  std::copy_n(total_.begin(), np, policy_.grads().begin());
+  std::copy_n(total_.begin() + np, nv, value_.grads().begin());
   MinibatchStats s;
-  for (const Chunk& ch : chunks_) {
-    const auto gp = policy_.grads();
-    for (size_t i = 0; i < gp.size(); ++i) gp[i] += ch.g_pi[i];
-    const auto gv = value_.grads();
-    for (size_t i = 0; i < gv.size(); ++i) gv[i] += ch.g_v[i];
-    s.pg_loss += ch.sums.pg_loss;
-    s.entropy += ch.sums.entropy;
-    s.approx_kl += ch.sums.approx_kl;
-    s.clip_fraction += ch.sums.clip_fraction;
-    s.value_loss += ch.sums.value_loss;
-  }
-  s.pg_loss /= b;
-  s.entropy /= b;
-  s.approx_kl /= b;
-  s.clip_fraction /= b;
-  s.value_loss /= b;
+  s.pg_loss = st[kPg] / b;
+  s.entropy = st[kEntropy] / b;
+  s.approx_kl = st[kKl] / b;
+  s.clip_fraction = st[kClipped] / b;
+  s.value_loss = st[kValueLoss] / b;
   return s;
 }
 

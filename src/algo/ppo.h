@@ -21,8 +21,8 @@
 #include <cmath>
 #include <optional>
 
+#include "algo/parts.h"
 #include "algo/trust_region.h"
-#include "ratchet/bytes.h"
 #include "ratchet/algo.h"
 
 namespace ratchet {
@@ -101,23 +101,21 @@ class Ppo final : public Algorithm {
   struct MinibatchStats {
     double pg_loss = 0, entropy = 0, approx_kl = 0, clip_fraction = 0, value_loss = 0;
   };
-  // One part of a minibatch: columns [begin, end), its gradients (whole-network sized) and sums.
-  struct Chunk {
-    int begin = 0, end = 0;
-    std::vector<float> g_pi, g_v;
-    MinibatchStats sums;
+  // Scratch of one part of a minibatch (its gradients and sums live in parts_).
+  struct PartScratch {
     MlpWorkspace<float> ws_pi, ws_v;
     Mat<float> d_dist, d_value;
   };
+  // Sums of a part, in parts_.stats(c).
+  enum Stat { kPg, kEntropy, kKl, kClipped, kValueLoss, kStats };
   void Gather(const Rollout& r, const int* idx, int b);
-  // The policy's and the value's gradient of one minibatch of b samples: the sum over the chunks,
-  // each computed on its own (on threads, and on ranks under MPI), added in chunk order.
+  // The policy's and the value's gradient of one minibatch of b samples (into their grads()):
+  // the sum over grad_chunks parts, each computed on its own, added in part order.
   MinibatchStats Gradients(int b, double clip);
-  void PolicyChunk(Chunk& c, int b, double clip);
-  void PolicyChunkKl(Chunk& c, int b);
-  void ValueChunk(Chunk& c, int b);
-  // Under MPI: every rank's chunks to every rank.
-  void ShareChunks(int first, int last);
+  // One part's policy gradient (clipped surrogate or KL penalty) and value gradient.
+  void PolicyPart(int c, int b, double clip);
+  void PolicyPartKl(int c, int b);
+  void ValuePart(int c, int b);
 
   PpoConfig cfg_;
   Adam adam_pi_, adam_v_;
@@ -126,10 +124,9 @@ class Ppo final : public Algorithm {
   Mat<float> obs_mb_;      // (obs_dim, b)
   Mat<float> act_mb_;      // (act_dim, b)
   Eigen::VectorXf old_logp_, adv_, ret_, old_v_;  // (b)
-  std::vector<Chunk> chunks_;
-  ByteWriter exchange_out_;  // ShareChunks' buffers, kept between minibatches
-  std::vector<uint8_t> exchange_in_;
-  std::vector<size_t> exchange_offsets_;
+  BatchParts parts_;
+  std::vector<PartScratch> scratch_;
+  std::vector<float> total_;  // the parts' summed gradients: policy, then value
   // adaptive-KL variant
   double beta_;
   OldPolicyBatch<float> old_;

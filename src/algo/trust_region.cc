@@ -36,19 +36,24 @@ int ConjugateGradient(const std::function<void(std::span<const T>, std::span<T>)
 }
 
 template <typename T>
+void SurrogateGradientPart(PolicyT<T>& policy, const Mat<T>& actions, std::span<const T> adv, int begin,
+                           T weight, MlpWorkspace<T>& ws, Mat<T>& d_dist, std::span<T> g) {
+  const int n = ws.last_batch;
+  const int L = policy.mlp().num_layers();
+  const MatMap<T> dp(ws.act[L].data(), policy.dist_dim(), n);
+  d_dist.setZero(policy.dist_dim(), n);
+  for (int k = 0; k < n; ++k)
+    policy.AccumulateGrad(dp.col(k).data(), actions.col(begin + k).data(), adv[begin + k] * weight, T(0),
+                          d_dist.col(k).data(), g.data());
+  policy.Backward(d_dist, ws, g);
+}
+
+template <typename T>
 void SurrogateGradient(PolicyT<T>& policy, const Mat<T>& actions, std::span<const T> adv,
                        MlpWorkspace<T>& ws, std::span<T> g) {
-  const int B = ws.last_batch;
-  const int L = policy.mlp().num_layers();
-  const MatMap<T> dp(ws.act[L].data(), policy.dist_dim(), B);
-  Mat<T> d_dist = Mat<T>::Zero(policy.dist_dim(), B);
-  policy.ZeroGrad();
-  const T inv_b = T(1) / static_cast<T>(B);
-  for (int b = 0; b < B; ++b)
-    policy.AccumulateGrad(dp.col(b).data(), actions.col(b).data(), adv[b] * inv_b, T(0),
-                          d_dist.col(b).data());
-  policy.Backward(d_dist, ws);
-  std::copy(policy.grads().begin(), policy.grads().end(), g.begin());
+  std::fill(g.begin(), g.end(), T(0));
+  Mat<T> d_dist;
+  SurrogateGradientPart(policy, actions, adv, 0, T(1) / static_cast<T>(ws.last_batch), ws, d_dist, g);
 }
 
 template <typename T>
@@ -62,18 +67,27 @@ void RecordOldPolicy(const PolicyT<T>& policy, const Mat<T>& obs, const Mat<T>& 
 }
 
 template <typename T>
-std::pair<double, double> SurrogateGainAndKl(const PolicyT<T>& policy, const Mat<T>& obs,
-                                             const Mat<T>& actions, std::span<const T> adv,
-                                             const OldPolicyBatch<T>& old, MlpWorkspace<T>& ws) {
-  const int B = static_cast<int>(obs.cols());
-  const MatMap<T> dist = policy.Forward(obs, ws);
+std::pair<double, double> SurrogateGainAndKlPart(const PolicyT<T>& policy, const Mat<T>& obs, const Mat<T>& actions,
+                                                 std::span<const T> adv, const OldPolicyBatch<T>& old, int begin,
+                                                 int n, MlpWorkspace<T>& ws) {
+  const MatMap<T> dist = policy.Forward(obs.middleCols(begin, n), ws);
   double gain = 0, kl = 0;
-  for (int b = 0; b < B; ++b) {
-    const T* dp = dist.col(b).data();
+  for (int k = 0; k < n; ++k) {
+    const int b = begin + k;
+    const T* dp = dist.col(k).data();
     const double log_ratio = static_cast<double>(policy.LogProb(dp, actions.col(b).data())) - old.logp[b];
     gain += adv[b] * std::expm1(log_ratio);
     kl += policy.Kl(old.dist.col(b).data(), old.log_std.data(), dp);
   }
+  return {gain, kl};
+}
+
+template <typename T>
+std::pair<double, double> SurrogateGainAndKl(const PolicyT<T>& policy, const Mat<T>& obs,
+                                             const Mat<T>& actions, std::span<const T> adv,
+                                             const OldPolicyBatch<T>& old, MlpWorkspace<T>& ws) {
+  const int B = static_cast<int>(obs.cols());
+  const auto [gain, kl] = SurrogateGainAndKlPart(policy, obs, actions, adv, old, 0, B, ws);
   return {gain / B, kl / B};
 }
 
@@ -112,6 +126,18 @@ template std::pair<double, double> SurrogateGainAndKl<float>(const PolicyT<float
 template std::pair<double, double> SurrogateGainAndKl<double>(const PolicyT<double>&, const Mat<double>&,
                                                               const Mat<double>&, std::span<const double>,
                                                               const OldPolicyBatch<double>&, MlpWorkspace<double>&);
+template void SurrogateGradientPart<float>(PolicyT<float>&, const Mat<float>&, std::span<const float>, int, float,
+                                           MlpWorkspace<float>&, Mat<float>&, std::span<float>);
+template std::pair<double, double> SurrogateGainAndKlPart<float>(const PolicyT<float>&, const Mat<float>&,
+                                                                 const Mat<float>&, std::span<const float>,
+                                                                 const OldPolicyBatch<float>&, int, int,
+                                                                 MlpWorkspace<float>&);
+template void SurrogateGradientPart<double>(PolicyT<double>&, const Mat<double>&, std::span<const double>, int,
+                                            double, MlpWorkspace<double>&, Mat<double>&, std::span<double>);
+template std::pair<double, double> SurrogateGainAndKlPart<double>(const PolicyT<double>&, const Mat<double>&,
+                                                                  const Mat<double>&, std::span<const double>,
+                                                                  const OldPolicyBatch<double>&, int, int,
+                                                                  MlpWorkspace<double>&);
 template void SurrogateGradient<float>(PolicyT<float>&, const Mat<float>&, std::span<const float>,
                                        MlpWorkspace<float>&, std::span<float>);
 template void SurrogateGradient<double>(PolicyT<double>&, const Mat<double>&, std::span<const double>,

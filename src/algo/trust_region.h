@@ -25,6 +25,13 @@ template <typename T>
 void SurrogateGradient(PolicyT<T>& policy, const Mat<T>& actions, std::span<const T> adv,
                        MlpWorkspace<T>& ws, std::span<T> g);
 
+// One part of a batch: g (num_params) += weight * sum over the part's samples of adv_b grad log
+// pi(a_b|s_b), for the part of the last Forward with ws (its column k is the batch's sample
+// begin + k); d_dist is scratch.
+template <typename T>
+void SurrogateGradientPart(PolicyT<T>& policy, const Mat<T>& actions, std::span<const T> adv, int begin,
+                           T weight, MlpWorkspace<T>& ws, Mat<T>& d_dist, std::span<T> g);
+
 // The old policy on a batch, for the surrogate ratio and the KL of a candidate step.
 template <typename T>
 struct OldPolicyBatch {
@@ -44,6 +51,13 @@ template <typename T>
 std::pair<double, double> SurrogateGainAndKl(const PolicyT<T>& policy, const Mat<T>& obs,
                                              const Mat<T>& actions, std::span<const T> adv,
                                              const OldPolicyBatch<T>& old, MlpWorkspace<T>& ws);
+
+// One part of a batch, columns [begin, begin + n): the sums (not means) over its samples of
+// adv * (ratio - 1) and of KL(old || new) for the policy's current parameters (a Forward with ws).
+template <typename T>
+std::pair<double, double> SurrogateGainAndKlPart(const PolicyT<T>& policy, const Mat<T>& obs, const Mat<T>& actions,
+                                                 std::span<const T> adv, const OldPolicyBatch<T>& old, int begin,
+                                                 int n, MlpWorkspace<T>& ws);
 
 // Outcome of a backtracking line search.
 struct LineSearchResult {

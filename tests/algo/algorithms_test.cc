@@ -68,36 +68,45 @@ TEST(AlgorithmConfigTest, NameSetsTheVariant) {
   EXPECT_TRUE(static_cast<PpoConfig&>(*kl).kl_penalty);
 }
 
-// PPO's grad_chunks: the minibatch gradient in C parts gives the same bits for any thread count,
-// and nearly (float rounding) the parameters of one part.
+// grad_chunks (PPO's minibatch gradients; NPG/TRPO's gradient, Fisher products and line search):
+// C parts give the same bits for any thread count, and after one update nearly (float rounding)
+// the parameters of one part. (Over many updates the rounding may flip a discrete choice, a TRPO
+// backtrack say, and the runs part ways: only the bits for a given C are a contract.)
 class GradChunksTest : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(GradChunksTest, SameBitsForAnyThreadCountAndCloseToOnePart) {
   const auto& [algo, env] = GetParam();
-  auto train = [&](int chunks, int threads) {
-    const auto dir = testing::FreshDir(fmt::format("chunks_{}_{}_{}_{}", algo, env, chunks, threads));
+  auto train = [&](int chunks, int threads, int steps) {
+    const auto dir = testing::FreshDir(fmt::format("chunks_{}_{}_{}_{}_{}", algo, env, chunks, threads, steps));
     ResolveOptions o;
     o.algo = algo;
     o.env = env;
     o.seed = 4;
-    o.sets = {"n_envs=2", "n_steps=64", "n_timesteps=512", "eval_episodes=0", "batch_size=32", "n_epochs=3",
-              fmt::format("grad_chunks={}", chunks), fmt::format("threads={}", threads)};
+    o.sets = {"n_envs=2", "n_steps=64", fmt::format("n_timesteps={}", steps), "eval_episodes=0",
+              fmt::format("grad_chunks={}", chunks),
+              fmt::format("threads={}", threads)};
+    if (algo.starts_with("ppo")) o.sets.insert(o.sets.end(), {"batch_size=32", "n_epochs=3"});
     RunConfig cfg = ResolveRunConfig(o);
     Train(cfg, dir, {});
     return std::pair{testing::ReadFile(dir / "model.bin"), LoadTrainedModel(dir)};
   };
-  const auto [one_thread, m1] = train(3, 1);
-  const auto [two_threads, m2] = train(3, 2);
-  EXPECT_EQ(one_thread, two_threads);
-  const auto [whole, m0] = train(1, 2);
-  EXPECT_NE(whole, one_thread);  // another summation order
+  EXPECT_EQ(train(3, 1, 512).first, train(3, 2, 512).first);
+  const auto [parts, m1] = train(3, 2, 128);
+  const auto [whole, m0] = train(1, 2, 128);
+  // after one update the parameters agree up to the rounding of the sums, which conjugate
+  // gradient (NPG, TRPO) amplifies somewhat: relative distance below 1e-3
   const auto a = m1.policy->params(), b = m0.policy->params();
   ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-4) << i;
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff += (static_cast<double>(a[i]) - b[i]) * (static_cast<double>(a[i]) - b[i]);
+    norm += static_cast<double>(b[i]) * b[i];
+  }
+  EXPECT_LT(std::sqrt(diff / norm), 1e-3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, GradChunksTest,
-                         ::testing::Combine(::testing::Values("ppo", "ppo-kl"),
+                         ::testing::Combine(::testing::Values("ppo", "ppo-kl", "trpo", "npg"),
                                             ::testing::Values("CartPole-v1", "Pendulum-v1")),
                          [](const auto& info) {
                            std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param);

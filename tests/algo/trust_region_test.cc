@@ -264,6 +264,51 @@ TEST_P(FisherTest, TrpoStepRespectsTheTrustRegionAndRejectsABadDirection) {
   EXPECT_EQ(std::vector<double>(pr.pi.params().begin(), pr.pi.params().end()), theta0);
 }
 
+// grad_chunks: the gradient, Fisher-vector product and line-search sums over parts of a batch
+// (each part with its own Forward) add up to those of the whole batch.
+TEST_P(FisherTest, PartsOfABatchAddUpToTheWholeBatch) {
+  Problem pr = Make();
+  const int P = pr.pi.num_params(), B = static_cast<int>(pr.obs.cols()), n = pr.pi.mlp().num_params();
+  ASSERT_GE(B, 3);
+  MlpWorkspace<double> ws, ws_eval;
+  OldPolicyBatch<double> old;
+  RecordOldPolicy<double>(pr.pi, pr.obs, pr.act, ws, &old);
+  std::vector<double> g(P), fv(P), v(P);
+  for (int i = 0; i < P; ++i) v[i] = std::sin(0.7 * i + 0.2);
+  SurrogateGradient<double>(pr.pi, pr.act, pr.adv, ws, g);
+  pr.pi.FisherVectorProduct(v, ws, fv);
+  // move the parameters a little so that gain and KL are not zero
+  PolicyT<double> moved = pr.pi;
+  for (int i = 0; i < P; ++i) moved.params()[i] += 0.01 * std::cos(1.3 * i);
+  const auto [gain, kl] = SurrogateGainAndKl<double>(moved, pr.obs, pr.act, pr.adv, old, ws_eval);
+  const int cuts[] = {0, B / 3, 2 * B / 3, B};
+  std::vector<double> g_sum(P, 0.0), fv_sum(P, 0.0), part(P);
+  double gain_sum = 0, kl_sum = 0;
+  for (int c = 0; c < 3; ++c) {
+    const int begin = cuts[c], len = cuts[c + 1] - cuts[c];
+    MlpWorkspace<double> w, w_eval;
+    pr.pi.Forward(pr.obs.middleCols(begin, len), w);
+    Mat<double> d_dist, tmp;
+    std::fill(part.begin(), part.end(), 0.0);
+    SurrogateGradientPart<double>(pr.pi, pr.act, pr.adv, begin, 1.0 / B, w, d_dist, part);
+    for (int i = 0; i < P; ++i) g_sum[i] += part[i];
+    pr.pi.FisherVectorProductSum(v, w, 1.0 / B, part, tmp);
+    for (int i = n; i < P; ++i) EXPECT_EQ(part[i], 0.0);  // the log-std block is the caller's
+    for (int i = 0; i < P; ++i) fv_sum[i] += part[i];
+    const auto [pg, pk] = SurrogateGainAndKlPart<double>(moved, pr.obs, pr.act, pr.adv, old, begin, len, w_eval);
+    gain_sum += pg;
+    kl_sum += pk;
+  }
+  for (int i = n; i < P; ++i) fv_sum[i] = 2 * v[i];
+  for (int i = 0; i < P; ++i) {
+    EXPECT_NEAR(g_sum[i], g[i], 1e-12 * (1 + std::fabs(g[i]))) << i;
+    EXPECT_NEAR(fv_sum[i], fv[i], 1e-12 * (1 + std::fabs(fv[i]))) << i;
+  }
+  EXPECT_GT(std::fabs(kl), 1e-8);
+  EXPECT_NEAR(gain_sum / B, gain, 1e-14);
+  EXPECT_NEAR(kl_sum / B, kl, 1e-14);
+}
+
 INSTANTIATE_TEST_SUITE_P(Heads, FisherTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Gaussian" : "Categorical"; });
 

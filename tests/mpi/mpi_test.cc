@@ -117,9 +117,12 @@ INSTANTIATE_TEST_SUITE_P(
         // the minibatch gradient divided over the ranks
         Case{"ppo", "HalfCheetah-v4", "--steps 1536 --set n_steps=128 --set batch_size=64 --set grad_chunks=4 "
                                       "--set normalize_obs=true --set n_epochs=2"},
-        Case{"ppo-kl", "Pendulum-v1", "--steps 1536 --set n_steps=128 --set batch_size=96 --set grad_chunks=3"}),
+        Case{"ppo-kl", "Pendulum-v1", "--steps 1536 --set n_steps=128 --set batch_size=96 --set grad_chunks=3"},
+        Case{"trpo", "Hopper-v4", "--steps 1536 --set n_steps=128 --set grad_chunks=4 --set normalize_obs=true"},
+        Case{"npg", "CartPole-v1", "--steps 1536 --set n_steps=128 --set grad_chunks=3"}),
     [](const auto& info) {
       std::string name = std::string(info.param.algo) + "_" + info.param.env;
+      if (std::string(info.param.sets).find("grad_chunks") != std::string::npos) name += "_divided_update";
       for (char& ch : name)
         if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
       return name;
