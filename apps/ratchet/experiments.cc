@@ -48,6 +48,11 @@ ExperimentCommands::ExperimentCommands(CLI::App& app) {
       ->capture_default_str();
   plot_->add_flag("--runs", show_runs_, "also draw every run");
   plot_->add_option("--title", title_, "figure title");
+  plot_->add_option("--metric", metric_,
+                    "train: the mean return of the last 100 training episodes; eval: the periodic deterministic "
+                    "evaluations (eval_every)")
+      ->check(CLI::IsMember({"train", "eval"}))
+      ->capture_default_str();
 
   table_ = app.add_subcommand("table", "print a Markdown table of final returns: algo x env, mean +- std over seeds");
   table_->add_option("runs", table_dirs_, "run directories, or directories holding them")->required();
@@ -63,15 +68,19 @@ std::optional<int> ExperimentCommands::Run() {
 
 int ExperimentCommands::Plot() {
   std::vector<Curve> curves;
+  const bool eval = metric_ == "eval";
   for (const RunRecord& r : ReadRuns(plot_dirs_)) {
-    if (r.steps.empty()) {
-      std::cerr << fmt::format("ratchet: warning: {} has no finished episodes yet; left out\n", r.dir.string());
+    const auto& xs = eval ? r.eval_steps : r.steps;
+    if (xs.empty()) {
+      std::cerr << fmt::format("ratchet: warning: {} has {} yet; left out\n", r.dir.string(),
+                               eval ? "no periodic evaluation" : "no finished episodes");
       continue;
     }
-    curves.push_back({r.label, r.env, r.steps, r.returns});
+    curves.push_back({r.label, r.env, xs, eval ? r.eval_returns : r.returns});
   }
   PlotOptions po;
   po.title = title_;
+  po.y_label = eval ? "deterministic evaluation return" : "return (mean of last 100 training episodes)";
   po.band = band_ == "ci" ? Band::kBootstrapCi : Band::kStd;
   po.show_runs = show_runs_;
   PlotLearningCurves(curves, po, plot_out_);

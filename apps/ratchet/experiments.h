@@ -36,7 +36,7 @@ class ExperimentCommands {
   std::string algos_, envs_, seeds_ = "0-4", steps_, preset_, out_ = "runs", jobs_, shard_;
   std::vector<std::string> sets_;
   std::vector<std::string> plot_dirs_, table_dirs_;
-  std::string plot_out_, title_, band_ = "std";
+  std::string plot_out_, title_, band_ = "std", metric_ = "train";
   bool show_runs_ = false, csv_ = false;
 };
 

@@ -89,6 +89,8 @@ int Report(const TrainResult& res, const fs::path& dir) {
   if (res.eval)
     std::cout << fmt::format("deterministic evaluation over {} episodes: {:.2f} +- {:.2f}\n",
                              res.eval->returns.size(), res.eval->mean, res.eval->std);
+  if (res.best_eval)
+    std::cout << fmt::format("best periodic evaluation: {:.2f} (best_model.bin)\n", *res.best_eval);
   std::cout << "run directory: " << dir.string() << "\n";
   return 0;
 }
@@ -184,7 +186,7 @@ struct GifOptions {
 };
 
 int Eval(const std::string& run_dir, const std::string& episodes_text, const std::string& seed_text,
-         const std::vector<bool>& modes, const GifOptions& gif) {
+         const std::vector<bool>& modes, const GifOptions& gif, bool best) {
   const int64_t episodes = ParseCount(episodes_text, "--episodes", false);
   const uint64_t seed = seed_text.empty() ? kEvalSeedBase
                                           : static_cast<uint64_t>(ParseCount(seed_text, "--seed", true));
@@ -201,10 +203,11 @@ int Eval(const std::string& run_dir, const std::string& episodes_text, const std
     if (modes.size() == 1 && !modes[0])
       throw Error("--gif renders a deterministic episode; it cannot be combined with --stochastic");
   }
-  const TrainedModel m = LoadTrainedModel(run_dir);
+  const TrainedModel m = LoadTrainedModel(run_dir, best ? "best_model.bin" : "model.bin");
   const RunConfig& cfg = m.cfg;
-  std::cout << fmt::format("{} on {} from {}: {} episodes, seeds {}..{}\n", cfg.train.algo,
-                           cfg.train.env, run_dir, episodes, seed, seed + episodes - 1);
+  std::cout << fmt::format("{} on {} from {}{}: {} episodes, seeds {}..{}\n", cfg.train.algo,
+                           cfg.train.env, run_dir, best ? " (best_model.bin)" : "", episodes, seed,
+                           seed + episodes - 1);
   for (const bool det : modes) {
     const EvalResult r = Evaluate(*m.policy, cfg.train.env, static_cast<int>(episodes), seed, det, &m.norm);
     std::cout << fmt::format("  {:<13} return {:.2f} +- {:.2f}  (min {:.1f}, max {:.1f})\n",
@@ -258,6 +261,8 @@ int main(int argc, char** argv) {
   eval->add_option("--gif", gif.path, "also render the first deterministic episode to this GIF (MuJoCo envs)");
   eval->add_option("--gif-size", gif.width, "GIF width in pixels (height is 3/4 of it)")->check(CLI::Range(16, 1920));
   eval->add_option("--gif-frames", gif.max_frames, "at most this many GIF frames")->check(CLI::Range(1, 100000));
+  bool eval_best = false;
+  eval->add_flag("--best", eval_best, "the best periodically evaluated model (best_model.bin) instead of the last");
 
   ResolveOptions show;
   std::string show_preset;
@@ -284,6 +289,8 @@ int main(int argc, char** argv) {
   CLI::App* exp = app.add_subcommand("export", "write a run's policy as a deployable .rpol file (ratchet::DeployedPolicy)");
   exp->add_option("run_dir", export_dir, "run directory written by `ratchet train`")->required();
   exp->add_option("-o,--output", export_out, "output file, e.g. policy.rpol")->required();
+  bool export_best = false;
+  exp->add_flag("--best", export_best, "export the best periodically evaluated model (best_model.bin)");
 
   cli::ExperimentCommands experiments(app);
 
@@ -344,13 +351,14 @@ int main(int argc, char** argv) {
       std::vector<bool> modes;
       if (eval_det || !eval_stoch) modes.push_back(true);
       if (eval_stoch || !eval_det) modes.push_back(false);
-      return Eval(eval_dir, episodes_text, eval_seed, modes, gif);
+      return Eval(eval_dir, episodes_text, eval_seed, modes, gif, eval_best);
     }
     if (const std::optional<int> rc = experiments.Run()) return *rc;
     if (*exp) {
-      const TrainedModel m = LoadTrainedModel(export_dir);
+      const TrainedModel m = LoadTrainedModel(export_dir, export_best ? "best_model.bin" : "model.bin");
       ExportPolicy(m, export_out);
-      std::cout << fmt::format("wrote {} ({} on {}, {} network parameters{})\n", export_out,
+      std::cout << fmt::format("wrote {} ({}{} on {}, {} network parameters{})\n", export_out,
+                               export_best ? "best model of " : "",
                                m.cfg.train.algo, m.cfg.train.env, m.policy->mlp().num_params(),
                                m.norm.enabled ? ", observation normaliser" : "");
       return 0;

@@ -58,6 +58,7 @@ struct RunRecord {
   int64_t seed = 0;
   int64_t target_steps = 0;            // n_timesteps of the config
   std::vector<double> steps, returns;  // progress rows with a defined ep_return_mean
+  std::vector<double> eval_steps, eval_returns;  // rows with a periodic evaluation (eval_return_mean)
   int64_t last_steps = 0;              // steps of the last progress row
   double wall_seconds = 0.0;           // wall time of the last progress row
   bool finished = false;               // model.bin written

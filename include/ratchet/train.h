@@ -34,7 +34,8 @@ struct TrainConfig : LearnerConfig {
   int64_t seed = 1;
   int64_t n_timesteps = 1000000;  // total environment steps (rounded down to whole rollouts)
   int threads = 2;                // worker threads; results do not depend on it
-  int eval_episodes = 10;         // deterministic evaluation episodes at the end of training
+  int eval_episodes = 10;         // deterministic evaluation episodes (periodic and at the end)
+  int64_t eval_every = 0;         // steps between periodic evaluations; 0: 10 per run; < 0: none
   int checkpoint_every = 100;     // write a checkpoint every k updates (0: only at the end)
   double checkpoint_minutes = 5;  // ... and at least this often in wall time (0: off)
   int checkpoint_keep = 2;        // checkpoints kept in RUN_DIR/checkpoints
@@ -44,6 +45,8 @@ struct TrainConfig : LearnerConfig {
   // Every settable key (the learner's and the trainer's; algo, env and seed are set apart).
   void Bind(ConfigBinder& b);
   const std::string& name() const { return label.empty() ? algo : label; }
+  // Updates between periodic evaluations (0: none), for a run of `updates` updates.
+  int EvalInterval(int updates) const;
   // Each key's check, then the checks across keys. Throws Error naming the problem.
   void Validate();
 };
@@ -143,7 +146,9 @@ struct TrainedModel {
   ObsNormalizer norm;
 };
 // Reads RUN_DIR/config.yaml and RUN_DIR/model.bin; throws Error naming any problem.
-TrainedModel LoadTrainedModel(const std::filesystem::path& run_dir);
+// `model_file`: the model in run_dir to load, model.bin (the end of training) or best_model.bin
+// (the best periodic evaluation). Throws Error naming what is missing.
+TrainedModel LoadTrainedModel(const std::filesystem::path& run_dir, const std::string& model_file = "model.bin");
 
 // The run's policy as a self-contained deployable file (.rpol, read by ratchet::DeployedPolicy):
 // network, frozen observation normaliser, action space and clipping.
@@ -178,6 +183,7 @@ struct TrainResult {
   // Under MPI: the part of collecting spent exchanging environment results between ranks.
   double comm_seconds = 0.0;
   std::optional<EvalResult> eval;  // when eval_episodes > 0 and training finished
+  std::optional<double> best_eval;  // the best periodic evaluation so far (its model: best_model.bin)
 };
 
 // What a directory holds, as far as training into it is concerned.

@@ -35,6 +35,7 @@ struct PlotOptions {
   Band band = Band::kStd;
   bool show_runs = false;  // also draw every run, thin
   int panel_width = 560, panel_height = 400;
+  std::string y_label = "episode return";
 };
 
 // Draws one panel per environment (first-seen order, up to 3 per row) with one colour per

@@ -12,7 +12,8 @@ namespace {
 constexpr Magic kMagic = {'R', 'A', 'T', 'C', 'H', 'E', 'T', 'C'};
 // 2: environment states carry the generator and counters in EnvBase's layout
 // 3: the trainer's payload ends with the schedule anchor (resume --steps)
-constexpr uint32_t kVersion = 3;
+// 4: ... then the best and the latest periodic evaluation
+constexpr uint32_t kVersion = 4;
 
 std::vector<std::filesystem::path> CheckpointFiles(const std::filesystem::path& dir) {
   // only ckpt-<digits>.bin, ordered by the number (a crafted name cannot sort itself first or last)

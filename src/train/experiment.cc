@@ -31,7 +31,7 @@ std::vector<std::string> Split(const std::string& text, char sep) {
 // Keys that do not change what a run computes.
 bool Incidental(const std::string& key) {
   return key == "stop_at" || key == "threads" || key == "checkpoint_every" || key == "checkpoint_keep" ||
-         key == "checkpoint_minutes";
+         key == "checkpoint_minutes" || key == "eval_every";
 }
 
 }  // namespace
@@ -177,6 +177,10 @@ RunRecord ReadRun(const std::filesystem::path& dir) {
     return static_cast<size_t>(it - cols.begin());
   };
   const size_t c_steps = col("steps"), c_wall = col("wall_time"), c_ret = col("ep_return_mean");
+  // runs written before periodic evaluation have no such column
+  const auto eval_it = std::find(cols.begin(), cols.end(), "eval_return_mean");
+  const std::optional<size_t> c_eval =
+      eval_it == cols.end() ? std::nullopt : std::optional<size_t>(static_cast<size_t>(eval_it - cols.begin()));
   for (int row = 2; std::getline(in, line); ++row) {
     const std::vector<std::string> cells = Split(line, ',');
     if (cells.size() != cols.size())
@@ -187,6 +191,10 @@ RunRecord ReadRun(const std::filesystem::path& dir) {
       if (!cells[c_ret].empty()) {
         r.steps.push_back(static_cast<double>(r.last_steps));
         r.returns.push_back(std::stod(cells[c_ret]));
+      }
+      if (c_eval && !cells[*c_eval].empty()) {
+        r.eval_steps.push_back(static_cast<double>(r.last_steps));
+        r.eval_returns.push_back(std::stod(cells[*c_eval]));
       }
     } catch (const std::exception&) {
       throw Error(fmt::format("'{}' line {} holds a value that is not a number", csv.string(), row));

@@ -52,13 +52,17 @@ void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction&
   if (norm != nullptr) *norm = loaded;
 }
 
-TrainedModel LoadTrainedModel(const std::filesystem::path& run_dir) {
+TrainedModel LoadTrainedModel(const std::filesystem::path& run_dir, const std::string& model_file) {
   TrainedModel m;
   m.cfg = LoadRunConfig(run_dir);
   m.spec = EnvSpecOf(m.cfg.train.env);
   m.policy = std::make_unique<Policy>(m.spec.observation_space, m.spec.action_space, m.cfg.train.net);
   m.value = std::make_unique<ValueFunction>(m.spec.observation_space.flat_dim(), m.cfg.train.net);
-  LoadModel(run_dir / "model.bin", *m.policy, *m.value, &m.norm);
+  if (model_file == "best_model.bin" && !std::filesystem::exists(run_dir / model_file) &&
+      std::filesystem::exists(run_dir / "config.yaml"))
+    throw Error(fmt::format("'{}' has no best_model.bin: it is written at the first periodic evaluation (eval_every "
+                            "not negative, eval_episodes above 0)", run_dir.string()));
+  LoadModel(run_dir / model_file, *m.policy, *m.value, &m.norm);
   return m;
 }
 

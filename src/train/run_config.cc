@@ -14,7 +14,11 @@ void TrainConfig::Bind(ConfigBinder& b) {
   b.Add("n_timesteps", &n_timesteps, "total environment steps (rounded down to whole rollouts)", AtLeast<int64_t>(1));
   LearnerConfig::Bind(b);
   b.Add("threads", &threads, "worker threads (results are identical for any count)", InRange(1, 256));
-  b.Add("eval_episodes", &eval_episodes, "deterministic evaluation episodes after training", AtLeast(0));
+  b.Add("eval_episodes", &eval_episodes,
+        "deterministic evaluation episodes, periodically (eval_every) and after training (0: none)", AtLeast(0));
+  b.Add("eval_every", &eval_every,
+        "steps between periodic evaluations, rounded up to whole rollouts; the best model is kept as "
+        "best_model.bin (0: ten evaluations per run; negative: none)");
   b.Add("checkpoint_every", &checkpoint_every, "write a checkpoint every k updates (0: only at the end)", AtLeast(0));
   b.Add("checkpoint_minutes", &checkpoint_minutes,
         "also write a checkpoint when this many minutes passed since the last (0: off)", NonNegative());
@@ -28,6 +32,13 @@ void TrainConfig::Bind(ConfigBinder& b) {
                            return "made of letters, digits and - _ . + only";
                        return "";
                      });
+}
+
+int TrainConfig::EvalInterval(int updates) const {
+  if (eval_episodes <= 0 || eval_every < 0 || updates <= 0) return 0;
+  if (eval_every == 0) return std::max(1, updates / 10);
+  const int64_t per = static_cast<int64_t>(n_steps) * n_envs;
+  return static_cast<int>(std::min<int64_t>((eval_every + per - 1) / per, std::max(updates, 1)));
 }
 
 void TrainConfig::Validate() {

@@ -27,6 +27,7 @@ std::string Format(const std::string& col, double v) {
 std::string Tag(const std::string& col) {
   if (col == "episodes" || col.starts_with("ep_")) return "rollout/" + col;
   if (col == "update" || col == "wall_time") return "time/" + col;
+  if (col.starts_with("eval_")) return "eval/" + col.substr(5);
   return "train/" + col;
 }
 

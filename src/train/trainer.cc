@@ -22,7 +22,7 @@ const std::vector<std::string>& ProgressColumns() {
       "ep_return_std", "ep_len_mean",  "policy_loss",    "value_loss",  "entropy",
       "approx_kl",     "clip_fraction", "explained_variance", "grad_norm", "epochs",
       "learning_rate", "clip_range", "kl_coef", "backtracks", "step_accepted",
-      "expected_improvement"};
+      "expected_improvement", "eval_return_mean", "eval_return_std"};
   return cols;
 }
 
@@ -121,6 +121,7 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
   double wall_before = 0.0;  // wall time of the run before this process
   int64_t anchor_steps = 0;  // schedules: see ProgressRemaining
   double anchor_remaining = 1.0;
+  double best_eval = NAN, last_eval = NAN;  // periodic evaluations so far (NaN: none yet)
   TrainResult res;
   // set-up: a failure on any rank (a bad directory on rank 0, a corrupt checkpoint) stops all
   Agree(comm, [&] {
@@ -165,6 +166,12 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
         if (anchor_steps < 0 || anchor_steps > res.steps || !(anchor_remaining >= 0 && anchor_remaining <= 1))
           throw Error("checkpoint is corrupt (schedule anchor)");
       }
+      if (version >= 4) {
+        best_eval = r.Get<double>();
+        last_eval = r.Get<double>();
+        if (std::isinf(best_eval) || std::isinf(last_eval) || std::isnan(best_eval) != std::isnan(last_eval))
+          throw Error("checkpoint is corrupt (evaluation record)");
+      }
       r.ExpectEnd();
       if (old_total && *old_total != tc.n_timesteps && res.steps > 0) {
         // the total changed: schedules continue from where they are
@@ -193,6 +200,8 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
     algo->Save(w);
     w.Put(anchor_steps);
     w.Put(anchor_remaining);
+    w.Put(best_eval);
+    w.Put(last_eval);
     Agree(comm, [&] {
       if (lead) WriteCheckpoint(run_dir, res.updates, cfg.ToYaml(), w.buf, tc.checkpoint_keep);
     });
@@ -207,6 +216,8 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
   r.Resize(tc.n_steps, tc.n_envs, venv->obs_dim(), venv->act_dim());
   const int64_t per_update = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
   const int updates = static_cast<int>(tc.n_timesteps / per_update);
+  const int eval_interval = tc.EvalInterval(updates);
+  std::optional<EvalResult> final_eval;  // the periodic evaluation after the last update
   auto last_print = Clock::now() - std::chrono::hours(1);
   auto last_checkpoint = Clock::now();
   const int64_t steps_at_start = res.steps;
@@ -234,6 +245,20 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
         throw Error(fmt::format("training diverged at update {}: {} is not finite; the last good checkpoint is "
                                 "kept; lower the step size (learning_rate, max_kl, kl_clip) or max_grad_norm",
                                 u, bad));
+
+      // periodic deterministic evaluation with the frozen normaliser, on every rank (the same
+      // result everywhere); rank 0 keeps the best model
+      double eval_mean = NAN, eval_std = NAN;
+      if (eval_interval > 0 && (u % eval_interval == 0 || u == updates)) {
+        EvalResult e = Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true, &collector->normalizer());
+        eval_mean = last_eval = e.mean;
+        eval_std = e.std;
+        if (std::isnan(best_eval) || e.mean > best_eval) {
+          best_eval = e.mean;
+          if (lead) SaveModel(run_dir / "best_model.bin", algo->policy(), algo->value(), collector->normalizer());
+        }
+        if (u == updates) final_eval = std::move(e);
+      }
 
       double ret_mean = NAN, ret_std = NAN, len_mean = NAN;
       if (!recent.empty()) {
@@ -263,6 +288,8 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
       put("ep_len_mean", len_mean);
       put("explained_variance", ev);
       s.ForEach(put);
+      put("eval_return_mean", eval_mean);
+      put("eval_return_std", eval_std);
       if (log) log->Append(row);
       res.updates = u;
 
@@ -274,10 +301,12 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
         const double sps = (res.steps - steps_at_start) / std::max(run_wall, 1e-9);
         const double eta = (static_cast<double>(updates) * per_update - res.steps) / std::max(sps, 1e-9);
         std::string line = fmt::format(
-            "{} {} seed {} | {:>9}/{} steps ({:3.0f}%) | {:>7.0f} steps/s | return {:>8} | ETA {}",
+            "{} {} seed {} | {:>9}/{} steps ({:3.0f}%) | {:>7.0f} steps/s | return {:>8}{} | ETA {}",
             tc.algo, tc.env, tc.seed, res.steps, static_cast<int64_t>(updates) * per_update,
             100.0 * res.steps / (static_cast<double>(updates) * per_update), sps,
-            std::isnan(ret_mean) ? std::string("-") : fmt::format("{:.1f}", ret_mean), Duration(eta));
+            std::isnan(ret_mean) ? std::string("-") : fmt::format("{:.1f}", ret_mean),
+            std::isnan(last_eval) ? std::string() : fmt::format(" | eval {:.1f} (best {:.1f})", last_eval, best_eval),
+            Duration(eta));
         if (opt.progress_width > 0 && static_cast<int>(line.size()) >= opt.progress_width) {
           // a narrow terminal: the essentials first, then cut (a line that wraps is never redrawn)
           line = fmt::format("{} {} s{} | {}% | {:.0f}/s | ret {} | ETA {}", tc.algo, tc.env, tc.seed,
@@ -304,18 +333,23 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
     if (flags.stop) {
       if (lead && opt.progress != nullptr && opt.progress_is_tty) *opt.progress << "\n";
       res.stopped = true;
+      if (!std::isnan(best_eval)) res.best_eval = best_eval;
       res.wall_seconds = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
       finish_timing();
       return res;
     }
   }
   finish_timing();
+  if (!std::isnan(best_eval)) res.best_eval = best_eval;
   Agree(comm, [&] {
     if (!lead) return;
     SaveModel(run_dir / "model.bin", algo->policy(), algo->value(), collector->normalizer());
     res.wall_seconds = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
     if (tc.eval_episodes > 0) {
-      res.eval = Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true, &collector->normalizer());
+      // the periodic evaluation after the last update is this evaluation (same seeds, same policy)
+      res.eval = final_eval ? *final_eval
+                            : Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true,
+                                       &collector->normalizer());
       log->Eval(res.steps, *res.eval, kEvalSeedBase, true);
     }
   });
@@ -378,7 +412,7 @@ TrainResult Resume(const std::filesystem::path& run_dir, const TrainOptions& opt
     const auto now = cfg.Binder().Dump(), then = saved.Binder().Dump();
     for (size_t k = 0; k < now.size() && k < then.size(); ++k) {
       const std::string& key = now[k].first;
-      if (key == "n_timesteps" || key == "stop_at" || key == "threads" || key == "eval_episodes" ||
+      if (key == "n_timesteps" || key == "stop_at" || key == "threads" || key == "eval_episodes" || key == "eval_every" ||
           key.rfind("checkpoint_", 0) == 0 || now[k].second == then[k].second)
         continue;
       throw Error(fmt::format("'{}' was edited after the checkpoint: {} is {} there but {} in the checkpoint; a "

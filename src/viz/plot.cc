@@ -137,7 +137,7 @@ void DrawPanel(cairo_t* cr, double x0, double y0, double w, double h, const std:
   cairo_save(cr);
   cairo_translate(cr, x0 + 16, (top + bottom) / 2);
   cairo_rotate(cr, -M_PI / 2);
-  Text(cr, "episode return", 0, 0, 13, 0.5, 0.5);
+  Text(cr, opt.y_label, 0, 0, 13, 0.5, 0.5);
   cairo_restore(cr);
 
   // curves, clipped to the plot area

@@ -156,6 +156,7 @@ TEST(RunLogTest, JsonlAndEventsCarryTheCsvRows) {
       if (cols[c] == "steps" || cells[c].empty()) continue;
       const std::string tag = (cols[c] == "episodes" || cols[c].starts_with("ep_")) ? "rollout/" + cols[c]
                               : (cols[c] == "update" || cols[c] == "wall_time") ? "time/" + cols[c]
+                              : cols[c].starts_with("eval_")                    ? "eval/" + cols[c].substr(5)
                                                                                  : "train/" + cols[c];
       const auto it = scalars.find({tag, step});
       ASSERT_NE(it, scalars.end()) << tag << " at " << step;
