@@ -69,7 +69,10 @@ std::optional<int> ExperimentCommands::Run() {
 int ExperimentCommands::Plot() {
   std::vector<Curve> curves;
   const bool eval = metric_ == "eval";
-  for (const RunRecord& r : ReadRuns(plot_dirs_)) {
+  const std::vector<RunRecord> runs = ReadRuns(plot_dirs_);
+  std::vector<std::string> unfinished;
+  for (const RunRecord& r : runs) {
+    if (!r.finished) unfinished.push_back(r.dir.string());
     const auto& xs = eval ? r.eval_steps : r.steps;
     if (xs.empty()) {
       std::cerr << fmt::format("ratchet: warning: {} has {} yet; left out\n", r.dir.string(),
@@ -84,7 +87,10 @@ int ExperimentCommands::Plot() {
   po.band = band_ == "ci" ? Band::kBootstrapCi : Band::kStd;
   po.show_runs = show_runs_;
   PlotLearningCurves(curves, po, plot_out_);
-  std::cout << fmt::format("wrote {} ({} runs)\n", plot_out_, curves.size());
+  std::cout << fmt::format("wrote {} ({} runs{})\n", plot_out_, curves.size(),
+                           unfinished.empty() ? std::string()
+                                              : fmt::format("; unfinished, plotted as far as they got: {}",
+                                                            fmt::join(unfinished, ", ")));
   return 0;
 }
 

@@ -205,6 +205,9 @@ int Eval(const std::string& run_dir, const std::string& episodes_text, const std
   }
   const TrainedModel m = LoadTrainedModel(run_dir, best ? "best_model.bin" : "model.bin");
   const RunConfig& cfg = m.cfg;
+  if (!m.source.empty())
+    std::cerr << fmt::format("ratchet: note: {} has no model.bin yet (still training, or interrupted): using its "
+                             "newest {}\n", run_dir, m.source);
   std::cout << fmt::format("{} on {} from {}{}: {} episodes, seeds {}..{}\n", cfg.train.algo,
                            cfg.train.env, run_dir, best ? " (best_model.bin)" : "", episodes, seed,
                            seed + episodes - 1);
@@ -356,6 +359,9 @@ int main(int argc, char** argv) {
     if (const std::optional<int> rc = experiments.Run()) return *rc;
     if (*exp) {
       const TrainedModel m = LoadTrainedModel(export_dir, export_best ? "best_model.bin" : "model.bin");
+      if (!m.source.empty())
+        std::cerr << fmt::format("ratchet: note: {} has no model.bin yet (still training, or interrupted): "
+                                 "exporting its newest {}\n", export_dir, m.source);
       ExportPolicy(m, export_out);
       std::cout << fmt::format("wrote {} ({}{} on {}, {} network parameters{})\n", export_out,
                                export_best ? "best model of " : "",

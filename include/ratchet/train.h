@@ -144,10 +144,16 @@ struct TrainedModel {
   std::unique_ptr<Policy> policy;
   std::unique_ptr<ValueFunction> value;
   ObsNormalizer norm;
+  // Empty when loaded from the model file; for a run without model.bin yet (still training, or
+  // interrupted), the newest checkpoint it came from, e.g. "checkpoint ckpt-00000012.bin (update
+  // 12 of 40)".
+  std::string source;
 };
 // Reads RUN_DIR/config.yaml and RUN_DIR/model.bin; throws Error naming any problem.
 // `model_file`: the model in run_dir to load, model.bin (the end of training) or best_model.bin
-// (the best periodic evaluation). Throws Error naming what is missing.
+// (the best periodic evaluation). A run without model.bin but with a checkpoint (still training,
+// or interrupted) gives the newest checkpoint's model, and says so in `source`. Throws Error
+// naming what is missing.
 TrainedModel LoadTrainedModel(const std::filesystem::path& run_dir, const std::string& model_file = "model.bin");
 
 // The run's policy as a self-contained deployable file (.rpol, read by ratchet::DeployedPolicy):

@@ -3,6 +3,8 @@
 #include "core/file.h"
 #include "ratchet/bytes.h"
 #include "ratchet/train.h"
+#include "train/checkpoint.h"
+#include "train/trainer_state.h"
 
 namespace ratchet {
 namespace {
@@ -52,10 +54,39 @@ void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction&
   if (norm != nullptr) *norm = loaded;
 }
 
+namespace {
+
+// The model of run_dir's newest checkpoint: the learner and the collector are rebuilt from the
+// configuration the checkpoint holds and restored as a resume would.
+void FromCheckpoint(const std::filesystem::path& run_dir, TrainedModel* m) {
+  const LoadedCheckpoint ck = LoadLatestCheckpoint(run_dir);
+  const RunConfig saved = RunConfigFromYaml(ck.config_yaml, ck.path.string());
+  const TrainConfig& tc = saved.train;
+  VectorEnv venv(tc.env, tc.n_envs);
+  const Rng root(static_cast<uint64_t>(tc.seed));
+  std::unique_ptr<Algorithm> algo = FindAlgorithm(tc.algo).make(*saved.algo, venv.spec(), tc, root.Split(1), nullptr);
+  Collector collector(algo->policy(), algo->value(), venv, tc.collector(), root.Split(2));
+  TrainerProgress p;
+  ReadTrainerPayload(ck.payload, ck.version, tc, collector, *algo, &p);
+  m->policy = std::make_unique<Policy>(algo->policy());
+  m->value = std::make_unique<ValueFunction>(algo->value());
+  m->norm = collector.normalizer();
+  const int64_t per = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
+  m->source = fmt::format("checkpoint {} (update {} of {}, {} steps)", ck.path.filename().string(), p.updates,
+                          m->cfg.train.n_timesteps / per, p.steps);
+}
+
+}  // namespace
+
 TrainedModel LoadTrainedModel(const std::filesystem::path& run_dir, const std::string& model_file) {
   TrainedModel m;
   m.cfg = LoadRunConfig(run_dir);
   m.spec = EnvSpecOf(m.cfg.train.env);
+  if (model_file == "model.bin" && !std::filesystem::exists(run_dir / model_file) &&
+      !LatestCheckpointPath(run_dir).empty()) {
+    FromCheckpoint(run_dir, &m);
+    return m;
+  }
   m.policy = std::make_unique<Policy>(m.spec.observation_space, m.spec.action_space, m.cfg.train.net);
   m.value = std::make_unique<ValueFunction>(m.spec.observation_space.flat_dim(), m.cfg.train.net);
   if (model_file == "best_model.bin" && !std::filesystem::exists(run_dir / model_file) &&

@@ -13,6 +13,7 @@
 #include "train/checkpoint.h"
 #include "train/run_lock.h"
 #include "train/run_log.h"
+#include "train/trainer_state.h"
 
 namespace ratchet {
 
@@ -83,6 +84,50 @@ double ProgressRemaining(int64_t steps, int64_t total, int64_t anchor_steps, dou
   return std::max(0.0, anchor_remaining * static_cast<double>(total - steps) / static_cast<double>(total - anchor_steps));
 }
 
+}  // namespace
+
+void ReadTrainerPayload(const std::vector<uint8_t>& payload, uint32_t version, const TrainConfig& tc,
+                        Collector& collector, Algorithm& algo, TrainerProgress* p) {
+  ByteReader r(payload, "checkpoint");
+  p->updates = r.Get<int>();
+  p->steps = r.Get<int64_t>();
+  p->episodes = r.Get<int64_t>();
+  p->wall_before = r.Get<double>();
+  // counters are checked against each other and the configuration before they drive anything
+  const int64_t per = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
+  if (p->updates < 0 || p->steps != static_cast<int64_t>(p->updates) * per || p->episodes < 0 ||
+      p->episodes > p->steps || !std::isfinite(p->wall_before) || p->wall_before < 0)
+    throw Error(fmt::format("checkpoint is corrupt: update {}, steps {}, episodes {} do not fit its "
+                            "configuration ({} steps per update)", p->updates, p->steps, p->episodes, per));
+  const uint64_t n_recent = r.Get<uint64_t>();
+  if (n_recent > 100) throw Error("checkpoint is corrupt (episode window)");
+  p->recent.clear();
+  for (uint64_t k = 0; k < n_recent; ++k) {
+    EpisodeStat e;
+    e.env = r.Get<int>();
+    e.ret = r.Get<double>();
+    e.length = r.Get<int>();
+    p->recent.push_back(e);
+  }
+  collector.Restore(r);
+  algo.Restore(r);
+  if (version >= 3) {
+    p->anchor_steps = r.Get<int64_t>();
+    p->anchor_remaining = r.Get<double>();
+    if (p->anchor_steps < 0 || p->anchor_steps > p->steps || !(p->anchor_remaining >= 0 && p->anchor_remaining <= 1))
+      throw Error("checkpoint is corrupt (schedule anchor)");
+  }
+  if (version >= 4) {
+    p->best_eval = r.Get<double>();
+    p->last_eval = r.Get<double>();
+    if (std::isinf(p->best_eval) || std::isinf(p->last_eval) || std::isnan(p->best_eval) != std::isnan(p->last_eval))
+      throw Error("checkpoint is corrupt (evaluation record)");
+  }
+  r.ExpectEnd();
+}
+
+namespace {
+
 // What the ranks agree on after each update: whether any of them was asked to stop, and whether
 // rank 0 (whose clock counts) finds a checkpoint overdue.
 struct UpdateFlags {
@@ -138,41 +183,17 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
     if (checkpoint == nullptr) {
       if (lead) WriteFileAtomically(run_dir / "config.yaml", cfg.ToYaml(), "run config");
     } else {
-      ByteReader r(*checkpoint, "checkpoint");
-      res.updates = r.Get<int>();
-      res.steps = r.Get<int64_t>();
-      episodes = r.Get<int64_t>();
-      wall_before = r.Get<double>();
-      // counters are checked against each other and the configuration before they drive anything
-      const int64_t per = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
-      if (res.updates < 0 || res.steps != static_cast<int64_t>(res.updates) * per || episodes < 0 ||
-          episodes > res.steps || !std::isfinite(wall_before) || wall_before < 0)
-        throw Error(fmt::format("checkpoint is corrupt: update {}, steps {}, episodes {} do not fit its "
-                                "configuration ({} steps per update)", res.updates, res.steps, episodes, per));
-      const uint64_t n_recent = r.Get<uint64_t>();
-      if (n_recent > 100) throw Error("checkpoint is corrupt (episode window)");
-      for (uint64_t k = 0; k < n_recent; ++k) {
-        EpisodeStat e;
-        e.env = r.Get<int>();
-        e.ret = r.Get<double>();
-        e.length = r.Get<int>();
-        recent.push_back(e);
-      }
-      collector->Restore(r);
-      algo->Restore(r);
-      if (version >= 3) {
-        anchor_steps = r.Get<int64_t>();
-        anchor_remaining = r.Get<double>();
-        if (anchor_steps < 0 || anchor_steps > res.steps || !(anchor_remaining >= 0 && anchor_remaining <= 1))
-          throw Error("checkpoint is corrupt (schedule anchor)");
-      }
-      if (version >= 4) {
-        best_eval = r.Get<double>();
-        last_eval = r.Get<double>();
-        if (std::isinf(best_eval) || std::isinf(last_eval) || std::isnan(best_eval) != std::isnan(last_eval))
-          throw Error("checkpoint is corrupt (evaluation record)");
-      }
-      r.ExpectEnd();
+      TrainerProgress p;
+      ReadTrainerPayload(*checkpoint, version, tc, *collector, *algo, &p);
+      res.updates = p.updates;
+      res.steps = p.steps;
+      episodes = p.episodes;
+      wall_before = p.wall_before;
+      recent = std::move(p.recent);
+      anchor_steps = p.anchor_steps;
+      anchor_remaining = p.anchor_remaining;
+      best_eval = p.best_eval;
+      last_eval = p.last_eval;
       if (old_total && *old_total != tc.n_timesteps && res.steps > 0) {
         // the total changed: schedules continue from where they are
         anchor_remaining = ProgressRemaining(res.steps, *old_total, anchor_steps, anchor_remaining);

@@ -144,5 +144,30 @@ TEST(PeriodicEvalTest, CliEvaluatesExportsAndPlotsTheBest) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+// A run without model.bin (interrupted here; the same holds while it trains) is evaluated and
+// exported from its newest checkpoint, which says so: the policy exported is exactly that of a
+// run that ended at the same step.
+TEST(UnfinishedRunTest, EvalAndExportUseTheNewestCheckpoint) {
+  const auto dir = testing::FreshDir("unfinished_cli");
+  // constant schedules, so that the run's total length does not change its first updates
+  const std::string common = "train --algo ppo --env CartPole-v1 --quiet --set learning_rate=0.0003 "
+                             "--set clip_range=0.2 --set eval_episodes=2 ";
+  ASSERT_EQ(RunCli(common + "--steps 2048 --run-dir " + (dir / "ended").string(), dir).code, 0);
+  ASSERT_EQ(RunCli(common + "--steps 8192 --set stop_at=2048 --run-dir " + (dir / "stopped").string(), dir).code, 0);
+  ASSERT_FALSE(std::filesystem::exists(dir / "stopped" / "model.bin"));
+  Cli r = RunCli("export " + (dir / "stopped").string() + " -o " + (dir / "stopped.rpol").string(), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("has no model.bin yet"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("update 8 of 32"), std::string::npos) << r.err;
+  ASSERT_EQ(RunCli("export " + (dir / "ended").string() + " -o " + (dir / "ended.rpol").string(), dir).code, 0);
+  EXPECT_EQ(testing::ReadFile(dir / "stopped.rpol"), testing::ReadFile(dir / "ended.rpol"));
+  r = RunCli("eval " + (dir / "stopped").string() + " --episodes 2", dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("using its newest checkpoint"), std::string::npos) << r.err;
+  const TrainedModel m = LoadTrainedModel(dir / "stopped");
+  EXPECT_NE(m.source.find("ckpt-00000008.bin"), std::string::npos) << m.source;
+  EXPECT_TRUE(LoadTrainedModel(dir / "ended").source.empty());
+}
+
 }  // namespace
 }  // namespace ratchet

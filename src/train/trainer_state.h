@@ -1,0 +1,30 @@
+// Internal: the trainer's part of a checkpoint (its payload), read by the trainer to resume and by
+// LoadTrainedModel to use an unfinished run.
+#pragma once
+
+#include <cmath>
+#include <deque>
+#include <vector>
+
+#include "ratchet/train.h"
+
+namespace ratchet {
+
+// The trainer's counters and records after the update a checkpoint was written at.
+struct TrainerProgress {
+  int updates = 0;
+  int64_t steps = 0, episodes = 0;
+  double wall_before = 0.0;          // wall time of the run so far
+  std::deque<EpisodeStat> recent;    // the last 100 training episodes
+  int64_t anchor_steps = 0;          // schedules after a resume that changed the total
+  double anchor_remaining = 1.0;
+  double best_eval = NAN, last_eval = NAN;  // periodic evaluations (NaN: none yet)
+};
+
+// Restores collector (environment copies, normalisers, generator) and algo (networks, optimiser)
+// from a checkpoint payload of format `version`, and returns the counters in *p. Both must be
+// built from the checkpoint's configuration tc. Throws Error for a corrupt payload.
+void ReadTrainerPayload(const std::vector<uint8_t>& payload, uint32_t version, const TrainConfig& tc,
+                        Collector& collector, Algorithm& algo, TrainerProgress* p);
+
+}  // namespace ratchet
