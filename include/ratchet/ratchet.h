@@ -13,3 +13,4 @@
 #include "ratchet/nn.h"
 #include "ratchet/policy.h"
 #include "ratchet/train.h"
+#include "ratchet/tune.h"

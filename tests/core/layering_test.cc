@@ -15,7 +15,7 @@ std::string LayerOfInclude(const std::string& inc) {
       {"core", "core"},   {"bytes", "core"},  {"comm", "core"},  {"config", "core"}, {"draw", "draw"},
       {"deploy", "deploy"}, {"nn", "nn"},     {"kfac", "nn"},     {"dist", "nn"},
       {"env", "env"},     {"policy", "algo"}, {"algo", "algo"},   {"train", "train"},
-      {"log", "train"},   {"experiment", "train"}, {"viz", "viz"}, {"ratchet", "apps"}};
+      {"log", "train"},   {"experiment", "train"}, {"tune", "train"}, {"viz", "viz"}, {"ratchet", "apps"}};
   const size_t slash = inc.find('/');
   const std::string dir = inc.substr(0, slash), stem = inc.substr(slash + 1, inc.rfind('.') - slash - 1);
   if (dir == "ratchet") {
