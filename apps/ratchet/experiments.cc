@@ -40,6 +40,22 @@ ExperimentCommands::ExperimentCommands(CLI::App& app) {
   sweep_->add_option("--set", sets_, "override a config key for every run: --set key=value (repeatable)");
   sweep_->add_option("--config", preset_, "preset YAML file (default: the built-in configs/<algo>.yaml)");
 
+  tune_ = app.add_subcommand("tune", "search hyperparameters: trials from a search space (TPE or random), each "
+                                     "trained on the tuning seeds, scored by the mean periodic evaluation, pruned "
+                                     "below the median; resumable");
+  tune_->add_option("--algo", tune_algo_, "algorithm")->required();
+  tune_->add_option("--env", tune_env_, "environment id")->required();
+  tune_->add_option("--trials", tune_trials_, "number of trials")->required();
+  tune_->add_option("--seeds", tune_seeds_, "tuning seeds of every trial: 0-2, 100,101")->capture_default_str();
+  tune_->add_option("--steps", tune_steps_, "environment steps per run")->required();
+  tune_->add_option("--jobs,-j", tune_jobs_, "runs at a time (default: the number of cores)");
+  tune_->add_option("--space", tune_space_, "search space YAML (default: the built-in configs/tune/<algo>.yaml)");
+  tune_->add_option("--sampler", tune_sampler_, "tpe or random")->capture_default_str();
+  tune_->add_option("--seed", tune_seed_, "the sampler's seed")->capture_default_str();
+  tune_->add_option("--set", tune_sets_, "fixed override for every trial: --set key=value (repeatable)");
+  tune_->add_option("--config", tune_preset_, "preset YAML file the trials start from");
+  tune_->add_option("--out", tune_out_, "session directory (trials, tables, best.yaml; a rerun resumes it)")->required();
+
   plot_ = app.add_subcommand("plot", "draw learning curves of runs: mean and band per algorithm, a panel per env");
   plot_->add_option("runs", plot_dirs_, "run directories, or directories holding them")->required();
   plot_->add_option("-o,--output", plot_out_, "output file: .png or .svg")->required();
@@ -61,6 +77,7 @@ ExperimentCommands::ExperimentCommands(CLI::App& app) {
 
 std::optional<int> ExperimentCommands::Run() {
   if (*sweep_) return Sweep();
+  if (*tune_) return Tune();
   if (*plot_) return Plot();
   if (*table_) return Table();
   return std::nullopt;

@@ -29,10 +29,14 @@ class ExperimentCommands {
 
  private:
   int Sweep();
+  int Tune();
   int Plot();
   int Table();
 
-  CLI::App *sweep_, *plot_, *table_;
+  CLI::App *sweep_, *plot_, *table_, *tune_;
+  std::string tune_algo_, tune_env_, tune_trials_, tune_seeds_ = "0-2", tune_steps_, tune_jobs_, tune_space_,
+      tune_sampler_ = "tpe", tune_seed_ = "0", tune_out_, tune_preset_;
+  std::vector<std::string> tune_sets_;
   std::string algos_, envs_, seeds_ = "0-4", steps_, preset_, out_ = "runs", jobs_, shard_;
   std::vector<std::string> sets_;
   std::vector<std::string> plot_dirs_, table_dirs_;

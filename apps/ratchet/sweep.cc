@@ -15,10 +15,9 @@
 #include <thread>
 
 #include "experiments.h"
+#include "spawn.h"
 #include "ratchet/bytes.h"
 #include "ratchet/experiment.h"
-
-extern char** environ;
 
 namespace ratchet::cli {
 
@@ -27,60 +26,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-volatile sig_atomic_t g_sweep_signal = 0;
-
-void OnSweepSignal(int sig) { g_sweep_signal = sig; }
-
-std::string SelfExe() {
-  std::error_code ec;
-  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error("sweep: cannot find the ratchet executable (/proc/self/exe)");
-  return p.string();
-}
-
-std::string LastLine(const fs::path& p) {
-  std::ifstream in(p);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty()) last = line;
-  return last;
-}
-
-// This environment without the variables of an MPI launcher: a run started from a rank is a
-// process of its own, not a member of the rank's job.
-std::vector<std::string> ChildEnvironment() {
-  std::vector<std::string> out;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string_view v(*e);
-    bool launcher = false;
-    for (const char* prefix : {"OMPI_", "PMIX_", "PMI_", "OPAL_", "ORTE_", "PRTE_", "HYDRA_", "MPI_LOCALRANKID"})
-      launcher |= v.starts_with(prefix);
-    if (!launcher) out.emplace_back(v);
-  }
-  return out;
-}
-
-// Starts `args` with stdout and stderr appended to log; returns the pid.
-pid_t Spawn(const std::vector<std::string>& args, const fs::path& log) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<std::string> env = ChildEnvironment();
-  std::vector<char*> envp;
-  for (std::string& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, args[0].c_str(), &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw Error(fmt::format("sweep: cannot start {}: {}", args[0], std::strerror(rc)));
-  return pid;
-}
 
 // "I/K" -> {I, K}; throws Error unless 0 <= I < K.
 std::pair<int, int> ParseShard(const std::string& text) {
@@ -106,21 +51,6 @@ struct RunJob {
   fs::path log;
 };
 
-// Waits for child pid; a stop signal meanwhile is passed on to it (it writes a checkpoint).
-int WaitChild(pid_t pid) {
-  bool forwarded = false;
-  for (;;) {
-    int status = 0;
-    const pid_t done = waitpid(pid, &status, 0);
-    if (done == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (done < 0 && errno != EINTR) return 127;
-    if (g_sweep_signal != 0 && !forwarded) {
-      kill(pid, g_sweep_signal);
-      forwarded = true;
-    }
-  }
-}
-
 // Messages between rank 0 and the other ranks of an MPI sweep.
 enum class Msg : uint8_t { kStop = 0, kRun = 1, kResult = 2 };
 
@@ -145,7 +75,7 @@ void SweepWorker(Comm& comm) {
   for (;;) {
     const std::vector<uint8_t> msg = comm.Receive(0);
     ByteReader r(msg, "sweep message");
-    if (r.Get<Msg>() != Msg::kRun || g_sweep_signal != 0) return;
+    if (r.Get<Msg>() != Msg::kRun || g_stop_signal != 0) return;
     const uint32_t index = r.Get<uint32_t>();
     std::vector<std::string> args(r.Get<uint32_t>());
     for (std::string& a : args) a = GetString(r);
@@ -171,11 +101,7 @@ void SweepWorker(Comm& comm) {
 int ExperimentCommands::Sweep() {
   Comm& comm = Job();
   // a stop signal reaches the runs (each writes a checkpoint); no new run starts
-  struct sigaction sa {};
-  sa.sa_handler = OnSweepSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  InstallStopSignal();
   if (comm.size() > 1 && comm.rank() != 0) {
     // rank 0 plans and reports; its agreement below says whether there is anything to do
     Agree(comm, [] {});
@@ -268,7 +194,7 @@ int ExperimentCommands::Sweep() {
       ++finished;
       const RunRecord rec = ReadRun(r.dir);
       std::cout << fmt::format("  done {} in {:.1f} s: final return {:.1f}\n", name, secs, rec.FinalReturn());
-    } else if (g_sweep_signal != 0) {
+    } else if (g_stop_signal != 0) {
       ++interrupted;
       std::cout << fmt::format("  stopped {} (checkpointed; the next sweep resumes it)\n", name);
     } else {
@@ -289,13 +215,13 @@ int ExperimentCommands::Sweep() {
     std::map<pid_t, Child> running;
     bool forwarded = false;
     while (next < queue.size() || !running.empty()) {
-      while (g_sweep_signal == 0 && next < queue.size() && static_cast<int>(running.size()) < jobs) {
+      while (g_stop_signal == 0 && next < queue.size() && static_cast<int>(running.size()) < jobs) {
         RunJob job = prepare(next++);
         const pid_t pid = Spawn(job.args, job.log);
         running[pid] = {std::move(job), Clock::now()};
       }
-      if (g_sweep_signal != 0 && !forwarded) {
-        for (const auto& [pid, c] : running) kill(pid, g_sweep_signal);  // each writes a checkpoint
+      if (g_stop_signal != 0 && !forwarded) {
+        for (const auto& [pid, c] : running) kill(pid, g_stop_signal);  // each writes a checkpoint
         forwarded = true;
       }
       int status = 0;
@@ -308,7 +234,7 @@ int ExperimentCommands::Sweep() {
       if (it == running.end()) continue;
       const Child c = std::move(it->second);
       running.erase(it);
-      report(c.job, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+      report(c.job, ExitCode(status),
              std::chrono::duration<double>(Clock::now() - c.start).count());
     }
   } else {
@@ -317,7 +243,7 @@ int ExperimentCommands::Sweep() {
     std::map<uint32_t, RunJob> remote;  // queue index -> job, running on another rank
     int busy_ranks = 0;
     for (int w = 1; w < comm.size(); ++w) {
-      if (g_sweep_signal == 0 && next < queue.size()) {
+      if (g_stop_signal == 0 && next < queue.size()) {
         const uint32_t k = static_cast<uint32_t>(next);
         remote[k] = prepare(next++);
         comm.Send(w, RunMessage(k, remote[k]));
@@ -330,16 +256,16 @@ int ExperimentCommands::Sweep() {
     pid_t own_pid = -1;
     auto own_start = Clock::now();
     bool forwarded = false;
-    while (busy_ranks > 0 || own || (g_sweep_signal == 0 && next < queue.size())) {
+    while (busy_ranks > 0 || own || (g_stop_signal == 0 && next < queue.size())) {
       bool progressed = false;
-      if (!own && g_sweep_signal == 0 && next < queue.size()) {
+      if (!own && g_stop_signal == 0 && next < queue.size()) {
         own = prepare(next++);
         own_pid = Spawn(own->args, own->log);
         own_start = Clock::now();
         progressed = true;
       }
-      if (g_sweep_signal != 0 && !forwarded && own) {
-        kill(own_pid, g_sweep_signal);
+      if (g_stop_signal != 0 && !forwarded && own) {
+        kill(own_pid, g_stop_signal);
         forwarded = true;
       }
       if (auto msg = comm.TryReceive()) {
@@ -353,7 +279,7 @@ int ExperimentCommands::Sweep() {
         RATCHET_CHECK(it != remote.end(), "sweep: a result for a run not handed out");
         report(it->second, code, secs);
         remote.erase(it);
-        if (g_sweep_signal == 0 && next < queue.size()) {
+        if (g_stop_signal == 0 && next < queue.size()) {
           const uint32_t k2 = static_cast<uint32_t>(next);
           remote[k2] = prepare(next++);
           comm.Send(msg->first, RunMessage(k2, remote[k2]));
@@ -365,7 +291,7 @@ int ExperimentCommands::Sweep() {
       if (own) {
         int status = 0;
         if (waitpid(own_pid, &status, WNOHANG) == own_pid) {
-          report(*own, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+          report(*own, ExitCode(status),
                  std::chrono::duration<double>(Clock::now() - own_start).count());
           own.reset();
           progressed = true;
@@ -377,7 +303,7 @@ int ExperimentCommands::Sweep() {
   std::cout << fmt::format("sweep: {} trained, {} skipped, {} failed, {} interrupted, {} left alone\n", finished,
                            count[SweepRun::State::kDone], failed, interrupted + (queue.size() - next),
                            count[SweepRun::State::kConflict]);
-  if (g_sweep_signal != 0) return 128 + g_sweep_signal;
+  if (g_stop_signal != 0) return 128 + g_stop_signal;
   if (failed > 0) return 1;
   // every run of the grid conflicts with what its directory holds: nothing could be done
   const int conflicts = count[SweepRun::State::kConflict];

@@ -4,7 +4,10 @@
 // finished trials.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -73,5 +76,49 @@ struct TpeOptions {
   double gamma = 0.1;  // the good fraction: ceil(gamma * n), at most 25
 };
 std::unique_ptr<Sampler> MakeTpeSampler(uint64_t seed, TpeOptions options = {});
+
+// The search spaces compiled from configs/tune/<algo>.yaml, keyed by algorithm name.
+const std::map<std::string, std::string>& EmbeddedSearchSpaces();
+
+//---------------------------------- Tuning sessions -------------------------------------------
+
+// One trial of a tuning session.
+struct TuneTrial {
+  enum class State { kComplete, kPruned, kFailed };
+  int number = 0;
+  Assignment assignment;           // what the sampler proposed
+  std::vector<std::string> sets;   // the key=value settings it trained with
+  State state = State::kComplete;
+  double score = NAN;              // mean periodic evaluation over its seeds (NaN: failed)
+  std::vector<double> curve;       // the mean over seeds of each periodic evaluation, in order
+  std::string note;                // why it was pruned or failed
+};
+const char* StateName(TuneTrial::State s);
+
+// The median pruner: prune a trial whose mean of its first `index + 1` evaluations (`value`) is
+// below the median of that quantity over the completed trials that reached as far; never while
+// fewer than `min_trials` of them did.
+bool ShouldPrune(const std::vector<TuneTrial>& finished, size_t index, double value, int min_trials = 4);
+
+// The session file (trials.yaml): every finished trial, so that a session resumes. Read throws
+// Error naming the file for anything malformed.
+std::string TrialsYaml(const SearchSpace& space, const std::vector<TuneTrial>& trials);
+std::vector<TuneTrial> ParseTrials(const std::string& yaml, const SearchSpace& space, const std::string& source);
+
+// The trials ranked by score (pruned and failed last): a Markdown table and a CSV.
+std::string TrialsMarkdown(const SearchSpace& space, const std::vector<TuneTrial>& trials);
+std::string TrialsCsv(const SearchSpace& space, const std::vector<TuneTrial>& trials);
+// A preset entry for env_id (configs/<algo>.yaml style) holding `settings` (key, value as a run
+// config writes it), headed by a comment naming the trial.
+std::string PresetEntry(const std::string& env_id, const TuneTrial& trial,
+                        const std::vector<std::pair<std::string, std::string>>& settings);
+
+// The best complete trial (null when none).
+const TuneTrial* BestTrial(const std::vector<TuneTrial>& trials);
+
+// Writes a session's files into dir, each atomically: trials.yaml (to resume), trials.md and
+// trials.csv (ranked), and best.yaml (`best_entry`, when given).
+void WriteTuneFiles(const std::filesystem::path& dir, const SearchSpace& space, const std::vector<TuneTrial>& trials,
+                    const std::optional<std::string>& best_entry);
 
 }  // namespace ratchet

@@ -1,0 +1,128 @@
+#include "spawn.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <fstream>
+#include <string_view>
+
+#include "ratchet/core.h"
+
+extern char** environ;
+
+namespace ratchet::cli {
+
+namespace fs = std::filesystem;
+
+volatile sig_atomic_t g_stop_signal = 0;
+
+namespace {
+
+void OnStopSignal(int sig) { g_stop_signal = sig; }
+
+// This environment without the variables of an MPI launcher.
+std::vector<std::string> ChildEnvironment() {
+  std::vector<std::string> out;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view v(*e);
+    bool launcher = false;
+    for (const char* prefix : {"OMPI_", "PMIX_", "PMI_", "OPAL_", "ORTE_", "PRTE_", "HYDRA_", "MPI_LOCALRANKID"})
+      launcher |= v.starts_with(prefix);
+    if (!launcher) out.emplace_back(v);
+  }
+  return out;
+}
+
+}  // namespace
+
+void InstallStopSignal() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::string SelfExe() {
+  std::error_code ec;
+  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("cannot find the ratchet executable (/proc/self/exe)");
+  return p.string();
+}
+
+std::string LastLine(const fs::path& p) {
+  std::ifstream in(p);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  return last;
+}
+
+pid_t Spawn(const std::vector<std::string>& args, const fs::path& log, bool die_with_parent) {
+  if (die_with_parent) {
+    // fork + exec: the death signal can only be asked for in the child
+    std::vector<std::string> env = ChildEnvironment();
+    std::vector<char*> argv, envp;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (std::string& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const pid_t parent = getpid();
+    const pid_t pid = fork();
+    if (pid < 0) throw Error(fmt::format("cannot start {}: {}", args[0], std::strerror(errno)));
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(127);  // the parent is already gone
+      const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      const int in = open("/dev/null", O_RDONLY);
+      if (out < 0 || in < 0) _exit(127);
+      dup2(out, STDOUT_FILENO);
+      dup2(out, STDERR_FILENO);
+      dup2(in, STDIN_FILENO);
+      execve(args[0].c_str(), argv.data(), envp.data());
+      _exit(127);
+    }
+    return pid;
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<std::string> env = ChildEnvironment();
+  std::vector<char*> envp;
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, args[0].c_str(), &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw Error(fmt::format("cannot start {}: {}", args[0], std::strerror(rc)));
+  return pid;
+}
+
+int ExitCode(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
+
+int WaitChild(pid_t pid) {
+  bool forwarded = false;
+  for (;;) {
+    int status = 0;
+    const pid_t done = waitpid(pid, &status, 0);
+    if (done == pid) return ExitCode(status);
+    if (done < 0 && errno != EINTR) return 127;
+    if (g_stop_signal != 0 && !forwarded) {
+      kill(pid, g_stop_signal);
+      forwarded = true;
+    }
+  }
+}
+
+}  // namespace ratchet::cli

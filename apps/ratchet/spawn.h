@@ -1,0 +1,34 @@
+// Child processes for sweep and tune: each run is a `ratchet train` or `resume` of its own.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ratchet::cli {
+
+// The stop signal (SIGINT, SIGTERM) received, 0 while none; set by InstallStopSignal's handler.
+extern volatile sig_atomic_t g_stop_signal;
+// Catches SIGINT and SIGTERM into g_stop_signal: the caller passes them on to its children
+// (each writes a checkpoint) and starts no new one.
+void InstallStopSignal();
+
+// This executable's path (/proc/self/exe).
+std::string SelfExe();
+// The last non-empty line of a file ("" when unreadable).
+std::string LastLine(const std::filesystem::path& p);
+// Starts `args` (args[0] the program) with stdout and stderr appended to `log` and stdin from
+// /dev/null, in this environment less an MPI launcher's variables (a child is a process of its
+// own, not a member of the parent's job). With die_with_parent the kernel kills the child when
+// this process ends, kill -9 included. Returns its pid; throws Error when it cannot start.
+pid_t Spawn(const std::vector<std::string>& args, const std::filesystem::path& log, bool die_with_parent = false);
+// Waits for child pid, passing a stop signal on to it; returns its exit code (128 + signal when
+// killed).
+int WaitChild(pid_t pid);
+// The exit code of a waitpid status.
+int ExitCode(int status);
+
+}  // namespace ratchet::cli

@@ -1,0 +1,331 @@
+// ratchet tune: hyperparameter search over a search space, each trial trained on the tuning seeds
+// as child processes (--jobs at a time), scored by its mean periodic evaluation, pruned by the
+// median rule, resumable.
+//
+// Reproducible for a given --jobs: trial t is proposed from, and pruned against, exactly the trials
+// numbered t - P or lower (P = trials run at once), which have all finished before t starts.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fmt/format.h>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "experiments.h"
+#include "ratchet/experiment.h"
+#include "ratchet/tune.h"
+#include "spawn.h"
+
+namespace ratchet::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string ReadText(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) throw Error(fmt::format("cannot read '{}'", p.string()));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The eval_return_mean values of a run's progress.csv so far (an unreadable or partial file: the
+// complete rows only).
+std::vector<double> EvalCurve(const fs::path& run) {
+  std::ifstream in(run / "progress.csv");
+  std::string line;
+  if (!std::getline(in, line)) return {};
+  std::vector<std::string> cols;
+  std::stringstream hs(line);
+  for (std::string c; std::getline(hs, c, ',');) cols.push_back(c);
+  const auto it = std::find(cols.begin(), cols.end(), "eval_return_mean");
+  if (it == cols.end()) return {};
+  const size_t c_eval = static_cast<size_t>(it - cols.begin());
+  std::vector<double> out;
+  while (std::getline(in, line)) {
+    if (in.eof()) break;  // a row still being written
+    std::vector<std::string> cells;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
+    if (cells.size() + 1 == cols.size()) cells.emplace_back();  // a trailing empty cell
+    if (cells.size() != cols.size() || cells[c_eval].empty()) continue;
+    try {
+      out.push_back(std::stod(cells[c_eval]));
+    } catch (const std::exception&) {
+      break;
+    }
+  }
+  return out;
+}
+
+// A trial in flight: its seed runs and what they have shown so far.
+struct Active {
+  TuneTrial trial;
+  std::vector<fs::path> runs;
+  std::vector<pid_t> pids;     // 0 once finished
+  std::vector<int> codes;
+  size_t checked = 0;          // evaluations already compared with the median
+  bool pruned = false;
+  size_t pruned_at = 0;        // evaluations it had when pruned: its record stops there
+};
+
+}  // namespace
+
+int ExperimentCommands::Tune() {
+  const std::vector<int64_t> seeds = ParseSeedList(tune_seeds_);
+  const int64_t trials_wanted = ParseCount(tune_trials_, "--trials", false);
+  if (trials_wanted > 100000) throw Error(fmt::format("--trials must be at most 100000, got {}", trials_wanted));
+  const int64_t steps = ParseCount(tune_steps_, "--steps", false);
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (!tune_jobs_.empty()) jobs = static_cast<int>(std::min<int64_t>(ParseCount(tune_jobs_, "--jobs", false), 256));
+  const uint64_t sampler_seed = static_cast<uint64_t>(ParseCount(tune_seed_, "--seed", true));
+  if (tune_sampler_ != "tpe" && tune_sampler_ != "random")
+    throw Error(fmt::format("--sampler is tpe or random, got '{}'", tune_sampler_));
+  // the search space: --space FILE, else configs/tune/<algo>.yaml
+  std::string space_text, space_source;
+  if (!tune_space_.empty()) {
+    space_text = ReadText(tune_space_);
+    space_source = tune_space_;
+  } else {
+    const auto& spaces = EmbeddedSearchSpaces();
+    const auto it = spaces.find(tune_algo_);
+    if (it == spaces.end()) throw Error(fmt::format("no search space for '{}': give one with --space FILE", tune_algo_));
+    space_text = it->second;
+    space_source = fmt::format("configs/tune/{}.yaml", tune_algo_);
+  }
+  const SearchSpace space = ParseSearchSpace(space_text, space_source);
+  const std::unique_ptr<Sampler> sampler =
+      tune_sampler_ == "tpe" ? MakeTpeSampler(sampler_seed) : MakeRandomSampler(sampler_seed);
+  // every trial evaluates ten times (unless --set says otherwise) with few episodes
+  std::vector<std::string> fixed = {"threads=1", "checkpoint_minutes=0", fmt::format("eval_episodes={}", 5),
+                                    fmt::format("eval_every={}", std::max<int64_t>(steps / 10, 1))};
+  fixed.insert(fixed.end(), tune_sets_.begin(), tune_sets_.end());
+  const int per_trial = static_cast<int>(seeds.size());
+  const int parallel = std::max(1, jobs / per_trial);  // trials at once
+
+  // the settings of a proposal, checked as a run config (an unknown key or a bad value stops here)
+  auto settings = [&](const Assignment& a) {
+    std::vector<std::string> sets = fixed;
+    std::map<std::string, std::string> mine;
+    for (size_t i = 0; i < space.params.size(); ++i) mine[space.params[i].name] = a.Text(space, i);
+    // a minibatch larger than the rollout is lowered to the rollout (as RL Zoo's sampler does)
+    if (mine.count("batch_size")) {
+      ResolveOptions probe{tune_algo_, tune_env_, seeds[0], steps, tune_preset_, fixed};
+      for (const auto& [k, v] : mine)
+        if (k != "batch_size") probe.sets.push_back(k + "=" + v);
+      probe.sets.push_back("batch_size=1");
+      const RunConfig cfg = ResolveRunConfig(probe);
+      const int64_t rollout = static_cast<int64_t>(cfg.train.n_steps) * cfg.train.n_envs;
+      if (std::stoll(mine["batch_size"]) > rollout) mine["batch_size"] = std::to_string(rollout);
+    }
+    for (const SearchParam& p : space.params) sets.push_back(p.name + "=" + mine[p.name]);
+    return sets;
+  };
+  ResolveRunConfig({tune_algo_, tune_env_, seeds[0], steps, tune_preset_,
+                    settings(MakeRandomSampler(0)->Suggest(space, 0, {}))});
+
+  // the session: a new one, or the one in --out if it is the same session
+  const fs::path out(tune_out_);
+  std::error_code ec;
+  fs::create_directories(out / "trials", ec);
+  if (ec) throw Error(fmt::format("cannot create '{}': {}", (out / "trials").string(), ec.message()));
+  std::string identity = fmt::format("algo: {}\nenv: {}\nseeds: {}\nsteps: {}\nsampler: {}\nseed: {}\njobs: {}\n",
+                                     tune_algo_, tune_env_, tune_seeds_, steps, tune_sampler_, sampler_seed, jobs);
+  for (const std::string& s : tune_sets_) identity += "set: " + s + "\n";
+  if (!tune_preset_.empty()) identity += "config: " + tune_preset_ + "\n";
+  identity += "space: |\n";
+  std::stringstream st(space_text);
+  for (std::string line; std::getline(st, line);) identity += "  " + line + "\n";
+  std::vector<TuneTrial> done;
+  if (fs::exists(out / "session.yaml")) {
+    if (ReadText(out / "session.yaml") != identity)
+      throw Error(fmt::format("'{}' holds another tuning session (its session.yaml differs: algo, env, seeds, "
+                              "steps, sampler, seed, jobs, --set or the space); choose another --out",
+                              out.string()));
+    if (fs::exists(out / "trials.yaml"))
+      done = ParseTrials(ReadText(out / "trials.yaml"), space, (out / "trials.yaml").string());
+  } else {
+    WriteTuneFiles(out, space, {}, std::nullopt);
+    std::ofstream(out / "session.yaml") << identity;
+  }
+  std::sort(done.begin(), done.end(), [](const TuneTrial& a, const TuneTrial& b) { return a.number < b.number; });
+  // trials that were running when the last session stopped start again from scratch
+  for (const auto& e : fs::directory_iterator(out / "trials")) {
+    int number = -1;
+    if (std::sscanf(e.path().filename().c_str(), "t%d-", &number) != 1) continue;
+    if (std::none_of(done.begin(), done.end(), [&](const TuneTrial& t) { return t.number == number; }))
+      fs::remove_all(e.path());
+  }
+  std::cout << fmt::format("tune: {} on {}, {} trials ({} finished), seeds {}, {} steps each, {} sampler, {} "
+                           "trial{} at a time; {}\n",
+                           tune_algo_, tune_env_, trials_wanted, done.size(), tune_seeds_, steps, tune_sampler_,
+                           parallel, parallel == 1 ? "" : "s", out.string())
+            << std::flush;
+
+  InstallStopSignal();
+  const std::string exe = SelfExe();
+  std::map<int, Active> active;
+  // the finished trials numbered up to `limit`, in number order: what trial limit + P may see
+  auto history_up_to = [&](int limit) {
+    std::vector<TuneTrial> h;
+    for (const TuneTrial& t : done)
+      if (t.number <= limit) h.push_back(t);
+    return h;
+  };
+  auto finished_count = [&](int limit) {
+    return static_cast<int>(std::count_if(done.begin(), done.end(), [&](const TuneTrial& t) { return t.number <= limit; }));
+  };
+  // the best trial as a ready preset entry: its whole resolved configuration (the preset's
+  // training length, not the tuning budget), less what does not change results
+  auto best_entry = [&]() -> std::optional<std::string> {
+    const TuneTrial* best = BestTrial(done);
+    if (best == nullptr) return std::nullopt;
+    std::vector<std::string> sets = tune_sets_;
+    for (size_t i = 0; i < space.params.size(); ++i) sets.push_back(best->sets[fixed.size() + i]);
+    RunConfig cfg = ResolveRunConfig({tune_algo_, tune_env_, std::nullopt, std::nullopt, tune_preset_, sets});
+    std::vector<std::pair<std::string, std::string>> keys;
+    for (const auto& [k, v] : cfg.Binder().Dump())
+      if (k != "seed" && k != "threads" && k != "stop_at" && k != "label" && !k.starts_with("checkpoint_") &&
+          !k.starts_with("eval_"))
+        keys.emplace_back(k, v);
+    return PresetEntry(tune_env_, *best, keys);
+  };
+  auto record = [&](Active& a) {
+    const TuneTrial& t = a.trial;
+    done.push_back(t);
+    std::sort(done.begin(), done.end(), [](const TuneTrial& x, const TuneTrial& y) { return x.number < y.number; });
+    WriteTuneFiles(out, space, done, best_entry());
+    std::cout << fmt::format("  trial {} {}: score {}{}\n", t.number, StateName(t.state),
+                             std::isnan(t.score) ? "-" : fmt::format("{:.2f}", t.score),
+                             t.note.empty() ? "" : " (" + t.note + ")")
+              << std::flush;
+  };
+  int next = 0;
+  while (true) {
+    // the next trial number not finished
+    auto is_done = [&](int n) { return std::any_of(done.begin(), done.end(), [&](const TuneTrial& t) { return t.number == n; }); };
+    while (next < trials_wanted && (is_done(next) || active.count(next))) ++next;
+    // start trials while there is room and their history is complete
+    while (g_stop_signal == 0 && next < trials_wanted && static_cast<int>(active.size()) < parallel &&
+           finished_count(next - parallel) == std::max(0, next - parallel + 1)) {
+      const int n = next++;
+      Active a;
+      a.trial.number = n;
+      const std::vector<TuneTrial> history = history_up_to(n - parallel);
+      std::vector<TrialRecord> records;
+      for (const TuneTrial& t : history) records.push_back({t.assignment, t.score});
+      a.trial.assignment = sampler->Suggest(space, n, records);
+      a.trial.sets = settings(a.trial.assignment);
+      for (const int64_t seed : seeds) {
+        const fs::path run = out / "trials" / fmt::format("t{}-s{}", n, seed);
+        std::vector<std::string> args = {exe};
+        for (const std::string& p : LoadedPlugins()) args.insert(args.end(), {"--plugin", p});
+        args.insert(args.end(), {"train", "--algo", tune_algo_, "--env", tune_env_, "--seed", std::to_string(seed),
+                                 "--steps", std::to_string(steps), "--run-dir", run.string(), "--quiet"});
+        if (!tune_preset_.empty()) args.insert(args.end(), {"--config", tune_preset_});
+        for (const std::string& s : a.trial.sets) args.insert(args.end(), {"--set", s});
+        const fs::path log = out / "trials" / fmt::format("t{}-s{}.log", n, seed);
+        std::ofstream(log, std::ios::app) << fmt::format("# {}\n", fmt::join(args, " "));
+        a.runs.push_back(run);
+        a.pids.push_back(Spawn(args, log, /*die_with_parent=*/true));
+        a.codes.push_back(0);
+      }
+      std::string what;
+      for (size_t i = 0; i < space.params.size(); ++i)
+        what += fmt::format("{}{}={}", i ? " " : "", space.params[i].name, a.trial.assignment.Text(space, i));
+      std::cout << fmt::format("[{}/{}] trial {}: {}\n", n + 1, trials_wanted, n, what) << std::flush;
+      active.emplace(n, std::move(a));
+    }
+    if (active.empty()) break;
+    if (g_stop_signal != 0) {
+      for (auto& [n, a] : active)
+        for (pid_t pid : a.pids)
+          if (pid > 0) kill(pid, g_stop_signal);
+      for (auto& [n, a] : active)
+        for (pid_t& pid : a.pids)
+          if (pid > 0) waitpid(pid, nullptr, 0), pid = 0;
+      std::cout << fmt::format("tune: stopped; {} trials finished, kept in {}; run the same command to go on\n",
+                               done.size(), out.string());
+      return 128 + g_stop_signal;
+    }
+    // reap finished children
+    for (int status = 0;;) {
+      const pid_t pid = waitpid(-1, &status, WNOHANG);
+      if (pid <= 0) break;
+      for (auto& [n, a] : active)
+        for (size_t k = 0; k < a.pids.size(); ++k)
+          if (a.pids[k] == pid) {
+            a.pids[k] = 0;
+            a.codes[k] = ExitCode(status);
+          }
+    }
+    // each active trial: its evaluations so far (where every seed has reached them), pruning,
+    // completion
+    std::vector<int> finished_now;
+    for (auto& [n, a] : active) {
+      std::vector<std::vector<double>> curves;
+      size_t common = SIZE_MAX;
+      for (const fs::path& run : a.runs) {
+        curves.push_back(EvalCurve(run));
+        common = std::min(common, curves.back().size());
+      }
+      a.trial.curve.assign(common, 0.0);
+      for (size_t k = 0; k < common; ++k) {
+        for (const auto& c : curves) a.trial.curve[k] += c[k];
+        a.trial.curve[k] /= static_cast<double>(curves.size());
+      }
+      const bool running = std::any_of(a.pids.begin(), a.pids.end(), [](pid_t p) { return p > 0; });
+      if (!a.pruned && running) {
+        const std::vector<TuneTrial> peers = history_up_to(n - parallel);
+        // no pruning in the first third of a run (RL Zoo's warm-up): early scores say little
+        constexpr size_t kWarmup = 3;
+        a.checked = std::max(a.checked, kWarmup);
+        for (; a.checked < common; ++a.checked) {
+          double sum = 0;
+          for (size_t k = 0; k <= a.checked; ++k) sum += a.trial.curve[k];
+          if (ShouldPrune(peers, a.checked, sum / static_cast<double>(a.checked + 1))) {
+            a.pruned = true;
+            a.pruned_at = a.checked + 1;
+            a.trial.note = fmt::format("below the median at evaluation {}", a.checked + 1);
+            for (pid_t pid : a.pids)
+              if (pid > 0) kill(pid, SIGKILL);
+            break;
+          }
+        }
+      }
+      if (running) continue;
+      const bool failed = std::any_of(a.codes.begin(), a.codes.end(), [](int c) { return c != 0; });
+      if (a.pruned) {
+        a.trial.state = TuneTrial::State::kPruned;
+        a.trial.curve.resize(a.pruned_at);  // what the decision saw, whatever arrived before the kill
+      } else if (failed) {
+        a.trial.state = TuneTrial::State::kFailed;
+        for (size_t k = 0; k < a.codes.size(); ++k)
+          if (a.codes[k] != 0 && a.trial.note.empty())
+            a.trial.note = fmt::format("seed {}: {}", seeds[k],
+                                       LastLine(out / "trials" / fmt::format("t{}-s{}.log", n, seeds[k])));
+      }
+      if (!a.trial.curve.empty() && a.trial.state != TuneTrial::State::kFailed) {
+        double sum = 0;
+        for (double v : a.trial.curve) sum += v;
+        a.trial.score = sum / static_cast<double>(a.trial.curve.size());
+      }
+      finished_now.push_back(n);
+    }
+    for (int n : finished_now) {
+      record(active.at(n));
+      active.erase(n);
+    }
+    if (finished_now.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::cout << fmt::format("tune: {} trials in {}: trials.md, trials.csv{}\n", done.size(), out.string(),
+                           fs::exists(out / "best.yaml") ? ", best.yaml (the best trial as a preset entry)" : "");
+  return 0;
+}
+
+}  // namespace ratchet::cli

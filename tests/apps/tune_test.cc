@@ -1,0 +1,137 @@
+// ratchet tune: the median pruner, the session file, and the CLI end to end: a session, its resume
+// (after a clean stop and after kill -9) giving the trials of an uninterrupted session, the best
+// trial as a preset that trains, a mismatched session refused.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fmt/format.h>
+#include <thread>
+
+#include "ratchet/tune.h"
+#include "test_util.h"
+
+namespace ratchet {
+namespace {
+
+namespace fs = std::filesystem;
+
+TuneTrial Complete(int number, std::vector<double> curve) {
+  TuneTrial t;
+  t.number = number;
+  t.curve = std::move(curve);
+  t.assignment.numbers = {0.5};
+  t.score = 0;
+  return t;
+}
+
+TEST(MedianPrunerTest, PrunesBelowTheMedianOfCompletedTrialsAtTheSameEvaluation) {
+  std::vector<TuneTrial> done = {Complete(0, {1, 1, 1}), Complete(1, {3, 3, 3}), Complete(2, {5, 5, 5}),
+                                 Complete(3, {7, 7, 7})};
+  // medians of the running means at evaluation 2: (1, 3, 5, 7) -> 4
+  EXPECT_TRUE(ShouldPrune(done, 1, 3.9, 4));
+  EXPECT_FALSE(ShouldPrune(done, 1, 4.0, 4));
+  EXPECT_FALSE(ShouldPrune(done, 1, 0.0, 5));  // too few trials to judge
+  EXPECT_FALSE(ShouldPrune(done, 3, 0.0, 4));  // none reached evaluation 4
+  done[3].state = TuneTrial::State::kPruned;   // pruned trials do not set the bar
+  EXPECT_TRUE(ShouldPrune(done, 0, 2.9, 3));   // median of (1, 3, 5) is 3
+  EXPECT_FALSE(ShouldPrune(done, 0, 3.0, 3));
+}
+
+TEST(TuneSessionFileTest, RoundTripsAndRefusesAnotherSpace) {
+  const SearchSpace space = ParseSearchSpace("lr: {log_uniform: [1.0e-5, 1.0e-2]}\nn: {int: [1, 9]}", "s");
+  TuneTrial a;
+  a.number = 3;
+  a.assignment.numbers = {0.000123456789012345, 7};
+  a.sets = {"lr=0.000123457", "n=7"};
+  a.curve = {1.5, -2.25};
+  a.score = -0.375;
+  TuneTrial b = a;
+  b.number = 4;
+  b.state = TuneTrial::State::kFailed;
+  b.score = NAN;
+  b.note = "seed 1: ratchet: error: something: with colons";
+  const std::vector<TuneTrial> back = ParseTrials(TrialsYaml(space, {a, b}), space, "trials.yaml");
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].assignment.numbers, a.assignment.numbers);  // exact: the sampler replays them
+  EXPECT_EQ(back[0].curve, a.curve);
+  EXPECT_EQ(back[0].score, a.score);
+  EXPECT_EQ(back[0].sets, a.sets);
+  EXPECT_EQ(back[1].state, TuneTrial::State::kFailed);
+  EXPECT_TRUE(std::isnan(back[1].score));
+  EXPECT_EQ(back[1].note, b.note);
+  const SearchSpace other = ParseSearchSpace("lr: {uniform: [0, 1]}", "s");
+  EXPECT_NE(testing::ErrorOf([&] { ParseTrials(TrialsYaml(space, {a}), other, "trials.yaml"); }).find("another search space"),
+            std::string::npos);
+}
+
+struct Cli {
+  int code;
+  std::string out, err;
+};
+
+Cli RunCli(const std::string& args, const fs::path& io) {
+  const int status = std::system((std::string(RATCHET_CLI) + " " + args + " >" + (io / "out").string() + " 2>" +
+                                  (io / "err").string())
+                                     .c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, testing::ReadFile(io / "out"), testing::ReadFile(io / "err")};
+}
+
+TEST(TuneCliTest, SessionsResumeToTheTrialsOfAnUninterruptedSession) {
+  const fs::path dir = testing::FreshDir("tune_cli");
+  {
+    std::ofstream(dir / "space.yaml") << "learning_rate: {log_uniform: [1.0e-4, 3.0e-3]}\n"
+                                         "n_epochs: {int: [2, 10]}\nclip_range: {categorical: [0.1, 0.2, 0.3]}\n";
+  }
+  auto tune = [&](const std::string& out, int trials, const std::string& seeds = "1,2") {
+    return fmt::format("tune --algo ppo --env CartPole-v1 --trials {} --seeds {} --steps 4096 --jobs 2 --space {} --out {}",
+                       trials, seeds, (dir / "space.yaml").string(), (dir / out).string());
+  };
+  Cli r = RunCli(tune("whole", 7), dir);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::string whole = testing::ReadFile(dir / "whole" / "trials.yaml");
+  EXPECT_NE(testing::ReadFile(dir / "whole" / "trials.md").find("| 1 |"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir / "whole" / "trials.csv"));
+  // a session stopped after 3 trials, then continued to 7
+  ASSERT_EQ(RunCli(tune("parted", 3), dir).code, 0);
+  r = RunCli(tune("parted", 7), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("(3 finished)"), std::string::npos) << r.out;
+  EXPECT_EQ(testing::ReadFile(dir / "parted" / "trials.yaml"), whole);
+  // kill -9 in the middle: the finished trials stay, the rest run again, the same trials result
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string cmd = std::string(RATCHET_CLI) + " " + tune("killed", 7) + " >/dev/null 2>&1";
+    execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), nullptr);
+    _exit(127);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  while (testing::ReadFile(dir / "killed" / "trials.yaml").find("number: 1") == std::string::npos) {
+    ASSERT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // its trials die with it
+  r = RunCli(tune("killed", 7), dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(testing::ReadFile(dir / "killed" / "trials.yaml"), whole);
+  // the best trial as a preset entry that trains
+  r = RunCli("train --algo ppo --env CartPole-v1 --steps 2048 --quiet --config " + (dir / "whole" / "best.yaml").string() +
+                 " --run-dir " + (dir / "best").string(),
+             dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  // another session in the same directory is refused in one line
+  r = RunCli(tune("whole", 7, "1,3"), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("holds another tuning session"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+  r = RunCli("tune --algo ppo --env CartPole-v1 --trials 2 --steps 4096 --sampler grid --out " + (dir / "x").string(), dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--sampler is tpe or random"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace ratchet
