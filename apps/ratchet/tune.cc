@@ -280,7 +280,9 @@ int ExperimentCommands::Tune() {
         a.trial.curve[k] /= static_cast<double>(curves.size());
       }
       const bool running = std::any_of(a.pids.begin(), a.pids.end(), [](pid_t p) { return p > 0; });
-      if (!a.pruned && running) {
+      // the rule is applied to every evaluation, also those of runs that finished before this
+      // look: whether a trial is pruned depends on its curve alone, never on timing
+      if (!a.pruned) {
         const std::vector<TuneTrial> peers = history_up_to(n - parallel);
         // no pruning in the first third of a run (RL Zoo's warm-up): early scores say little
         constexpr size_t kWarmup = 3;
