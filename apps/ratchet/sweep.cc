@@ -2,12 +2,9 @@
 // children at a time; under mpirun rank 0 hands them out, one run per rank at a time, to whichever
 // rank is free; --shard I/K takes a fixed share of the grid (job arrays).
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <fstream>
 #include <iostream>

@@ -68,6 +68,14 @@ TEST(AlgorithmConfigTest, NameSetsTheVariant) {
   EXPECT_TRUE(static_cast<PpoConfig&>(*kl).kl_penalty);
 }
 
+// "algo_env" with anything but letters and digits as '_', for test names.
+std::string AlgoEnvName(const ::testing::TestParamInfo<std::tuple<std::string, std::string>>& info) {
+  std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param);
+  for (char& ch : n)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n;
+}
+
 // grad_chunks (PPO's minibatch gradients; NPG/TRPO's gradient, Fisher products and line search):
 // C parts give the same bits for any thread count, and after one update nearly (float rounding)
 // the parameters of one part. (Over many updates the rounding may flip a discrete choice, a TRPO
@@ -108,12 +116,7 @@ TEST_P(GradChunksTest, SameBitsForAnyThreadCountAndCloseToOnePart) {
 INSTANTIATE_TEST_SUITE_P(Variants, GradChunksTest,
                          ::testing::Combine(::testing::Values("ppo", "ppo-kl", "trpo", "npg"),
                                             ::testing::Values("CartPole-v1", "Pendulum-v1")),
-                         [](const auto& info) {
-                           std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param);
-                           for (char& ch : n)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n;
-                         });
+                         AlgoEnvName);
 
 // Smoke: every algorithm runs two updates on every environment kind without error or NaN.
 class SmokeTest : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
@@ -146,12 +149,7 @@ std::vector<std::string> AlgoNames() {
 INSTANTIATE_TEST_SUITE_P(AllAlgorithms, SmokeTest,
                          ::testing::Combine(::testing::ValuesIn(AlgoNames()),
                                             ::testing::Values("CartPole-v1", "Pendulum-v1")),
-                         [](const auto& info) {
-                           std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param);
-                           for (char& ch : n)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n;
-                         });
+                         AlgoEnvName);
 
 std::vector<std::string> MujocoTasks() {
   std::vector<std::string> ids;
@@ -163,12 +161,7 @@ std::vector<std::string> MujocoTasks() {
 INSTANTIATE_TEST_SUITE_P(MujocoTasks, SmokeTest,
                          ::testing::Combine(::testing::Values("ppo", "trpo"),
                                             ::testing::ValuesIn(MujocoTasks())),
-                         [](const auto& info) {
-                           std::string n = std::get<0>(info.param) + "_" + std::get<1>(info.param);
-                           for (char& ch : n)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n;
-                         });
+                         AlgoEnvName);
 
 }  // namespace
 }  // namespace ratchet
