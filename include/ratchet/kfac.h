@@ -69,4 +69,12 @@ class Kfac {
   std::vector<Net> nets_;
 };
 
+// One step of ACKTR's K-FAC optimiser on a registered parameter vector: nat = the preconditioned
+// grads; the step is rescaled by s = min(1, sqrt(kl_clip / (lr^2 grads . nat))) so that its
+// quadratic KL estimate stays within kl_clip; then, with momentum as baselines applies it,
+// mom <- momentum mom + s nat and params <- params - lr (1 - momentum) mom. Returns the unscaled
+// estimate lr^2 grads . nat.
+double KfacMomentumStep(Kfac& kfac, std::span<float> params, std::span<const float> grads, std::span<float> nat,
+                        std::span<float> mom, double lr, double momentum, double kl_clip);
+
 }  // namespace ratchet

@@ -4,11 +4,14 @@
 #include <fmt/format.h>
 
 #include "algo/losses.h"
+#include "algo/value_fit.h"
 #include "ratchet/bytes.h"
 
 namespace ratchet {
 
 void AcktrConfig::Bind(ConfigBinder& b) {
+  b.Add<std::string>("variant", &variant, "joint (one actor-critic step, Atari form) or separate (own critic optimiser, adapted step size)",
+                     [](const std::string& v) { return v == "joint" || v == "separate" ? "" : "joint or separate"; });
   b.Add("learning_rate", &learning_rate, "step size of the rescaled natural gradient; lin_X decays", PositiveStart());
   b.Add("kl_clip", &kl_clip, "bound on the quadratic KL estimate of one step", Positive());
   b.Add("momentum", &momentum, "momentum of the update", InInterval(0, 1, "[)"));
@@ -20,17 +23,50 @@ void AcktrConfig::Bind(ConfigBinder& b) {
   b.Add("vf_fisher_coef", &vf_fisher_coef, "weight of the critic's sampled-Fisher statistics", Positive());
   b.Add("max_grad_norm", &max_grad_norm, "global clip of the raw gradient", Positive());
   b.Add("normalize_advantage", &normalize_advantage, "normalise advantages over the batch");
+  b.Add("target_kl", &target_kl, "separate: the KL per update the step size is adapted towards", Positive());
+  b.Add<double>("step_factor", &step_factor, "separate: factor of one step-size adaptation",
+                [](const double& v) { return v > 1 ? std::string() : std::string("greater than 1"); });
+  b.Add("vf_iters", &vf_iters, "separate: critic K-FAC steps per update", AtLeast(1));
+  b.Add("vf_learning_rate", &vf_learning_rate, "separate: critic step size", Positive());
+  b.Add("vf_kl_clip", &vf_kl_clip, "separate: bound on the quadratic estimate of one critic step", Positive());
+  b.Add("vf_damping", &vf_damping, "separate: Tikhonov damping of the critic's factors", Positive());
+  b.Add("vf_stats_decay", &vf_stats_decay, "separate: running-average factor of the critic's statistics",
+        InInterval(0, 1, "[)"));
+  b.Add("vf_weight_decay", &vf_weight_decay, "separate: L2 coefficient on the critic's weights", NonNegative());
 }
 
-void AcktrConfig::Validate(const LearnerConfig&) const {}
+void AcktrConfig::Validate(const LearnerConfig&) const {
+  if (separate() && learning_rate(1.0) > 1.0)
+    throw Error("acktr variant separate: learning_rate (the initial step size) must be at most 1");
+}
+
+double AdaptAcktrStepSize(double step, double kl, double target, double factor) {
+  if (kl > 2 * target) step /= factor;
+  else if (kl < target / 2) step *= factor;
+  return std::clamp(step, 1e-8, 1.0);
+}
 
 Acktr::Acktr(const AcktrConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng, ThreadPool* pool)
     : Algorithm(spec, train, rng, pool),
       cfg_(cfg),
       kfac_pi_(cfg.stats_decay, cfg.damping, cfg.inverse_every),
-      kfac_v_(cfg.stats_decay, cfg.damping, cfg.inverse_every) {
+      kfac_v_(cfg.stats_decay, cfg.damping, cfg.inverse_every),
+      step_size_(cfg.learning_rate(1.0)) {
   kfac_pi_.Register(policy_.mlp(), 0);
-  kfac_v_.Register(value_.mlp(), 0);
+  if (cfg.separate()) {
+    KfacFitConfig v;
+    v.learning_rate = cfg.vf_learning_rate;
+    v.momentum = cfg.momentum;
+    v.kl_clip = cfg.vf_kl_clip;
+    v.damping = cfg.vf_damping;
+    v.stats_decay = cfg.vf_stats_decay;
+    v.inverse_every = cfg.inverse_every;
+    v.weight_decay = cfg.vf_weight_decay;
+    v.fisher_coef = cfg.vf_fisher_coef;
+    vfit_.emplace(value_, v);
+  } else {
+    kfac_v_.Register(value_.mlp(), 0);
+  }
   nat_pi_.assign(policy_.num_params(), 0.0f);
   mom_pi_ = scratch_pi_ = nat_pi_;
   nat_v_.assign(value_.num_params(), 0.0f);
@@ -39,6 +75,12 @@ Acktr::Acktr(const AcktrConfig& cfg, const EnvSpec& spec, const LearnerConfig& t
 
 void Acktr::SaveExtra(ByteWriter& w) const {
   kfac_pi_.Save(w);
+  if (vfit_) {
+    w.PutArray(std::span<const float>(mom_pi_));
+    vfit_->Save(w);
+    w.Put(step_size_);
+    return;
+  }
   kfac_v_.Save(w);
   w.PutArray(std::span<const float>(mom_pi_));
   w.PutArray(std::span<const float>(mom_v_));
@@ -46,21 +88,21 @@ void Acktr::SaveExtra(ByteWriter& w) const {
 
 void Acktr::RestoreExtra(ByteReader& r) {
   kfac_pi_.Restore(r);
+  if (vfit_) {
+    r.GetArray(std::span<float>(mom_pi_), "ACKTR policy momentum");
+    vfit_->Restore(r);
+    step_size_ = r.Get<double>();
+    if (!(step_size_ >= 1e-8 && step_size_ <= 1)) throw Error("ACKTR step size in the checkpoint is out of range");
+    return;
+  }
   kfac_v_.Restore(r);
   r.GetArray(std::span<float>(mom_pi_), "ACKTR policy momentum");
   r.GetArray(std::span<float>(mom_v_), "ACKTR value momentum");
 }
 
-UpdateStats Acktr::Update(const Rollout& r, double progress_remaining) {
-  const int M = r.size(), D = policy_.dist_dim(), A = r.act_dim;
-  obs_ = ConstMatMap<float>(r.obs.data(), r.obs_dim, M);
-  act_ = ConstMatMap<float>(r.actions.data(), A, M);
-  adv_.assign(r.advantages.begin(), r.advantages.end());
-  if (cfg_.normalize_advantage) NormalizeInPlace(adv_);
-  // actor: sampled-Fisher statistics first (per-sample scores of a' ~ pi), then the loss gradient
-  const MatMap<float> dist = policy_.Forward(obs_, ws_pi_);
-  d_dist_.setZero(D, M);
-  sample_.resize(A);
+void Acktr::PolicyFisherStats(const MatMap<float>& dist, int M) {
+  d_dist_.setZero(policy_.dist_dim(), M);
+  sample_.resize(policy_.act_dim());
   policy_.ZeroGrad();
   for (int b = 0; b < M; ++b) {
     policy_.Sample(dist.col(b).data(), rng_, sample_.data());
@@ -68,20 +110,38 @@ UpdateStats Acktr::Update(const Rollout& r, double progress_remaining) {
   }
   policy_.Backward(d_dist_, ws_pi_);
   kfac_pi_.UpdateStats(0, ws_pi_);
-  policy_.ZeroGrad();
-  const PgLoss pg = AccumulatePolicyGradient(policy_, dist, act_, adv_, cfg_.ent_coef, d_dist_, ws_pi_);
+}
 
-  // critic: Fisher of a unit-variance Gaussian on V, sampled as the score of V + noise
-  const MatMap<float> v = value_.Forward(obs_, ws_v_);
+void Acktr::ValueFisherStats(int M) {
   d_value_.resize(1, M);
   const float fisher_scale = static_cast<float>(std::sqrt(cfg_.vf_fisher_coef));
   for (int b = 0; b < M; ++b) d_value_(0, b) = fisher_scale * static_cast<float>(rng_.Normal());
   std::fill(scratch_v_.begin(), scratch_v_.end(), 0.0f);
   value_.mlp().Backward(value_.params(), scratch_v_, d_value_, ws_v_);
   kfac_v_.UpdateStats(0, ws_v_);
+}
+
+UpdateStats Acktr::Update(const Rollout& r, double progress_remaining) {
+  obs_ = ConstMatMap<float>(r.obs.data(), r.obs_dim, r.size());
+  act_ = ConstMatMap<float>(r.actions.data(), r.act_dim, r.size());
+  adv_.assign(r.advantages.begin(), r.advantages.end());
+  if (cfg_.normalize_advantage) NormalizeInPlace(adv_);
+  return cfg_.separate() ? UpdateSeparate(r) : UpdateJoint(r, progress_remaining);
+}
+
+UpdateStats Acktr::UpdateJoint(const Rollout& r, double progress_remaining) {
+  const int M = static_cast<int>(obs_.cols());
+  // actor: sampled-Fisher statistics first (per-sample scores of a' ~ pi), then the loss gradient
+  const MatMap<float> dist = policy_.Forward(obs_, ws_pi_);
+  PolicyFisherStats(dist, M);
+  policy_.ZeroGrad();
+  const PgLoss pg = AccumulatePolicyGradient(policy_, dist, act_, adv_, cfg_.ent_coef, d_dist_, ws_pi_);
+
+  // critic: Fisher of a unit-variance Gaussian on V, sampled as the score of V + noise
+  const MatMap<float> v = value_.Forward(obs_, ws_v_);
+  ValueFisherStats(M);
   value_.ZeroGrad();
   const double vl = AccumulateValueGradient(value_, v, r.returns, cfg_.vf_coef, d_value_, ws_v_);
-
   UpdateStats out;
   out.grad_norm = ClipGlobalNorm({policy_.grads(), value_.grads()}, cfg_.max_grad_norm);
   kfac_pi_.Precondition(policy_.grads(), nat_pi_);
@@ -110,9 +170,45 @@ UpdateStats Acktr::Update(const Rollout& r, double progress_remaining) {
   return out;
 }
 
+UpdateStats Acktr::UpdateSeparate(const Rollout& r) {
+  const int M = static_cast<int>(obs_.cols());
+  UpdateStats out;
+  // critic: vf_iters K-FAC steps on the whole batch towards the rollout's returns
+  const double vl = vfit_->Fit(obs_, r.returns, cfg_.vf_iters);
+
+  // actor: one K-FAC step of the policy gradient at the adapted step size
+  const MatMap<float> dist = policy_.Forward(obs_, ws_pi_);
+  old_dist_ = dist;
+  const auto log_std = policy_.log_std();
+  old_log_std_.assign(log_std.begin(), log_std.end());
+  PolicyFisherStats(dist, M);
+  policy_.ZeroGrad();
+  const PgLoss pg = AccumulatePolicyGradient(policy_, dist, act_, adv_, cfg_.ent_coef, d_dist_, ws_pi_);
+  out.grad_norm = ClipGlobalNorm({policy_.grads()}, cfg_.max_grad_norm);
+  const double lr = step_size_;
+  KfacMomentumStep(kfac_pi_, policy_.params(), policy_.grads(), nat_pi_, mom_pi_, lr, cfg_.momentum, cfg_.kl_clip);
+
+  // the measured KL of the step sets the next step size
+  const MatMap<float> now = policy_.Forward(obs_, ws_pi_);
+  double kl = 0;
+  for (int b = 0; b < M; ++b) kl += policy_.Kl(old_dist_.col(b).data(), old_log_std_.data(), now.col(b).data());
+  kl /= M;
+  step_size_ = AdaptAcktrStepSize(step_size_, kl, cfg_.target_kl, cfg_.step_factor);
+
+  out.policy_loss = pg.loss;
+  out.entropy = pg.entropy;
+  out.value_loss = vl;
+  out.learning_rate = lr;
+  out.approx_kl = kl;
+  out.epochs = cfg_.vf_iters;
+  return out;
+}
+
 std::string Acktr::NonFiniteState() const {
   if (!kfac_pi_.AllFinite()) return "a policy K-FAC factor";
-  if (!kfac_v_.AllFinite()) return "a value K-FAC factor";
+  if (!kfac_v_.AllFinite() || (vfit_ && !vfit_->kfac().AllFinite())) return "a value K-FAC factor";
+  if (vfit_)
+    if (auto bad = FirstNonFiniteIn(vfit_->momentum(), "value momentum"); !bad.empty()) return bad;
   if (auto bad = FirstNonFiniteIn(mom_pi_, "policy momentum"); !bad.empty()) return bad;
   return FirstNonFiniteIn(mom_v_, "value momentum");
 }

@@ -8,14 +8,29 @@
 //   factors averaged with stats_decay, eigendecompositions refreshed every inverse_every updates.
 // Deviations: separate actor and critic networks (baselines shares a trunk on Atari); the Gaussian
 // policy's log-std, which belongs to no layer, takes the plain gradient (as in baselines).
+//
+// variant: joint (the above: the paper's Atari form, one step for actor and critic under one
+// trust region) or separate (the paper's continuous-control form, baselines' acktr_cont):
+//   critic: its own K-FAC optimiser (vf_damping, vf_stats_decay, vf_kl_clip), vf_iters full-batch
+//     steps per update at vf_learning_rate, with optional L2 weight decay on its weights;
+//   actor: one K-FAC step of the standardised policy gradient, rescaled to kl_clip, whose step
+//     size is adapted after the step from the measured KL(old || new) over the batch:
+//     divided by step_factor when above 2 * target_kl, multiplied when below target_kl / 2,
+//     kept within [1e-8, 1]; it starts at learning_rate's initial value;
+//   both apply momentum as baselines' K-FAC optimiser does: v <- m v + u, theta <- theta - lr (1-m) v.
+// For whole-episode batches (the paper's 2500+ steps of complete episodes) see `whole_episodes`.
 #pragma once
 
 #include "ratchet/algo.h"
+#include <optional>
+
+#include "algo/value_fit.h"
 #include "ratchet/kfac.h"
 
 namespace ratchet {
 
 struct AcktrConfig final : AlgoConfig {
+  std::string variant = "joint";       // joint (Atari form) or separate (continuous-control form)
   Schedule learning_rate = Schedule::Constant(0.25);  // step size of the (rescaled) natural gradient
   double kl_clip = 0.001;              // bound on the quadratic KL estimate of a step
   double momentum = 0.9;               // momentum of the update
@@ -27,15 +42,31 @@ struct AcktrConfig final : AlgoConfig {
   double vf_fisher_coef = 1.0;         // weight of the critic's sampled-Fisher statistics
   double max_grad_norm = 0.5;          // global clip of the raw gradient
   bool normalize_advantage = false;    // batch advantage normalisation
+  // separate variant only
+  double target_kl = 0.002;            // the measured KL the actor's step size is adapted towards
+  double step_factor = 1.5;            // factor of one step-size adaptation
+  int vf_iters = 25;                   // critic K-FAC steps per update
+  double vf_learning_rate = 0.001;     // critic step size
+  double vf_kl_clip = 0.3;             // bound on the critic step's quadratic estimate
+  double vf_damping = 0.1;             // Tikhonov damping of the critic's factors
+  double vf_stats_decay = 0.95;        // running-average factor of the critic's statistics
+  double vf_weight_decay = 0.0;        // L2 coefficient on the critic's weights (not biases)
+
+  bool separate() const { return variant == "separate"; }
 
   void Bind(ConfigBinder& b) override;
   void Validate(const LearnerConfig& train) const override;
 };
 
+// The separate variant's step-size rule: step / factor when kl > 2 target, step * factor when
+// kl < target / 2, else step; the result is kept within [1e-8, 1].
+double AdaptAcktrStepSize(double step, double kl, double target, double factor);
+
 class Acktr final : public Algorithm {
  public:
   Acktr(const AcktrConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng, ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
+  double step_size() const { return step_size_; }  // the separate variant's adapted step size
 
   std::string NonFiniteState() const override;
 
@@ -44,10 +75,19 @@ class Acktr final : public Algorithm {
   void RestoreExtra(ByteReader& r) override;
 
  private:
+  UpdateStats UpdateJoint(const Rollout& r, double progress_remaining);
+  UpdateStats UpdateSeparate(const Rollout& r);
+  // Folds the actor's sampled-Fisher statistics for the last Forward (dist) into kfac_pi_.
+  void PolicyFisherStats(const MatMap<float>& dist, int M);
+  // Folds the joint variant's critic sampled-Fisher statistics for the last Forward into kfac_v_.
+  void ValueFisherStats(int M);
   AcktrConfig cfg_;
-  Kfac kfac_pi_, kfac_v_;
+  Kfac kfac_pi_, kfac_v_;             // kfac_v_: the joint variant's critic
+  std::optional<KfacValueFitter> vfit_;  // the separate variant's critic
+  double step_size_ = 0;
   AlignedVector<float> nat_pi_, nat_v_, mom_pi_, mom_v_, scratch_pi_, scratch_v_;
-  Mat<float> obs_, act_, d_dist_, d_value_;
+  Mat<float> obs_, act_, d_dist_, d_value_, old_dist_;
+  std::vector<float> old_log_std_;
   std::vector<float> adv_, sample_;
   MlpWorkspace<float> ws_pi_, ws_v_;
 };

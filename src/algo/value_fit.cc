@@ -1,6 +1,9 @@
 #include "algo/value_fit.h"
 
+#include <cmath>
 #include <numeric>
+
+#include "ratchet/bytes.h"
 
 namespace ratchet {
 
@@ -35,6 +38,46 @@ double ValueFitter::Fit(const Rollout& r, int epochs, int batch_size, double lr,
     last = sum / n;
   }
   return last;
+}
+
+KfacValueFitter::KfacValueFitter(ValueFunction& value, const KfacFitConfig& cfg)
+    : value_(value), cfg_(cfg), kfac_(cfg.stats_decay, cfg.damping, cfg.inverse_every) {
+  kfac_.Register(value_.mlp(), 0);
+  nat_.assign(value_.num_params(), 0.0f);
+  mom_ = scratch_ = nat_;
+}
+
+double KfacValueFitter::Fit(const Eigen::Ref<const Mat<float>>& obs, std::span<const float> returns, int iters) {
+  const int M = static_cast<int>(obs.cols());
+  const Mlp<float>& net = value_.mlp();
+  const float wd = static_cast<float>(cfg_.weight_decay);
+  double loss = 0;
+  for (int it = 0; it < iters; ++it) {
+    const MatMap<float> v = value_.Forward(obs, ws_);
+    // statistics: the per-sample output gradient sqrt(fisher_coef) (see the header)
+    d_value_.setConstant(1, M, static_cast<float>(std::sqrt(cfg_.fisher_coef)));
+    std::fill(scratch_.begin(), scratch_.end(), 0.0f);
+    net.Backward(value_.params(), scratch_, d_value_, ws_);
+    kfac_.UpdateStats(0, ws_);
+    value_.ZeroGrad();
+    loss = AccumulateValueGradient(value_, v, returns, 1.0, d_value_, ws_);
+    if (wd > 0)
+      for (int l = 0; l < net.num_layers(); ++l)
+        for (int i = net.weight_offset(l); i < net.bias_offset(l); ++i) value_.grads()[i] += wd * value_.params()[i];
+    KfacMomentumStep(kfac_, value_.params(), value_.grads(), nat_, mom_, cfg_.learning_rate, cfg_.momentum,
+                     cfg_.kl_clip);
+  }
+  return loss;
+}
+
+void KfacValueFitter::Save(ByteWriter& w) const {
+  kfac_.Save(w);
+  w.PutArray(std::span<const float>(mom_));
+}
+
+void KfacValueFitter::Restore(ByteReader& r) {
+  kfac_.Restore(r);
+  r.GetArray(std::span<float>(mom_), "K-FAC critic momentum");
 }
 
 }  // namespace ratchet

@@ -3,6 +3,7 @@
 #include "ratchet/bytes.h"
 
 #include <Eigen/Eigenvalues>
+#include <cmath>
 
 namespace ratchet {
 
@@ -120,6 +121,23 @@ void Kfac::Restore(ByteReader& r) {
       L.dA = da;
       L.dG = dg;
     }
+}
+
+double KfacMomentumStep(Kfac& kfac, std::span<float> params, std::span<const float> grads, std::span<float> nat,
+                        std::span<float> mom, double lr, double momentum, double kl_clip) {
+  RATCHET_CHECK(params.size() == grads.size() && nat.size() == grads.size() && mom.size() == grads.size(),
+                "KfacMomentumStep sizes");
+  kfac.Precondition(grads, nat);
+  double gn = 0;
+  for (size_t i = 0; i < grads.size(); ++i) gn += static_cast<double>(grads[i]) * nat[i];
+  const double quad = lr * lr * gn;
+  const float s = static_cast<float>(quad > 0 ? std::min(1.0, std::sqrt(kl_clip / quad)) : 1.0);
+  const float m = static_cast<float>(momentum), step = static_cast<float>(lr * (1 - momentum));
+  for (size_t i = 0; i < params.size(); ++i) {
+    mom[i] = m * mom[i] + s * nat[i];
+    params[i] -= step * mom[i];
+  }
+  return quad;
 }
 
 }  // namespace ratchet

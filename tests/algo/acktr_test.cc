@@ -1,0 +1,202 @@
+// ACKTR's continuous-control form (variant: separate): the step-size rule, the K-FAC critic
+// against explicit matrices on a tiny network, and the rule's wiring in training.
+#include <Eigen/Dense>
+#include <cmath>
+
+#include "algo/acktr.h"
+#include "algo/value_fit.h"
+#include "ratchet/train.h"
+#include "test_util.h"
+
+namespace ratchet {
+namespace {
+
+using MatD = Eigen::MatrixXd;
+using VecD = Eigen::VectorXd;
+
+TEST(AcktrStepSizeTest, ShrinksAboveTwiceTheTargetGrowsBelowHalfKeepsInBetween) {
+  EXPECT_DOUBLE_EQ(AdaptAcktrStepSize(0.03, 0.0041, 0.002, 1.5), 0.03 / 1.5);
+  EXPECT_DOUBLE_EQ(AdaptAcktrStepSize(0.03, 0.0009, 0.002, 1.5), 0.03 * 1.5);
+  EXPECT_DOUBLE_EQ(AdaptAcktrStepSize(0.03, 0.004, 0.002, 1.5), 0.03);  // the band's ends keep it
+  EXPECT_DOUBLE_EQ(AdaptAcktrStepSize(0.03, 0.001, 0.002, 1.5), 0.03);
+  EXPECT_DOUBLE_EQ(AdaptAcktrStepSize(0.03, 0.002, 0.002, 2.0), 0.03);
+  EXPECT_DOUBLE_EQ(AdaptAcktrStepSize(0.03, 0.0041, 0.002, 2.0), 0.015);
+  EXPECT_DOUBLE_EQ(AdaptAcktrStepSize(0.9, 0.0, 0.002, 1.5), 1.0);  // kept within [1e-8, 1]
+  EXPECT_DOUBLE_EQ(AdaptAcktrStepSize(1.2e-8, 1.0, 0.002, 1.5), 1e-8);
+}
+
+// The tiny critic 3 -> 4 (tanh) -> 1 in double: loss gradient and this batch's K-FAC factors.
+struct CriticByHand {
+  int in = 3, hid = 4;
+  std::vector<MatD> grad, A, G;  // per layer: [W b] gradient (out, in + 1), factors
+};
+
+CriticByHand ByHand(const Mlp<float>& mlp, const std::vector<double>& p, const MatD& x, const VecD& ret,
+                    double wd, double fisher_coef) {
+  CriticByHand h;
+  const int B = static_cast<int>(x.cols());
+  const MatD W0 = Eigen::Map<const MatD>(p.data() + mlp.weight_offset(0), 4, 3);
+  const VecD b0 = Eigen::Map<const VecD>(p.data() + mlp.bias_offset(0), 4);
+  const MatD W1 = Eigen::Map<const MatD>(p.data() + mlp.weight_offset(1), 1, 4);
+  const double b1 = p[mlp.bias_offset(1)];
+  h.grad = {MatD::Zero(4, 4), MatD::Zero(1, 5)};
+  h.A = {MatD::Zero(4, 4), MatD::Zero(5, 5)};
+  h.G = {MatD::Zero(4, 4), MatD::Zero(1, 1)};
+  for (int b = 0; b < B; ++b) {
+    const VecD xb = x.col(b);
+    const VecD hb = (W0 * xb + b0).array().tanh();
+    const double v = (W1 * hb)(0) + b1;
+    const double dv = 2 * (v - ret(b)) / B;  // d mean (V - R)^2 / dV_b
+    VecD a0(4), a1(5);
+    a0 << xb, 1.0;
+    a1 << hb, 1.0;
+    const VecD back = W1.transpose().array() * (1 - hb.array().square());  // dV/d(pre-activation)
+    h.grad[1] += dv * a1.transpose();
+    h.grad[0] += dv * back * a0.transpose();
+    h.A[0] += a0 * a0.transpose() / B;
+    h.A[1] += a1 * a1.transpose() / B;
+    h.G[0] += fisher_coef * back * back.transpose() / B;  // E[n^2] = fisher_coef, n the output gradient
+    h.G[1](0, 0) += fisher_coef / B;
+  }
+  h.grad[0].leftCols(3) += wd * W0;  // weight decay on the weights only
+  h.grad[1].leftCols(4) += wd * W1;
+  return h;
+}
+
+// vec(X) stacks columns; (A (x) G) vec(X) = vec(G X A^T).
+MatD Kron(const MatD& A, const MatD& G) {
+  MatD K(A.rows() * G.rows(), A.cols() * G.cols());
+  for (int i = 0; i < A.rows(); ++i)
+    for (int j = 0; j < A.cols(); ++j) K.block(i * G.rows(), j * G.cols(), G.rows(), G.cols()) = A(i, j) * G;
+  return K;
+}
+
+void CheckCriticSteps(double kl_clip) {
+  const int B = 40, iters = 3;
+  NetConfig net;
+  net.hidden = {4};
+  ValueFunction value(3, net);
+  Rng rng(11);
+  value.Init(rng);
+  MatD x(3, B);
+  VecD ret(B);
+  for (int b = 0; b < B; ++b) {
+    for (int i = 0; i < 3; ++i) x(i, b) = rng.Normal();
+    ret(b) = 2.0 + rng.Normal();
+  }
+  KfacFitConfig cfg;
+  cfg.learning_rate = 0.3;
+  cfg.momentum = 0.9;
+  cfg.kl_clip = kl_clip;
+  cfg.damping = 0.05;
+  cfg.stats_decay = 0.8;
+  cfg.weight_decay = 0.01;
+  cfg.fisher_coef = 4.0;
+  const Mlp<float>& mlp = value.mlp();
+  std::vector<double> p(value.params().begin(), value.params().end()), mom(p.size(), 0.0);
+  KfacValueFitter fitter(value, cfg);
+  const Mat<float> xf = x.cast<float>();
+  std::vector<float> retf(ret.data(), ret.data() + B);
+  fitter.Fit(xf, retf, iters);
+
+  // the same steps by hand: running factors (the first batch whole), dense damped solves, the
+  // quadratic-estimate rescale and momentum
+  std::vector<MatD> A, G;
+  bool clipped = false;
+  for (int it = 0; it < iters; ++it) {
+    const CriticByHand h = ByHand(mlp, p, x, ret, cfg.weight_decay, cfg.fisher_coef);
+    if (it == 0) {
+      A = h.A;
+      G = h.G;
+    } else {
+      for (int l = 0; l < 2; ++l) {
+        A[l] = cfg.stats_decay * A[l] + (1 - cfg.stats_decay) * h.A[l];
+        G[l] = cfg.stats_decay * G[l] + (1 - cfg.stats_decay) * h.G[l];
+      }
+    }
+    std::vector<MatD> nat(2);
+    double quad = 0;
+    for (int l = 0; l < 2; ++l) {
+      const VecD g = Eigen::Map<const VecD>(h.grad[l].data(), h.grad[l].size());
+      const MatD K = Kron(A[l], G[l]) + cfg.damping * MatD::Identity(g.size(), g.size());
+      const VecD n = K.ldlt().solve(g);
+      nat[l] = Eigen::Map<const MatD>(n.data(), h.grad[l].rows(), h.grad[l].cols());
+      quad += cfg.learning_rate * cfg.learning_rate * g.dot(n);
+    }
+    const double s = std::min(1.0, std::sqrt(cfg.kl_clip / quad));
+    clipped |= s < 1;
+    for (int l = 0; l < 2; ++l) {
+      const int in = mlp.width(l), out = mlp.width(l + 1);
+      for (int j = 0; j <= in; ++j)
+        for (int i = 0; i < out; ++i) {
+          const int k = j < in ? mlp.weight_offset(l) + j * out + i : mlp.bias_offset(l) + i;
+          mom[k] = cfg.momentum * mom[k] + s * nat[l](i, j);
+          p[k] -= cfg.learning_rate * (1 - cfg.momentum) * mom[k];
+        }
+    }
+  }
+  EXPECT_EQ(clipped, kl_clip < 1);
+  for (size_t k = 0; k < p.size(); ++k)
+    EXPECT_NEAR(value.params()[k], p[k], 1e-4 * (1 + std::abs(p[k]))) << "parameter " << k;
+  for (size_t k = 0; k < p.size(); ++k) EXPECT_NEAR(fitter.momentum()[k], mom[k], 1e-4 * (1 + std::abs(mom[k])));
+}
+
+TEST(KfacCriticTest, StepsEqualDenseDampedSolvesWithMomentum) { CheckCriticSteps(1e9); }
+
+TEST(KfacCriticTest, StepsAreRescaledToTheQuadraticBound) { CheckCriticSteps(1e-4); }
+
+TEST(KfacCriticTest, FitReducesTheRegressionLoss) {
+  NetConfig net;
+  ValueFunction value(3, net);
+  Rng rng(4);
+  value.Init(rng);
+  const int B = 256;
+  Mat<float> x(3, B);
+  std::vector<float> ret(B);
+  for (int b = 0; b < B; ++b) {
+    for (int i = 0; i < 3; ++i) x(i, b) = static_cast<float>(rng.Normal());
+    ret[b] = std::sin(x(0, b)) + 0.5f * x(1, b) * x(2, b);
+  }
+  KfacValueFitter fitter(value, {.learning_rate = 0.5});
+  const double first = fitter.Fit(x, ret, 1);
+  double last = 0;
+  for (int k = 0; k < 10; ++k) last = fitter.Fit(x, ret, 25);
+  EXPECT_LT(last, 0.1 * first);
+}
+
+// In training, every update's step size follows the rule from the previous update's measured KL.
+TEST(AcktrSeparateTest, StepSizeFollowsTheMeasuredKl) {
+  const auto dir = testing::FreshDir("acktr_separate_rule");
+  ResolveOptions o;
+  o.algo = "acktr";
+  o.env = "Pendulum-v1";
+  o.seed = 2;
+  o.sets = {"variant=separate", "n_envs=2", "n_steps=256", "n_timesteps=10240", "learning_rate=0.05",
+            "target_kl=0.002", "eval_episodes=0", "eval_every=-1"};
+  RunConfig cfg = ResolveRunConfig(o);
+  const std::vector<std::string> cols = ProgressColumns();
+  const auto col = [&](const std::string& name) {
+    return static_cast<size_t>(std::find(cols.begin(), cols.end(), name) - cols.begin());
+  };
+  const size_t lr_col = col("learning_rate"), kl_col = col("approx_kl");
+  std::vector<std::pair<double, double>> rows;  // (step size used, measured KL)
+  TrainOptions opts;
+  opts.on_update = [&](std::span<const double> row) {
+    rows.emplace_back(row[lr_col], row[kl_col]);
+    return true;
+  };
+  Train(cfg, dir, opts);
+  ASSERT_EQ(rows.size(), 20u);
+  EXPECT_EQ(rows[0].first, 0.05);
+  int changed = 0;
+  for (size_t k = 1; k < rows.size(); ++k) {
+    EXPECT_DOUBLE_EQ(rows[k].first, AdaptAcktrStepSize(rows[k - 1].first, rows[k - 1].second, 0.002, 1.5))
+        << "update " << k;
+    changed += rows[k].first != rows[k - 1].first;
+    EXPECT_GT(rows[k].second, 0.0);
+  }
+  EXPECT_GT(changed, 0);
+}
+
+}  // namespace
+}  // namespace ratchet
