@@ -219,9 +219,15 @@ int Eval(const std::string& run_dir, const std::string& episodes_text, const std
                              *std::max_element(r.returns.begin(), r.returns.end()));
   }
   if (!gif.path.empty()) {
-    const double ret = RecordGif(*m.policy, cfg.train.env, &m.norm, seed, gif.path, gif.width,
-                                 gif.height, gif.max_frames);
-    std::cout << fmt::format("  wrote {} (deterministic episode, seed {}, return {:.2f})\n", gif.path, seed, ret);
+    const GifResult g = RecordGif(*m.policy, cfg.train.env, &m.norm, seed, gif.path, gif.width, gif.height,
+                                  gif.max_frames);
+    std::cout << fmt::format("  wrote {} (deterministic episode, seed {}, return {:.2f}, {} steps, {} frames, one "
+                             "every {} steps)\n",
+                             gif.path, seed, g.episode_return, g.steps, g.frames, g.every);
+    if (g.steps_rendered < g.steps)
+      std::cout << fmt::format("  note: the GIF shows the first {} of the episode's {} steps (--gif-frames {}); "
+                               "raise --gif-frames for all of it\n",
+                               g.steps_rendered, g.steps, gif.max_frames);
   }
   return 0;
 }
@@ -263,7 +269,7 @@ int main(int argc, char** argv) {
   GifOptions gif;
   eval->add_option("--gif", gif.path, "also render the first deterministic episode to this GIF (MuJoCo envs)");
   eval->add_option("--gif-size", gif.width, "GIF width in pixels (height is 3/4 of it)")->check(CLI::Range(16, 1920));
-  eval->add_option("--gif-frames", gif.max_frames, "at most this many GIF frames")->check(CLI::Range(1, 100000));
+  eval->add_option("--gif-frames", gif.max_frames, "at most this many GIF frames (a time-limited episode is thinned to fit)")->check(CLI::Range(2, 100000));
   bool eval_best = false;
   eval->add_flag("--best", eval_best, "the best periodically evaluated model (best_model.bin) instead of the last");
 

@@ -115,12 +115,23 @@ struct EvalResult {
 EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episodes, uint64_t seed,
                     bool deterministic, const ObsNormalizer* norm = nullptr);
 
+// What RecordGif rendered.
+struct GifResult {
+  double episode_return = 0;
+  int steps = 0;           // steps of the episode
+  int steps_rendered = 0;  // steps the GIF covers: all of them unless the episode outran max_frames
+  int frames = 0;          // frames in the GIF (the reset state included)
+  int every = 1;           // one frame every this many steps
+};
+
 // Renders one deterministic episode (reset with `seed`) to an animated GIF of at most
-// max_frames frames, sampling every k-th step so the GIF plays near real time at <= 25 fps.
-// Returns the episode's return. Throws Error when the environment cannot render.
-double RecordGif(const Policy& policy, const std::string& env_id, const ObsNormalizer* norm,
-                 uint64_t seed, const std::filesystem::path& path, int width, int height,
-                 int max_frames);
+// max_frames frames. A frame is taken every k steps, k chosen so that the GIF plays near real
+// time (<= 25 fps) and a whole time-limited episode fits in max_frames; an episode without a
+// time limit that outruns max_frames is rendered up to there (steps_rendered < steps). Throws
+// Error when the environment cannot render.
+GifResult RecordGif(const Policy& policy, const std::string& env_id, const ObsNormalizer* norm,
+                    uint64_t seed, const std::filesystem::path& path, int width, int height,
+                    int max_frames);
 
 // Evaluation seeds start here, far from the training seeds seed + i.
 inline constexpr uint64_t kEvalSeedBase = 1'000'000'000ULL;

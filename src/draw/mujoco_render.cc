@@ -42,11 +42,12 @@ MujocoRenderer::~MujocoRenderer() {
 void MujocoRenderer::Render(const mjModel* model, mjData* data, const CameraConfig& camera,
                             std::vector<uint8_t>* rgb) {
   OSMesaMakeCurrent(static_cast<OSMesaContext>(ctx_), buffer_.data(), GL_UNSIGNED_BYTE, width_, height_);
+  cam_.type = mjCAMERA_FREE;
   if (camera.track_body > 0) {
-    cam_.type = mjCAMERA_TRACKING;
-    cam_.trackbodyid = camera.track_body;
+    // centred on the body's subtree centre of mass in every frame (MuJoCo's tracking camera
+    // follows it through a low-pass filter and falls behind a fast runner)
+    for (int i = 0; i < 3; ++i) cam_.lookat[i] = data->subtree_com[3 * camera.track_body + i];
   } else {
-    cam_.type = mjCAMERA_FREE;
     cam_.lookat[0] = cam_.lookat[1] = 0;
     cam_.lookat[2] = camera.lookat_z;
   }

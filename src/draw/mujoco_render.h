@@ -9,8 +9,8 @@
 
 namespace ratchet {
 
-// The camera of a task's GIFs: tracking body `track_body`, or, when it is 0, a free camera
-// looking at (0, 0, lookat_z).
+// The camera of a task's GIFs: centred on body `track_body`'s subtree centre of mass in every
+// frame, or, when it is 0, looking at (0, 0, lookat_z).
 struct CameraConfig {
   int track_body = 1;
   double distance = 4.0;

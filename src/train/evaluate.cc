@@ -56,15 +56,19 @@ EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episode
   return out;
 }
 
-double RecordGif(const Policy& policy, const std::string& env_id, const ObsNormalizer* norm,
-                 uint64_t seed, const std::filesystem::path& path, int width, int height,
-                 int max_frames) {
+GifResult RecordGif(const Policy& policy, const std::string& env_id, const ObsNormalizer* norm,
+                    uint64_t seed, const std::filesystem::path& path, int width, int height,
+                    int max_frames) {
+  if (max_frames < 2) throw Error("a GIF of an episode needs at least 2 frames");
   std::unique_ptr<Env> env = MakeEnv(env_id);
   const EnvSpec& spec = env->spec();
   const int od = spec.observation_space.flat_dim();
-  // real time at <= 25 frames per second
-  const int every = spec.dt > 0 ? std::max(1, static_cast<int>(std::ceil(0.04 / spec.dt - 1e-9))) : 1;
-  const int delay_cs = spec.dt > 0 ? std::max(2, static_cast<int>(std::lround(100 * spec.dt * every))) : 4;
+  GifResult out;
+  // real time at <= 25 frames per second, and a whole time-limited episode within max_frames
+  out.every = spec.dt > 0 ? std::max(1, static_cast<int>(std::ceil(0.04 / spec.dt - 1e-9))) : 1;
+  if (spec.max_episode_steps > 0)
+    out.every = std::max(out.every, (spec.max_episode_steps + max_frames - 2) / (max_frames - 1));
+  const int delay_cs = spec.dt > 0 ? std::max(2, static_cast<int>(std::lround(100 * spec.dt * out.every))) : 4;
   std::vector<float> raw(od);
   std::vector<uint8_t> frame;
   Actor actor(policy, norm, spec.action_space);
@@ -73,19 +77,21 @@ double RecordGif(const Policy& policy, const std::string& env_id, const ObsNorma
   env->Render(width, height, &frame);  // fails early, before any file is created, if it cannot
   GifWriter gif(path, width, height, delay_cs);
   gif.AddFrame(frame);
-  double ret = 0.0;
   for (int t = 1;; ++t) {
     const StepResult r = env->Step(actor.Act(raw, true, unused), raw);
-    ret += r.reward;
+    out.episode_return += r.reward;
+    out.steps = t;
     const bool done = r.terminated || r.truncated;
-    if ((t % every == 0 || done) && gif.frames() < max_frames) {
+    if ((t % out.every == 0 || done) && gif.frames() < max_frames) {
       env->Render(width, height, &frame);
       gif.AddFrame(frame);
+      out.steps_rendered = t;
     }
     if (done) break;
   }
+  out.frames = gif.frames();
   gif.Close();
-  return ret;
+  return out;
 }
 
 }  // namespace ratchet

@@ -137,5 +137,26 @@ TEST(RenderTest, RecordGifOfAMujocoEpisode) {
   DGifCloseFile(g, &err);
 }
 
+// A time-limited episode longer than max_frames is thinned to fit, not cut: HalfCheetah never
+// terminates, so its GIF covers all 1000 steps.
+TEST(RenderTest, RecordGifCoversTheWholeTimeLimitedEpisode) {
+  const auto dir = testing::FreshDir("gif_whole");
+  const EnvSpec spec = EnvSpecOf("HalfCheetah-v4");
+  Policy pi(spec.observation_space, spec.action_space, NetConfig{});
+  Rng rng(1);
+  pi.Init(rng);
+  const GifResult r = RecordGif(pi, "HalfCheetah-v4", nullptr, 3, dir / "hc.gif", 32, 24, 12);
+  EXPECT_EQ(r.steps, 1000);
+  EXPECT_EQ(r.steps_rendered, 1000);
+  EXPECT_EQ(r.every, 91);  // ceil(1000 / 11)
+  EXPECT_EQ(r.frames, 12);  // the reset state, 10 strides and the last step
+  int err = 0;
+  GifFileType* g = DGifOpenFileName((dir / "hc.gif").c_str(), &err);
+  ASSERT_NE(g, nullptr);
+  ASSERT_EQ(DGifSlurp(g), GIF_OK);
+  EXPECT_EQ(g->ImageCount, 12);
+  DGifCloseFile(g, &err);
+}
+
 }  // namespace
 }  // namespace ratchet
