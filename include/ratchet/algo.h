@@ -29,6 +29,9 @@ struct Rollout {
   std::vector<float> last_values;  // (N) V(observation after the last step)
   std::vector<float> advantages;   // (T, N) filled by ComputeGae
   std::vector<float> returns;      // (T, N) advantages + values: the value targets
+  // (T, N) 1 where the step belongs to an episode that ended within the rollout; filled only by
+  // a collector with whole_episodes (empty otherwise: every step counts)
+  std::vector<uint8_t> valid;
 
   void Resize(int T, int N, int obs_dim, int act_dim);
   int size() const { return T * N; }
@@ -53,6 +56,10 @@ struct CollectorOptions {
   bool normalize_reward = false;  // scale rewards by the running std of the discounted return
   double gamma = 0.99;            // the discount of that return
   double clip_reward = 10.0;      // clip of scaled rewards
+  // Whole episodes per batch: every rollout starts a new episode in every copy, and the steps
+  // after a copy's last episode end in the rollout are marked invalid (Rollout::valid). They are
+  // simulated, so they count towards the step budget.
+  bool whole_episodes = false;
 };
 
 // Steps a VectorEnv with the current policy into a Rollout: samples actions (the rollout keeps
@@ -100,7 +107,7 @@ class Collector {
   Rng rng_;
   ObsNormalizer norm_;
   RewardScaler scaler_;
-  bool scale_rewards_;
+  bool scale_rewards_, whole_episodes_;
   std::vector<float> obs_, raw_obs_, final_obs_, env_actions_, rewards_;
   std::vector<uint8_t> term_, trunc_;
   MlpWorkspace<float> ws_pi_, ws_v_;
@@ -151,6 +158,7 @@ struct LearnerConfig {
   bool normalize_reward = false;  // reward scaling by the running std of the discounted return
   double clip_obs = 10.0;         // clip of normalised observations
   double clip_reward = 10.0;      // clip of scaled rewards
+  bool whole_episodes = false;    // whole episodes per batch (see CollectorOptions)
 
   // Keys, docs and per-key checks of these settings.
   void Bind(ConfigBinder& b);
@@ -166,6 +174,8 @@ class AlgoConfig {
   // Checks that involve more than one key (each key's own check is in Bind); `learner` gives the
   // rollout shape.
   virtual void Validate(const LearnerConfig& learner) const = 0;
+  // Whether the algorithm trains on whole-episode batches (reads Rollout::valid).
+  virtual bool SupportsWholeEpisodes() const { return false; }
 };
 
 // Owns the policy, the value function and their optimiser state; updates them from a rollout

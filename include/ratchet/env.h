@@ -289,6 +289,9 @@ class VectorEnv {
 
   // obs: (N, obs_dim) row-major, i.e. copy i's observation at obs[i * obs_dim].
   void Reset(uint64_t seed, std::span<float> obs);
+  // Starts a new episode in every copy without reseeding (each copy's generator goes on); the
+  // episodes in progress end unreported.
+  void ResetAll(std::span<float> obs);
   // actions (N, act_dim); writes obs (N, obs_dim), rewards (N), terminated (N), truncated (N).
   void Step(std::span<const float> actions, std::span<float> obs, std::span<float> rewards,
             std::span<uint8_t> terminated, std::span<uint8_t> truncated);
@@ -317,6 +320,8 @@ class VectorEnv {
   void set_threading(Threading t) { threading_ = t; }
 
  private:
+  // Reset (seed != null: copy i with *seed + i) or ResetAll (null).
+  void ResetCopies(const uint64_t* seed, std::span<float> obs);
   // Steps the local copies, writing their rows of the outputs.
   void StepLocal(std::span<const float> actions, std::span<float> obs, std::span<float> rewards,
                  std::span<uint8_t> terminated, std::span<uint8_t> truncated);
@@ -383,6 +388,8 @@ class RewardScaler {
   void Scale(std::span<float> rewards, std::span<const uint8_t> terminated,
              std::span<const uint8_t> truncated);
   const RunningMeanStd& stats() const { return rms_; }
+  // Every copy starts a new episode: the discounted returns restart from 0.
+  void EndEpisodes() { std::fill(ret_.begin(), ret_.end(), 0.0); }
   void Save(ByteWriter& w) const;
   void Restore(ByteReader& r);
 

@@ -122,14 +122,35 @@ void Acktr::ValueFisherStats(int M) {
 }
 
 UpdateStats Acktr::Update(const Rollout& r, double progress_remaining) {
-  obs_ = ConstMatMap<float>(r.obs.data(), r.obs_dim, r.size());
-  act_ = ConstMatMap<float>(r.actions.data(), r.act_dim, r.size());
-  adv_.assign(r.advantages.begin(), r.advantages.end());
+  if (r.valid.empty()) {
+    obs_ = ConstMatMap<float>(r.obs.data(), r.obs_dim, r.size());
+    act_ = ConstMatMap<float>(r.actions.data(), r.act_dim, r.size());
+    adv_.assign(r.advantages.begin(), r.advantages.end());
+    ret_.assign(r.returns.begin(), r.returns.end());
+  } else {  // whole episodes: the steps of episodes that ended within the rollout
+    keep_.clear();
+    for (int k = 0; k < r.size(); ++k)
+      if (r.valid[k]) keep_.push_back(k);
+    if (keep_.empty())
+      throw Error(fmt::format("whole_episodes: no episode ended within a rollout of n_steps = {}; raise n_steps", r.T));
+    const int M = static_cast<int>(keep_.size());
+    obs_.resize(r.obs_dim, M);
+    act_.resize(r.act_dim, M);
+    adv_.resize(M);
+    ret_.resize(M);
+    for (int j = 0; j < M; ++j) {
+      const size_t k = keep_[j];
+      std::copy_n(r.obs.data() + k * r.obs_dim, r.obs_dim, obs_.col(j).data());
+      std::copy_n(r.actions.data() + k * r.act_dim, r.act_dim, act_.col(j).data());
+      adv_[j] = r.advantages[k];
+      ret_[j] = r.returns[k];
+    }
+  }
   if (cfg_.normalize_advantage) NormalizeInPlace(adv_);
-  return cfg_.separate() ? UpdateSeparate(r) : UpdateJoint(r, progress_remaining);
+  return cfg_.separate() ? UpdateSeparate() : UpdateJoint(progress_remaining);
 }
 
-UpdateStats Acktr::UpdateJoint(const Rollout& r, double progress_remaining) {
+UpdateStats Acktr::UpdateJoint(double progress_remaining) {
   const int M = static_cast<int>(obs_.cols());
   // actor: sampled-Fisher statistics first (per-sample scores of a' ~ pi), then the loss gradient
   const MatMap<float> dist = policy_.Forward(obs_, ws_pi_);
@@ -141,7 +162,7 @@ UpdateStats Acktr::UpdateJoint(const Rollout& r, double progress_remaining) {
   const MatMap<float> v = value_.Forward(obs_, ws_v_);
   ValueFisherStats(M);
   value_.ZeroGrad();
-  const double vl = AccumulateValueGradient(value_, v, r.returns, cfg_.vf_coef, d_value_, ws_v_);
+  const double vl = AccumulateValueGradient(value_, v, ret_, cfg_.vf_coef, d_value_, ws_v_);
   UpdateStats out;
   out.grad_norm = ClipGlobalNorm({policy_.grads(), value_.grads()}, cfg_.max_grad_norm);
   kfac_pi_.Precondition(policy_.grads(), nat_pi_);
@@ -170,11 +191,11 @@ UpdateStats Acktr::UpdateJoint(const Rollout& r, double progress_remaining) {
   return out;
 }
 
-UpdateStats Acktr::UpdateSeparate(const Rollout& r) {
+UpdateStats Acktr::UpdateSeparate() {
   const int M = static_cast<int>(obs_.cols());
   UpdateStats out;
   // critic: vf_iters K-FAC steps on the whole batch towards the rollout's returns
-  const double vl = vfit_->Fit(obs_, r.returns, cfg_.vf_iters);
+  const double vl = vfit_->Fit(obs_, ret_, cfg_.vf_iters);
 
   // actor: one K-FAC step of the policy gradient at the adapted step size
   const MatMap<float> dist = policy_.Forward(obs_, ws_pi_);

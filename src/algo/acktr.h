@@ -56,6 +56,7 @@ struct AcktrConfig final : AlgoConfig {
 
   void Bind(ConfigBinder& b) override;
   void Validate(const LearnerConfig& train) const override;
+  bool SupportsWholeEpisodes() const override { return separate(); }
 };
 
 // The separate variant's step-size rule: step / factor when kl > 2 target, step * factor when
@@ -75,8 +76,8 @@ class Acktr final : public Algorithm {
   void RestoreExtra(ByteReader& r) override;
 
  private:
-  UpdateStats UpdateJoint(const Rollout& r, double progress_remaining);
-  UpdateStats UpdateSeparate(const Rollout& r);
+  UpdateStats UpdateJoint(double progress_remaining);
+  UpdateStats UpdateSeparate();
   // Folds the actor's sampled-Fisher statistics for the last Forward (dist) into kfac_pi_.
   void PolicyFisherStats(const MatMap<float>& dist, int M);
   // Folds the joint variant's critic sampled-Fisher statistics for the last Forward into kfac_v_.
@@ -88,7 +89,8 @@ class Acktr final : public Algorithm {
   AlignedVector<float> nat_pi_, nat_v_, mom_pi_, mom_v_, scratch_pi_, scratch_v_;
   Mat<float> obs_, act_, d_dist_, d_value_, old_dist_;
   std::vector<float> old_log_std_;
-  std::vector<float> adv_, sample_;
+  std::vector<float> adv_, ret_, sample_;  // the batch's advantages and value targets
+  std::vector<int> keep_;                 // whole episodes: the rollout's valid steps
   MlpWorkspace<float> ws_pi_, ws_v_;
 };
 

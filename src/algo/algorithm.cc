@@ -26,6 +26,8 @@ void LearnerConfig::Bind(ConfigBinder& b) {
   b.Add("normalize_reward", &normalize_reward, "scale rewards by the running std of the discounted return");
   b.Add("clip_obs", &clip_obs, "clip of normalised observations", Positive());
   b.Add("clip_reward", &clip_reward, "clip of scaled rewards", Positive());
+  b.Add("whole_episodes", &whole_episodes,
+        "whole episodes per batch: each rollout restarts every copy and drops steps after its last episode end");
 }
 
 CollectorOptions LearnerConfig::collector() const {
@@ -35,6 +37,7 @@ CollectorOptions LearnerConfig::collector() const {
   o.normalize_reward = normalize_reward;
   o.gamma = gamma;
   o.clip_reward = clip_reward;
+  o.whole_episodes = whole_episodes;
   return o;
 }
 

@@ -11,7 +11,8 @@ Collector::Collector(const Policy& policy, const ValueFunction& value, VectorEnv
     : policy_(policy), value_(value), venv_(venv), action_space_(venv.spec().action_space), rng_(rng),
       norm_(venv.obs_dim(), options.normalize_obs, options.clip_obs),
       scaler_(venv.num_envs(), options.gamma, options.clip_reward),
-      scale_rewards_(options.normalize_reward) {
+      scale_rewards_(options.normalize_reward),
+      whole_episodes_(options.whole_episodes) {
   const int N = venv.num_envs();
   if (policy.obs_dim() != venv.obs_dim())
     throw Error("Collector: the policy takes " + std::to_string(policy.obs_dim()) +
@@ -62,6 +63,11 @@ std::vector<EpisodeStat> Collector::Collect(Rollout& r) {
                 std::to_string(N) + ", " + std::to_string(od) + ", " + std::to_string(ad) + ") first");
   std::vector<EpisodeStat> finished;
   const bool box = !action_space_.is_discrete();
+  if (whole_episodes_) {
+    venv_.ResetAll(raw_obs_);
+    scaler_.EndEpisodes();
+    Observe();
+  }
   for (int t = 0; t < r.T; ++t) {
     const size_t base = static_cast<size_t>(t) * N;
     std::copy(obs_.begin(), obs_.end(), r.obs.begin() + base * od);
@@ -100,6 +106,16 @@ std::vector<EpisodeStat> Collector::Collect(Rollout& r) {
   }
   const MatMap<float> v = value_.Forward(ConstMatMap<float>(obs_.data(), od, N), ws_v_);
   for (int i = 0; i < N; ++i) r.last_values[i] = v(0, i);
+  r.valid.clear();
+  if (whole_episodes_) {
+    r.valid.assign(static_cast<size_t>(r.T) * N, 0);
+    for (int i = 0; i < N; ++i) {
+      int last = -1;  // the last step of copy i that ended an episode
+      for (int t = 0; t < r.T; ++t)
+        if (r.terminated[static_cast<size_t>(t) * N + i] || r.truncated[static_cast<size_t>(t) * N + i]) last = t;
+      for (int t = 0; t <= last; ++t) r.valid[static_cast<size_t>(t) * N + i] = 1;
+    }
+  }
   return finished;
 }
 

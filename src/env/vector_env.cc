@@ -41,13 +41,19 @@ Env& VectorEnv::env(int i) {
   return *envs_[i - lo_];
 }
 
-void VectorEnv::Reset(uint64_t seed, std::span<float> obs) {
+void VectorEnv::Reset(uint64_t seed, std::span<float> obs) { ResetCopies(&seed, obs); }
+
+void VectorEnv::ResetAll(std::span<float> obs) { ResetCopies(nullptr, obs); }
+
+void VectorEnv::ResetCopies(const uint64_t* seed, std::span<float> obs) {
   RATCHET_CHECK(obs.size() == static_cast<size_t>(num_envs()) * obs_dim_, "obs buffer size");
   std::string error;
   try {
     for (int k = 0; k < num_local(); ++k) {
       const int i = lo_ + k;
-      envs_[k]->Reset(seed + static_cast<uint64_t>(i), obs.subspan(static_cast<size_t>(i) * obs_dim_, obs_dim_));
+      const auto o = obs.subspan(static_cast<size_t>(i) * obs_dim_, obs_dim_);
+      if (seed != nullptr) envs_[k]->Reset(*seed + static_cast<uint64_t>(i), o);
+      else envs_[k]->Reset(o);
     }
   } catch (const std::exception& e) {
     if (comm_ == nullptr) throw;

@@ -96,6 +96,9 @@ void Validate(RunConfig& cfg) {
   cfg.Binder().Validate();  // every key's own check
   cfg.train.Validate();
   cfg.algo->Validate(cfg.train);
+  if (cfg.train.whole_episodes && !cfg.algo->SupportsWholeEpisodes())
+    throw Error(cfg.train.algo + " does not train on whole-episode batches (whole_episodes: true); acktr with "
+                "variant separate does");
 }
 
 // A --config file: a preset file (settings per environment id, as configs/<algo>.yaml), or a

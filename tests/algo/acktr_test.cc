@@ -198,5 +198,62 @@ TEST(AcktrSeparateTest, StepSizeFollowsTheMeasuredKl) {
   EXPECT_GT(changed, 0);
 }
 
+// Whole-episode batches: every rollout starts fresh episodes, and each copy's steps count up to
+// its last episode end.
+TEST(WholeEpisodesTest, RolloutsStartFreshEpisodesAndKeepThemWhole) {
+  VectorEnv venv("CartPole-v1", 3);
+  const EnvSpec spec = EnvSpecOf("CartPole-v1");
+  Policy pi(spec.observation_space, spec.action_space, NetConfig{});
+  ValueFunction v(spec.observation_space.flat_dim(), NetConfig{});
+  Rng rng(3);
+  pi.Init(rng);
+  v.Init(rng);
+  CollectorOptions o;
+  o.whole_episodes = true;
+  Collector collector(pi, v, venv, o, Rng(3, 2));
+  collector.Reset(3);
+  Rollout r;
+  r.Resize(40, 3, venv.obs_dim(), venv.act_dim());
+  for (int k = 0; k < 3; ++k) {
+    const std::vector<EpisodeStat> eps = collector.Collect(r);
+    ASSERT_EQ(r.valid.size(), 120u);
+    int kept = 0;
+    for (int i = 0; i < 3; ++i) {
+      int last = -1, first = -1;
+      for (int t = 0; t < 40; ++t) {
+        const bool done = r.terminated[t * 3 + i] || r.truncated[t * 3 + i];
+        if (done && first < 0) first = t;
+        if (done) last = t;
+      }
+      for (int t = 0; t < 40; ++t) EXPECT_EQ(r.valid[t * 3 + i], t <= last) << "copy " << i << " step " << t;
+      kept += last + 1;
+      // the copy's first episode began at the rollout's first step
+      if (first >= 0) {
+        bool found = false;
+        for (const EpisodeStat& e : eps) found |= e.length == first + 1;
+        EXPECT_TRUE(found) << "copy " << i;
+      }
+    }
+    int reported = 0;
+    for (const EpisodeStat& e : eps) reported += static_cast<int>(e.length);
+    EXPECT_EQ(reported, kept);  // every finished episode lies whole in the kept steps
+    EXPECT_GT(kept, 0);
+  }
+}
+
+TEST(WholeEpisodesTest, OnlyAcktrSeparateAcceptsThem) {
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "Pendulum-v1";
+  o.sets = {"whole_episodes=true"};
+  EXPECT_EQ(testing::ErrorOf([&] { ResolveRunConfig(o); }),
+            "ppo does not train on whole-episode batches (whole_episodes: true); acktr with variant separate does");
+  o.algo = "acktr";
+  EXPECT_NE(testing::ErrorOf([&] { ResolveRunConfig(o); }).find("acktr does not train on whole-episode"),
+            std::string::npos);
+  o.sets.push_back("variant=separate");
+  EXPECT_EQ(testing::ErrorOf([&] { ResolveRunConfig(o); }), "no error");
+}
+
 }  // namespace
 }  // namespace ratchet

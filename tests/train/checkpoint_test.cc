@@ -64,8 +64,8 @@ INSTANTIATE_TEST_SUITE_P(
         ResumeCase{"trpo", "CartPole-v1", {"n_timesteps=10240", "eval_episodes=2"}, 5120},
         ResumeCase{"acktr", "CartPole-v1", {"n_timesteps=6400", "eval_episodes=2"}, 3200},
         ResumeCase{"acktr", "Pendulum-v1",
-                   {"variant=separate", "n_timesteps=4096", "n_envs=2", "n_steps=256", "vf_iters=5",
-                    "eval_episodes=2"},
+                   {"variant=separate", "whole_episodes=true", "n_timesteps=4096", "n_envs=2", "n_steps=256",
+                    "vf_iters=5", "eval_episodes=2"},
                    2048},
         ResumeCase{"ppo", "HalfCheetah-v4", {"n_timesteps=4096", "n_steps=512", "net_arch=64,64", "eval_episodes=1"}, 2048}),
     [](const auto& info) {
