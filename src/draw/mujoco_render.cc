@@ -2,6 +2,7 @@
 
 #include <GL/osmesa.h>
 
+#include <cmath>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -55,6 +56,21 @@ void MujocoRenderer::Render(const mjModel* model, mjData* data, const CameraConf
   cam_.elevation = camera.elevation;
   cam_.azimuth = camera.azimuth;
   mjv_updateScene(model, data, &opt_, nullptr, &cam_, mjCAT_ALL, &scene_);
+  if (camera.track_body > 0) {
+    // a finite floor (HalfCheetah's is 80 m wide) is drawn under the tracked body wherever it
+    // runs: shifted by whole periods of its texture, so that the checks stay where they were
+    // (planes are infinite to the physics; their size only bounds the drawing)
+    for (int k = 0; k < scene_.ngeom; ++k) {
+      mjvGeom& g = scene_.geoms[k];
+      if (g.type != mjGEOM_PLANE || g.objtype != mjOBJ_GEOM || g.size[0] <= 0 || g.size[1] <= 0) continue;
+      const int mat = model->geom_matid[g.objid];
+      for (int axis = 0; axis < 2; ++axis) {
+        const double repeat = mat >= 0 && !model->mat_texuniform[mat] ? model->mat_texrepeat[2 * mat + axis] : 1.0;
+        const double period = 2 * g.size[axis] / std::max(repeat, 1.0);
+        g.pos[axis] += static_cast<float>(std::round((cam_.lookat[axis] - g.pos[axis]) / period) * period);
+      }
+    }
+  }
   const mjrRect viewport = {0, 0, width_, height_};
   mjr_render(viewport, &scene_, &con_);
   flipped_.resize(static_cast<size_t>(width_) * height_ * 3);
