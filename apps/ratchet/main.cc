@@ -269,7 +269,8 @@ int main(int argc, char** argv) {
   GifOptions gif;
   eval->add_option("--gif", gif.path, "also render the first deterministic episode to this GIF (MuJoCo envs)");
   eval->add_option("--gif-size", gif.width, "GIF width in pixels (height is 3/4 of it)")->check(CLI::Range(16, 1920));
-  eval->add_option("--gif-frames", gif.max_frames, "at most this many GIF frames (a time-limited episode is thinned to fit)")->check(CLI::Range(2, 100000));
+  eval->add_option("--gif-frames", gif.max_frames, "at most this many GIF frames (a time-limited episode is thinned to fit)")
+      ->check(CLI::Range(2, 100000));
   bool eval_best = false;
   eval->add_flag("--best", eval_best, "the best periodically evaluated model (best_model.bin) instead of the last");
 

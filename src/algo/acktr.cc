@@ -10,7 +10,8 @@
 namespace ratchet {
 
 void AcktrConfig::Bind(ConfigBinder& b) {
-  b.Add<std::string>("variant", &variant, "joint (one actor-critic step, Atari form) or separate (own critic optimiser, adapted step size)",
+  b.Add<std::string>("variant", &variant,
+                     "joint (one actor-critic step, Atari form) or separate (own critic optimiser, adapted step size)",
                      [](const std::string& v) { return v == "joint" || v == "separate" ? "" : "joint or separate"; });
   b.Add("learning_rate", &learning_rate, "step size of the rescaled natural gradient; lin_X decays", PositiveStart());
   b.Add("kl_clip", &kl_clip, "bound on the quadratic KL estimate of one step", Positive());
@@ -20,7 +21,8 @@ void AcktrConfig::Bind(ConfigBinder& b) {
   b.Add("inverse_every", &inverse_every, "refresh the factor eigendecompositions every k updates", AtLeast(1));
   b.Add("ent_coef", &ent_coef, "entropy bonus weight", NonNegative());
   b.Add("vf_coef", &vf_coef, "value loss weight", NonNegative());
-  b.Add("vf_fisher_coef", &vf_fisher_coef, "weight of the critic's sampled-Fisher statistics", Positive());
+  b.Add("vf_fisher_coef", &vf_fisher_coef,
+        "noise variance of the critic's Gaussian Fisher model (joint: sampled; separate: exact)", Positive());
   b.Add("max_grad_norm", &max_grad_norm, "global clip of the raw gradient", Positive());
   b.Add("normalize_advantage", &normalize_advantage, "normalise advantages over the batch");
   b.Add("target_kl", &target_kl, "separate: the KL per update the step size is adapted towards", Positive());

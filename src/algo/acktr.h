@@ -39,7 +39,7 @@ struct AcktrConfig final : AlgoConfig {
   int inverse_every = 1;               // refresh the eigendecompositions every k updates
   double ent_coef = 0.0;               // entropy bonus weight
   double vf_coef = 0.5;                // value loss weight
-  double vf_fisher_coef = 1.0;         // weight of the critic's sampled-Fisher statistics
+  double vf_fisher_coef = 1.0;         // noise variance of the critic's Gaussian Fisher model
   double max_grad_norm = 0.5;          // global clip of the raw gradient
   bool normalize_advantage = false;    // batch advantage normalisation
   // separate variant only
