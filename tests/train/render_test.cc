@@ -1,13 +1,16 @@
 // Headless MuJoCo rendering and the GIF writer.
 #include <gif_lib.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "ratchet/train.h"
 #include "ratchet/draw.h"
 #include "test_util.h"
 
+#include "draw/mujoco_render.h"
 #include "env/classic/cartpole.h"
+#include "env/mujoco/mujoco_sim.h"
 
 namespace ratchet {
 namespace {
@@ -120,42 +123,78 @@ TEST(RenderTest, CartPoleGeometry) {
   EXPECT_NEAR(probe.CartCentreColumn(-2.0), 50, 2);
 }
 
-TEST(RenderTest, RecordGifOfAMujocoEpisode) {
-  const auto dir = testing::FreshDir("gif_mujoco");
-  const EnvSpec spec = EnvSpecOf("InvertedPendulum-v4");
+// A policy with random initial weights for env_id.
+Policy RandomPolicy(const std::string& env_id) {
+  const EnvSpec spec = EnvSpecOf(env_id);
   Policy pi(spec.observation_space, spec.action_space, NetConfig{});
   Rng rng(1);
   pi.Init(rng);
-  RecordGif(pi, "InvertedPendulum-v4", nullptr, 3, dir / "ip.gif", 48, 36, 12);
+  return pi;
+}
+
+struct GifInfo {
+  int images = 0, width = 0;
+};
+
+GifInfo ReadGif(const std::filesystem::path& path) {
   int err = 0;
-  GifFileType* g = DGifOpenFileName((dir / "ip.gif").c_str(), &err);
-  ASSERT_NE(g, nullptr);
-  ASSERT_EQ(DGifSlurp(g), GIF_OK);
-  EXPECT_GE(g->ImageCount, 2);
-  EXPECT_LE(g->ImageCount, 12);
-  EXPECT_EQ(g->SWidth, 48);
+  GifFileType* g = DGifOpenFileName(path.c_str(), &err);
+  EXPECT_NE(g, nullptr) << path;
+  if (g == nullptr) return {};
+  EXPECT_EQ(DGifSlurp(g), GIF_OK);
+  const GifInfo out{g->ImageCount, g->SWidth};
   DGifCloseFile(g, &err);
+  return out;
+}
+
+TEST(RenderTest, RecordGifOfAMujocoEpisode) {
+  const auto dir = testing::FreshDir("gif_mujoco");
+  RecordGif(RandomPolicy("InvertedPendulum-v4"), "InvertedPendulum-v4", nullptr, 3, dir / "ip.gif", 48, 36, 12);
+  const GifInfo g = ReadGif(dir / "ip.gif");
+  EXPECT_GE(g.images, 2);
+  EXPECT_LE(g.images, 12);
+  EXPECT_EQ(g.width, 48);
 }
 
 // A time-limited episode longer than max_frames is thinned to fit, not cut: HalfCheetah never
 // terminates, so its GIF covers all 1000 steps.
 TEST(RenderTest, RecordGifCoversTheWholeTimeLimitedEpisode) {
   const auto dir = testing::FreshDir("gif_whole");
-  const EnvSpec spec = EnvSpecOf("HalfCheetah-v4");
-  Policy pi(spec.observation_space, spec.action_space, NetConfig{});
-  Rng rng(1);
-  pi.Init(rng);
-  const GifResult r = RecordGif(pi, "HalfCheetah-v4", nullptr, 3, dir / "hc.gif", 32, 24, 12);
+  const GifResult r =
+      RecordGif(RandomPolicy("HalfCheetah-v4"), "HalfCheetah-v4", nullptr, 3, dir / "hc.gif", 32, 24, 12);
   EXPECT_EQ(r.steps, 1000);
   EXPECT_EQ(r.steps_rendered, 1000);
   EXPECT_EQ(r.every, 91);  // ceil(1000 / 11)
   EXPECT_EQ(r.frames, 12);  // the reset state, 10 strides and the last step
-  int err = 0;
-  GifFileType* g = DGifOpenFileName((dir / "hc.gif").c_str(), &err);
-  ASSERT_NE(g, nullptr);
-  ASSERT_EQ(DGifSlurp(g), GIF_OK);
-  EXPECT_EQ(g->ImageCount, 12);
-  DGifCloseFile(g, &err);
+  EXPECT_EQ(ReadGif(dir / "hc.gif").images, 12);
+}
+
+// The camera is centred on the tracked body and the floor follows it by whole texture periods, so
+// the cheetah 80 m down the track (twice the floor's drawn half-width, 60 periods of its
+// 80 m / 60-repeat texture) looks as it does at the start. A lagging camera or a floor that ends
+// at 40 m changes most of the frame.
+TEST(RenderTest, TrackedBodyStaysCentredOverTheFloorFarDownTheTrack) {
+  MujocoSim sim("half_cheetah", 5);
+  MujocoRenderer renderer(sim.model(), 64, 48);
+  const CameraConfig camera{1, 4.0, -20.0, 90.0, 0.0};
+  auto frame_at = [&](double x) {
+    mj_resetData(sim.model(), sim.mutable_data());
+    sim.mutable_data()->qpos[0] = x;
+    mj_forward(sim.model(), sim.mutable_data());
+    std::vector<uint8_t> rgb;
+    renderer.Render(sim.model(), sim.mutable_data(), camera, &rgb);
+    return rgb;
+  };
+  const std::vector<uint8_t> home = frame_at(0.0);
+  frame_at(80.0);  // MuJoCo's own tracking camera would still be catching up here
+  const std::vector<uint8_t> far = frame_at(80.0);
+  ASSERT_EQ(home.size(), far.size());
+  size_t differ = 0;
+  for (size_t i = 0; i < home.size(); i += 3)
+    differ += std::abs(home[i] - far[i]) + std::abs(home[i + 1] - far[i + 1]) +
+                  std::abs(home[i + 2] - far[i + 2]) >
+              30;
+  EXPECT_LT(differ, home.size() / 3 / 50) << differ << " of " << home.size() / 3 << " pixels differ";
 }
 
 }  // namespace
