@@ -93,6 +93,17 @@ struct Categorical {
     for (int i = 0; i < n; ++i) out[i] += scale * std::exp(lp[i]) * (t[i] - pt);
   }
 
+  // out = column k of a square root L of that metric (M = L L^T, n columns):
+  // sqrt(p_k) (e_k - p), since sum_k p_k (e_k - p)(e_k - p)^T = diag(p) - p p^T.
+  template <typename T>
+  static void FisherFactor(const T* z, int n, int k, T* out) {
+    T lp[kMaxActions];
+    LogSoftmax(z, n, lp);
+    const T root = std::exp(lp[k] / 2);
+    for (int i = 0; i < n; ++i) out[i] = -root * std::exp(lp[i]);
+    out[k] += root;
+  }
+
   // Inverse-CDF sample with one uniform draw.
   template <typename T>
   static int Sample(const T* z, int n, Rng& rng) {
@@ -185,6 +196,13 @@ struct DiagGaussian {
   template <typename T>
   static void FisherMeanTimes(const T* log_std, int d, const T* t, T scale, T* out) {
     for (int i = 0; i < d; ++i) out[i] += scale * t[i] * std::exp(-2 * log_std[i]);
+  }
+
+  // out = column k of a square root of the metric in the mean (d columns): e_k / sigma_k.
+  template <typename T>
+  static void FisherFactor(const T* log_std, int d, int k, T* out) {
+    std::fill(out, out + d, T(0));
+    out[k] = std::exp(-log_std[k]);
   }
 
   // a_d = mu_d + sigma_d * N(0, 1)

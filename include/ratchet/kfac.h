@@ -27,13 +27,18 @@ class Kfac {
   // Registers an MLP whose parameters sit at `offset` in the caller's flat vector; returns its id.
   int Register(const Mlp<float>& mlp, int offset);
 
+  // Registers `count` entries at `offset` of the caller's flat vector whose Fisher is the constant
+  // diagonal `fisher` (a Gaussian policy's log-std: 2): Precondition divides them by
+  // fisher + damping instead of passing them through.
+  void RegisterDiagonal(int offset, int count, double fisher);
+
   // Folds the batch estimates of A and G of every layer of network `id` into the running
   // averages, from a workspace that has seen Forward and then Backward of the sampled-Fisher
   // loss with per-sample (not batch-averaged) output gradients.
   void UpdateStats(int id, const MlpWorkspace<float>& ws);
 
-  // out = the preconditioned gradient for every registered layer; entries of `grads` that belong
-  // to no registered layer are copied unchanged. grads and out span the caller's flat vector.
+  // out = the preconditioned gradient for every registered layer and diagonal block; entries of
+  // `grads` that belong to neither are copied unchanged. grads and out span the caller's flat vector.
   void Precondition(std::span<const float> grads, std::span<float> out);
 
   // Running factors, eigendecompositions and the refresh counter, for checkpoints.
@@ -67,6 +72,11 @@ class Kfac {
   double decay_, damping_;
   int inverse_every_, calls_ = 0;
   std::vector<Net> nets_;
+  struct Diagonal {
+    int offset, count;
+    double fisher;
+  };
+  std::vector<Diagonal> diagonals_;
 };
 
 // One step of ACKTR's K-FAC optimiser on a registered parameter vector: nat = the preconditioned

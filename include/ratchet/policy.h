@@ -66,6 +66,9 @@ class PolicyT {
   // d_dp += scale * dKL(old || this)/d(dp); the log-std part as for AccumulateGrad.
   void AccumulateKlGrad(const T* old_dp, const T* old_log_std, const T* dp, T scale, T* d_dp, T* grads = nullptr);
   void Sample(const T* dp, Rng& rng, T* action) const;
+  // Column k (0 <= k < dist_dim()) of a square root L of the distribution's Fisher metric in its
+  // parameters dp (M = L L^T; the log-std block excluded): dist_dim() values into out.
+  void FisherFactor(const T* dp, int k, T* out) const;
   void Mode(const T* dp, T* action) const;
 
   // Fisher-vector product of the mean Fisher information over the batch of the last Forward with

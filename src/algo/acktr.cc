@@ -13,6 +13,9 @@ void AcktrConfig::Bind(ConfigBinder& b) {
   b.Add<std::string>("variant", &variant,
                      "joint (one actor-critic step, Atari form) or separate (own critic optimiser, adapted step size)",
                      [](const std::string& v) { return v == "joint" || v == "separate" ? "" : "joint or separate"; });
+  b.Add<std::string>("policy_fisher", &policy_fisher,
+                     "actor K-FAC curvature: sampled (one action per state) or exact (expectation over actions)",
+                     [](const std::string& v) { return v == "sampled" || v == "exact" ? "" : "sampled or exact"; });
   b.Add("learning_rate", &learning_rate, "step size of the rescaled natural gradient; lin_X decays", PositiveStart());
   b.Add("kl_clip", &kl_clip, "bound on the quadratic KL estimate of one step", Positive());
   b.Add("momentum", &momentum, "momentum of the update", InInterval(0, 1, "[)"));
@@ -55,6 +58,8 @@ Acktr::Acktr(const AcktrConfig& cfg, const EnvSpec& spec, const LearnerConfig& t
       kfac_v_(cfg.stats_decay, cfg.damping, cfg.inverse_every),
       step_size_(cfg.learning_rate(1.0)) {
   kfac_pi_.Register(policy_.mlp(), 0);
+  if (cfg.exact_fisher() && !policy_.discrete())
+    kfac_pi_.RegisterDiagonal(policy_.mlp().num_params(), policy_.dist_dim(), 2.0);  // log-std
   if (cfg.separate()) {
     KfacFitConfig v;
     v.learning_rate = cfg.vf_learning_rate;
@@ -103,6 +108,27 @@ void Acktr::RestoreExtra(ByteReader& r) {
 }
 
 void Acktr::PolicyFisherStats(const MatMap<float>& dist, int M) {
+  if (cfg_.exact_fisher()) {
+    // every state K times, column k * M + b carrying sqrt(K) L_b e_k: G's batch mean over K M
+    // columns is then (1/M) sum_b sum_k (J^T L_b e_k)(J^T L_b e_k)^T, and A is unchanged
+    const int K = policy_.dist_dim();
+    obs_rep_.resize(obs_.rows(), static_cast<Eigen::Index>(K) * M);
+    d_rep_.resize(K, static_cast<Eigen::Index>(K) * M);
+    const float root_k = std::sqrt(static_cast<float>(K));
+    for (int k = 0; k < K; ++k) {
+      obs_rep_.middleCols(static_cast<Eigen::Index>(k) * M, M) = obs_;
+      for (int b = 0; b < M; ++b) {
+        float* col = d_rep_.col(static_cast<Eigen::Index>(k) * M + b).data();
+        policy_.FisherFactor(dist.col(b).data(), k, col);
+        for (int i = 0; i < K; ++i) col[i] *= root_k;
+      }
+    }
+    policy_.Forward(obs_rep_, ws_fisher_);
+    std::fill(scratch_pi_.begin(), scratch_pi_.end(), 0.0f);
+    policy_.Backward(d_rep_, ws_fisher_, scratch_pi_);
+    kfac_pi_.UpdateStats(0, ws_fisher_);
+    return;
+  }
   d_dist_.setZero(policy_.dist_dim(), M);
   sample_.resize(policy_.act_dim());
   policy_.ZeroGrad();

@@ -9,6 +9,13 @@
 // Deviations: separate actor and critic networks (baselines shares a trunk on Atari); the Gaussian
 // policy's log-std, which belongs to no layer, takes the plain gradient (as in baselines).
 //
+// policy_fisher: sampled (the above: one action a' per state, as baselines) or exact: the actor's
+// factors from the expectation over actions instead of one sample. With L_b a square root of the
+// distribution's metric in its parameters (M_b = L_b L_b^T: e_k / sigma_k for a Gaussian mean,
+// sqrt(p_k)(e_k - p) for logits), G sums the outer products of the backpropagated columns of L_b,
+// dist_dim backward passes per batch; E[G] is the same, without the sampling noise. The log-std
+// then takes its exact natural gradient, g / (2 + damping).
+//
 // variant: joint (the above: the paper's Atari form, one step for actor and critic under one
 // trust region) or separate (the paper's continuous-control form, baselines' acktr_cont):
 //   critic: its own K-FAC optimiser (vf_damping, vf_stats_decay, vf_kl_clip), vf_iters full-batch
@@ -31,6 +38,7 @@ namespace ratchet {
 
 struct AcktrConfig final : AlgoConfig {
   std::string variant = "joint";       // joint (Atari form) or separate (continuous-control form)
+  std::string policy_fisher = "sampled";  // actor curvature: sampled (one action per state) or exact
   Schedule learning_rate = Schedule::Constant(0.25);  // step size of the (rescaled) natural gradient
   double kl_clip = 0.001;              // bound on the quadratic KL estimate of a step
   double momentum = 0.9;               // momentum of the update
@@ -53,6 +61,7 @@ struct AcktrConfig final : AlgoConfig {
   double vf_weight_decay = 0.0;        // L2 coefficient on the critic's weights (not biases)
 
   bool separate() const { return variant == "separate"; }
+  bool exact_fisher() const { return policy_fisher == "exact"; }
 
   void Bind(ConfigBinder& b) override;
   void Validate(const LearnerConfig& train) const override;
@@ -68,6 +77,7 @@ class Acktr final : public Algorithm {
   Acktr(const AcktrConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng, ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
   double step_size() const { return step_size_; }  // the separate variant's adapted step size
+  const Kfac& policy_kfac() const { return kfac_pi_; }
 
   std::string NonFiniteState() const override;
 
@@ -78,7 +88,8 @@ class Acktr final : public Algorithm {
  private:
   UpdateStats UpdateJoint(double progress_remaining);
   UpdateStats UpdateSeparate();
-  // Folds the actor's sampled-Fisher statistics for the last Forward (dist) into kfac_pi_.
+  // Folds the actor's Fisher statistics for the batch obs_ with distribution parameters dist
+  // (sampled or exact, by policy_fisher) into kfac_pi_.
   void PolicyFisherStats(const MatMap<float>& dist, int M);
   // Folds the joint variant's critic sampled-Fisher statistics for the last Forward into kfac_v_.
   void ValueFisherStats(int M);
@@ -88,10 +99,11 @@ class Acktr final : public Algorithm {
   double step_size_ = 0;
   AlignedVector<float> nat_pi_, nat_v_, mom_pi_, mom_v_, scratch_pi_, scratch_v_;
   Mat<float> obs_, act_, d_dist_, d_value_, old_dist_;
+  Mat<float> obs_rep_, d_rep_;            // exact Fisher: the batch repeated dist_dim times
   std::vector<float> old_log_std_;
   std::vector<float> adv_, ret_, sample_;  // the batch's advantages and value targets
   std::vector<int> keep_;                 // whole episodes: the rollout's valid steps
-  MlpWorkspace<float> ws_pi_, ws_v_;
+  MlpWorkspace<float> ws_pi_, ws_v_, ws_fisher_;
 };
 
 }  // namespace ratchet

@@ -84,6 +84,15 @@ void PolicyT<T>::Sample(const T* dp, Rng& rng, T* action) const {
 }
 
 template <typename T>
+void PolicyT<T>::FisherFactor(const T* dp, int k, T* out) const {
+  if (discrete_) {
+    Categorical::FisherFactor(dp, dist_dim(), k, out);
+  } else {
+    DiagGaussian::FisherFactor(log_std().data(), dist_dim(), k, out);
+  }
+}
+
+template <typename T>
 void PolicyT<T>::Mode(const T* dp, T* action) const {
   if (discrete_) {
     action[0] = static_cast<T>(Categorical::Mode(dp, dist_dim()));

@@ -28,6 +28,11 @@ int Kfac::Register(const Mlp<float>& mlp, int offset) {
   return static_cast<int>(nets_.size()) - 1;
 }
 
+void Kfac::RegisterDiagonal(int offset, int count, double fisher) {
+  RATCHET_CHECK(offset >= 0 && count >= 0 && fisher > 0, "Kfac::RegisterDiagonal arguments");
+  diagonals_.push_back({offset, count, fisher});
+}
+
 void Kfac::UpdateStats(int id, const MlpWorkspace<float>& ws) {
   const int B = ws.last_batch;
   Net& net = nets_[id];
@@ -79,6 +84,11 @@ void Kfac::Precondition(std::span<const float> grads, std::span<float> out) {
       MatMap<float>(out.data() + L.w_offset, L.out, L.in) = p.leftCols(L.in).cast<float>();
       Eigen::Map<Eigen::VectorXf>(out.data() + L.b_offset, L.out) = p.col(L.in).cast<float>();
     }
+  for (const Diagonal& d : diagonals_) {
+    RATCHET_CHECK(static_cast<size_t>(d.offset + d.count) <= out.size(), "Kfac diagonal block out of range");
+    for (int i = d.offset; i < d.offset + d.count; ++i)
+      out[i] = static_cast<float>(grads[i] / (d.fisher + damping_));
+  }
 }
 
 namespace {

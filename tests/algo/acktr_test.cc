@@ -198,6 +198,76 @@ TEST(AcktrSeparateTest, StepSizeFollowsTheMeasuredKl) {
   EXPECT_GT(changed, 0);
 }
 
+// policy_fisher exact: after one update (the first batch is taken whole) the actor's G factors
+// equal the explicit expectations over actions, (1/B) sum_b J_b^T M_b J_b with J_b the Jacobian of
+// the distribution parameters in each layer's pre-activations and M_b the distribution's metric.
+void CheckExactPolicyFactors(const Space& action_space, const std::string& variant) {
+  EnvSpec spec;
+  spec.id = "Tiny";
+  spec.observation_space = Space::Box(std::vector<float>(3, -5.0f), std::vector<float>(3, 5.0f));
+  spec.action_space = action_space;
+  LearnerConfig learner;
+  learner.net.hidden = {4};
+  learner.n_envs = 2;
+  learner.n_steps = 5;
+  AcktrConfig cfg;
+  cfg.variant = variant;
+  cfg.policy_fisher = "exact";
+  Acktr algo(cfg, spec, learner, Rng(3), nullptr);
+  Policy& pi = algo.policy();
+  auto p = pi.params();
+  for (int k = 0; k < pi.mlp().num_params(); ++k) p[k] += 0.3f * std::sin(1.7f * k);  // a non-trivial head
+  for (size_t k = pi.mlp().num_params(); k < p.size(); ++k) p[k] = -0.2f * static_cast<float>(k % 3) + 0.1f;
+  const std::vector<float> before(p.begin(), p.end());
+
+  Rollout r;
+  r.Resize(learner.n_steps, learner.n_envs, 3, spec.action_space.flat_dim());
+  Rng rng(9);
+  for (float& x : r.obs) x = static_cast<float>(rng.Normal());
+  for (float& a : r.actions) a = spec.action_space.is_discrete() ? static_cast<float>(rng.Below(3)) : 0.5f;
+  for (size_t k = 0; k < r.advantages.size(); ++k) {
+    r.advantages[k] = static_cast<float>(rng.Normal());
+    r.returns[k] = static_cast<float>(rng.Normal());
+  }
+  algo.Update(r, 1.0);
+
+  const Mlp<float>& net = pi.mlp();
+  const int K = pi.dist_dim(), B = r.size();
+  const MatD W0 = ConstMatMap<float>(before.data() + net.weight_offset(0), 4, 3).cast<double>();
+  const VecD b0 = Eigen::Map<const Eigen::VectorXf>(before.data() + net.bias_offset(0), 4).cast<double>();
+  const MatD W1 = ConstMatMap<float>(before.data() + net.weight_offset(1), K, 4).cast<double>();
+  const VecD b1 = Eigen::Map<const Eigen::VectorXf>(before.data() + net.bias_offset(1), K).cast<double>();
+  MatD G0 = MatD::Zero(4, 4), G1 = MatD::Zero(K, K);
+  for (int b = 0; b < B; ++b) {
+    const VecD x = Eigen::Map<const Eigen::VectorXf>(r.obs.data() + 3 * b, 3).cast<double>();
+    const VecD h = (W0 * x + b0).array().tanh();
+    const VecD out = W1 * h + b1;
+    MatD M(K, K);
+    if (spec.action_space.is_discrete()) {
+      const VecD e = (out.array() - out.maxCoeff()).exp();
+      const VecD prob = e / e.sum();
+      M = MatD(prob.asDiagonal()) - prob * prob.transpose();
+    } else {
+      VecD inv_var(K);
+      for (int i = 0; i < K; ++i) inv_var[i] = std::exp(-2.0 * before[net.num_params() + i]);
+      M = inv_var.asDiagonal();
+    }
+    const MatD J0 = W1 * VecD((1 - h.array().square()).matrix()).asDiagonal();  // d out / d s0
+    G1 += M / B;
+    G0 += J0.transpose() * M * J0 / B;
+  }
+  EXPECT_LT((algo.policy_kfac().G(0, 1) - G1).cwiseAbs().maxCoeff(), 1e-5 * (1 + G1.cwiseAbs().maxCoeff()));
+  EXPECT_LT((algo.policy_kfac().G(0, 0) - G0).cwiseAbs().maxCoeff(), 1e-5 * (1 + G0.cwiseAbs().maxCoeff()));
+}
+
+TEST(AcktrExactFisherTest, GaussianFactorsAreTheExpectationOverActions) {
+  CheckExactPolicyFactors(Space::Box({-1, -1, -1}, {1, 1, 1}), "separate");
+}
+
+TEST(AcktrExactFisherTest, CategoricalFactorsAreTheExpectationOverActions) {
+  CheckExactPolicyFactors(Space::Discrete(3), "joint");
+}
+
 // Whole-episode batches: every rollout starts fresh episodes, and each copy's steps count up to
 // its last episode end.
 TEST(WholeEpisodesTest, RolloutsStartFreshEpisodesAndKeepThemWhole) {

@@ -140,5 +140,21 @@ TEST(KfacTest, EntriesOutsideLayersPassThrough) {
   EXPECT_EQ(out.back(), 5.0f);
 }
 
+TEST(KfacTest, DiagonalBlocksAreDividedByTheirFisherPlusDamping) {
+  TinyNet s(8);
+  Kfac kfac(0.0, 0.01, 1);
+  kfac.Register(s.mlp, 0);
+  kfac.RegisterDiagonal(s.mlp.num_params(), 2, 2.0);  // two entries after the network
+  kfac.UpdateStats(0, s.ws);
+  AlignedVector<float> g(s.mlp.num_params() + 3, 1.0f), out(g.size());
+  g[s.mlp.num_params()] = 4.02f;
+  g[s.mlp.num_params() + 1] = -2.01f;
+  g.back() = 5.0f;
+  kfac.Precondition(g, out);
+  EXPECT_FLOAT_EQ(out[s.mlp.num_params()], 2.0f);
+  EXPECT_FLOAT_EQ(out[s.mlp.num_params() + 1], -1.0f);
+  EXPECT_EQ(out.back(), 5.0f);  // outside every block: unchanged
+}
+
 }  // namespace
 }  // namespace ratchet
