@@ -18,7 +18,7 @@ void AcktrConfig::Bind(ConfigBinder& b) {
                      [](const std::string& v) { return v == "sampled" || v == "exact" ? "" : "sampled or exact"; });
   b.Add("learning_rate", &learning_rate, "step size of the rescaled natural gradient; lin_X decays", PositiveStart());
   b.Add("kl_clip", &kl_clip, "bound on the quadratic KL estimate of one step", Positive());
-  b.Add("momentum", &momentum, "momentum of the update", InInterval(0, 1, "[)"));
+  b.Add("momentum", &momentum, "momentum of the update (separate: of the actor's steps)", InInterval(0, 1, "[)"));
   b.Add("damping", &damping, "Tikhonov damping of the Kronecker factors", Positive());
   b.Add("stats_decay", &stats_decay, "running-average factor of the K-FAC statistics", InInterval(0, 1, "[)"));
   b.Add("inverse_every", &inverse_every, "refresh the factor eigendecompositions every k updates", AtLeast(1));
@@ -33,6 +33,7 @@ void AcktrConfig::Bind(ConfigBinder& b) {
                 [](const double& v) { return v > 1 ? std::string() : std::string("greater than 1"); });
   b.Add("vf_iters", &vf_iters, "separate: critic K-FAC steps per update", AtLeast(1));
   b.Add("vf_learning_rate", &vf_learning_rate, "separate: critic step size", Positive());
+  b.Add("vf_momentum", &vf_momentum, "separate: momentum of the critic's steps", InInterval(0, 1, "[)"));
   b.Add("vf_kl_clip", &vf_kl_clip, "separate: bound on the quadratic estimate of one critic step", Positive());
   b.Add("vf_damping", &vf_damping, "separate: Tikhonov damping of the critic's factors", Positive());
   b.Add("vf_stats_decay", &vf_stats_decay, "separate: running-average factor of the critic's statistics",
@@ -63,7 +64,7 @@ Acktr::Acktr(const AcktrConfig& cfg, const EnvSpec& spec, const LearnerConfig& t
   if (cfg.separate()) {
     KfacFitConfig v;
     v.learning_rate = cfg.vf_learning_rate;
-    v.momentum = cfg.momentum;
+    v.momentum = cfg.vf_momentum;
     v.kl_clip = cfg.vf_kl_clip;
     v.damping = cfg.vf_damping;
     v.stats_decay = cfg.vf_stats_decay;

@@ -14,12 +14,14 @@
 // distribution's metric in its parameters (M_b = L_b L_b^T: e_k / sigma_k for a Gaussian mean,
 // sqrt(p_k)(e_k - p) for logits), G sums the outer products of the backpropagated columns of L_b,
 // dist_dim backward passes per batch; E[G] is the same, without the sampling noise. The log-std
-// then takes its exact natural gradient, g / (2 + damping).
+// then takes its exact natural gradient, g / (2 + damping). With either, stats_decay 0 and
+// inverse_every 1 precondition each step with this batch's curvature alone.
 //
 // variant: joint (the above: the paper's Atari form, one step for actor and critic under one
 // trust region) or separate (the paper's continuous-control form, baselines' acktr_cont):
-//   critic: its own K-FAC optimiser (vf_damping, vf_stats_decay, vf_kl_clip), vf_iters full-batch
-//     steps per update at vf_learning_rate, with optional L2 weight decay on its weights;
+//   critic: its own K-FAC optimiser (vf_damping, vf_stats_decay, vf_kl_clip, vf_momentum),
+//     vf_iters full-batch steps per update at vf_learning_rate, with optional L2 weight decay on
+//     its weights;
 //   actor: one K-FAC step of the standardised policy gradient, rescaled to kl_clip, whose step
 //     size is adapted after the step from the measured KL(old || new) over the batch:
 //     divided by step_factor when above 2 * target_kl, multiplied when below target_kl / 2,
@@ -55,6 +57,7 @@ struct AcktrConfig final : AlgoConfig {
   double step_factor = 1.5;            // factor of one step-size adaptation
   int vf_iters = 25;                   // critic K-FAC steps per update
   double vf_learning_rate = 0.001;     // critic step size
+  double vf_momentum = 0.9;            // critic momentum
   double vf_kl_clip = 0.3;             // bound on the critic step's quadratic estimate
   double vf_damping = 0.1;             // Tikhonov damping of the critic's factors
   double vf_stats_decay = 0.95;        // running-average factor of the critic's statistics

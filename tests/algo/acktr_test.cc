@@ -201,34 +201,43 @@ TEST(AcktrSeparateTest, StepSizeFollowsTheMeasuredKl) {
 // policy_fisher exact: after one update (the first batch is taken whole) the actor's G factors
 // equal the explicit expectations over actions, (1/B) sum_b J_b^T M_b J_b with J_b the Jacobian of
 // the distribution parameters in each layer's pre-activations and M_b the distribution's metric.
-void CheckExactPolicyFactors(const Space& action_space, const std::string& variant) {
+// A 3-input task with the given actions, a 3 -> 4 -> out network, and a batch of 2 x 5 steps.
+struct TinyTask {
   EnvSpec spec;
-  spec.id = "Tiny";
-  spec.observation_space = Space::Box(std::vector<float>(3, -5.0f), std::vector<float>(3, 5.0f));
-  spec.action_space = action_space;
   LearnerConfig learner;
-  learner.net.hidden = {4};
-  learner.n_envs = 2;
-  learner.n_steps = 5;
+  Rollout rollout;
+  explicit TinyTask(const Space& action_space) {
+    spec.id = "Tiny";
+    spec.observation_space = Space::Box(std::vector<float>(3, -5.0f), std::vector<float>(3, 5.0f));
+    spec.action_space = action_space;
+    learner.net.hidden = {4};
+    learner.n_envs = 2;
+    learner.n_steps = 5;
+    rollout.Resize(learner.n_steps, learner.n_envs, 3, action_space.flat_dim());
+    Rng rng(9);
+    for (float& x : rollout.obs) x = static_cast<float>(rng.Normal());
+    for (float& a : rollout.actions) a = action_space.is_discrete() ? static_cast<float>(rng.Below(3)) : 0.5f;
+    for (size_t k = 0; k < rollout.advantages.size(); ++k) {
+      rollout.advantages[k] = static_cast<float>(rng.Normal());
+      rollout.returns[k] = static_cast<float>(rng.Normal());
+    }
+  }
+};
+
+void CheckExactPolicyFactors(const Space& action_space, const std::string& variant) {
+  TinyTask task(action_space);
+  const EnvSpec& spec = task.spec;
+  const Rollout& r = task.rollout;
   AcktrConfig cfg;
   cfg.variant = variant;
   cfg.policy_fisher = "exact";
-  Acktr algo(cfg, spec, learner, Rng(3), nullptr);
+  Acktr algo(cfg, spec, task.learner, Rng(3), nullptr);
   Policy& pi = algo.policy();
   auto p = pi.params();
   for (int k = 0; k < pi.mlp().num_params(); ++k) p[k] += 0.3f * std::sin(1.7f * k);  // a non-trivial head
   for (size_t k = pi.mlp().num_params(); k < p.size(); ++k) p[k] = -0.2f * static_cast<float>(k % 3) + 0.1f;
   const std::vector<float> before(p.begin(), p.end());
 
-  Rollout r;
-  r.Resize(learner.n_steps, learner.n_envs, 3, spec.action_space.flat_dim());
-  Rng rng(9);
-  for (float& x : r.obs) x = static_cast<float>(rng.Normal());
-  for (float& a : r.actions) a = spec.action_space.is_discrete() ? static_cast<float>(rng.Below(3)) : 0.5f;
-  for (size_t k = 0; k < r.advantages.size(); ++k) {
-    r.advantages[k] = static_cast<float>(rng.Normal());
-    r.returns[k] = static_cast<float>(rng.Normal());
-  }
   algo.Update(r, 1.0);
 
   const Mlp<float>& net = pi.mlp();
@@ -266,6 +275,26 @@ TEST(AcktrExactFisherTest, GaussianFactorsAreTheExpectationOverActions) {
 
 TEST(AcktrExactFisherTest, CategoricalFactorsAreTheExpectationOverActions) {
   CheckExactPolicyFactors(Space::Discrete(3), "joint");
+}
+
+// variant separate: `momentum` moves only the actor, `vf_momentum` only the critic.
+TEST(AcktrSeparateTest, ActorAndCriticMomentaAreApart) {
+  TinyTask task(Space::Box({-1, -1}, {1, 1}));
+  const auto run = [&](double momentum, double vf_momentum) {
+    AcktrConfig cfg;
+    cfg.variant = "separate";
+    cfg.momentum = momentum;
+    cfg.vf_momentum = vf_momentum;
+    cfg.vf_iters = 3;
+    Acktr algo(cfg, task.spec, task.learner, Rng(3), nullptr);
+    for (int k = 0; k < 3; ++k) algo.Update(task.rollout, 1.0);
+    return std::make_pair(std::vector<float>(algo.policy().params().begin(), algo.policy().params().end()),
+                          std::vector<float>(algo.value().params().begin(), algo.value().params().end()));
+  };
+  const auto a = run(0.0, 0.5), b = run(0.9, 0.5), c = run(0.0, 0.9);
+  EXPECT_EQ(a.second, b.second);  // the actor's momentum leaves the critic alone
+  EXPECT_NE(a.first, b.first);
+  EXPECT_NE(a.second, c.second);  // the critic's moves the critic
 }
 
 // Whole-episode batches: every rollout starts fresh episodes, and each copy's steps count up to
