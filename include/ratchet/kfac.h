@@ -33,8 +33,9 @@ class Kfac {
   void RegisterDiagonal(int offset, int count, double fisher);
 
   // Folds the batch estimates of A and G of every layer of network `id` into the running
-  // averages, from a workspace that has seen Forward and then Backward of the sampled-Fisher
-  // loss with per-sample (not batch-averaged) output gradients.
+  // averages, from a workspace that has seen Forward and then Backward of per-sample (not
+  // batch-averaged) output gradients whose outer products have the Fisher metric as mean: the
+  // score of a sampled output, or columns of a square root of the metric.
   void UpdateStats(int id, const MlpWorkspace<float>& ws);
 
   // out = the preconditioned gradient for every registered layer and diagonal block; entries of

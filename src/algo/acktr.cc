@@ -14,7 +14,8 @@ void AcktrConfig::Bind(ConfigBinder& b) {
                      "joint (one actor-critic step, Atari form) or separate (own critic optimiser, adapted step size)",
                      [](const std::string& v) { return v == "joint" || v == "separate" ? "" : "joint or separate"; });
   b.Add<std::string>("policy_fisher", &policy_fisher,
-                     "actor K-FAC curvature: sampled (one action per state) or exact (expectation over actions)",
+                     "actor K-FAC curvature: sampled (one action per state) or exact (expectation over actions; "
+                     "dist_dim times the statistics' work)",
                      [](const std::string& v) { return v == "sampled" || v == "exact" ? "" : "sampled or exact"; });
   b.Add("learning_rate", &learning_rate, "step size of the rescaled natural gradient; lin_X decays", PositiveStart());
   b.Add("kl_clip", &kl_clip, "bound on the quadratic KL estimate of one step", Positive());
@@ -33,7 +34,7 @@ void AcktrConfig::Bind(ConfigBinder& b) {
                 [](const double& v) { return v > 1 ? std::string() : std::string("greater than 1"); });
   b.Add("vf_iters", &vf_iters, "separate: critic K-FAC steps per update", AtLeast(1));
   b.Add("vf_learning_rate", &vf_learning_rate, "separate: critic step size", Positive());
-  b.Add("vf_momentum", &vf_momentum, "separate: momentum of the critic's steps", InInterval(0, 1, "[)"));
+  b.Add("vf_momentum", &vf_momentum, "separate: momentum of the critic's steps (before this key, `momentum` set it)", InInterval(0, 1, "[)"));
   b.Add("vf_kl_clip", &vf_kl_clip, "separate: bound on the quadratic estimate of one critic step", Positive());
   b.Add("vf_damping", &vf_damping, "separate: Tikhonov damping of the critic's factors", Positive());
   b.Add("vf_stats_decay", &vf_stats_decay, "separate: running-average factor of the critic's statistics",

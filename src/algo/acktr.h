@@ -6,16 +6,18 @@
 //   actor Fisher: gradients of log pi(a'|s) with a' sampled from the current policy;
 //   critic Fisher: gradients of the Gaussian log-likelihood of V(s) + noise, noise ~ N(0, 1);
 //   factors averaged with stats_decay, eigendecompositions refreshed every inverse_every updates.
-// Deviations: separate actor and critic networks (baselines shares a trunk on Atari); the Gaussian
-// policy's log-std, which belongs to no layer, takes the plain gradient (as in baselines).
+// Deviations: separate actor and critic networks (baselines shares a trunk on Atari); with
+// policy_fisher sampled, the Gaussian policy's log-std, which belongs to no layer, takes the plain
+// gradient (as in baselines).
 //
 // policy_fisher: sampled (the above: one action a' per state, as baselines) or exact: the actor's
 // factors from the expectation over actions instead of one sample. With L_b a square root of the
 // distribution's metric in its parameters (M_b = L_b L_b^T: e_k / sigma_k for a Gaussian mean,
-// sqrt(p_k)(e_k - p) for logits), G sums the outer products of the backpropagated columns of L_b,
-// dist_dim backward passes per batch; E[G] is the same, without the sampling noise. The log-std
-// then takes its exact natural gradient, g / (2 + damping). With either, stats_decay 0 and
-// inverse_every 1 precondition each step with this batch's curvature alone.
+// sqrt(p_k)(e_k - p) for logits), G sums the outer products of the backpropagated columns of L_b:
+// one forward and backward pass over the batch repeated dist_dim times (dist_dim times the work
+// and memory of the sampled statistics; E[G] is the same, without the sampling noise). The
+// log-std then takes its exact natural gradient, g / (2 + damping). With either, stats_decay 0
+// and inverse_every 1 precondition each step with this batch's curvature alone.
 //
 // variant: joint (the above: the paper's Atari form, one step for actor and critic under one
 // trust region) or separate (the paper's continuous-control form, baselines' acktr_cont):
@@ -57,7 +59,7 @@ struct AcktrConfig final : AlgoConfig {
   double step_factor = 1.5;            // factor of one step-size adaptation
   int vf_iters = 25;                   // critic K-FAC steps per update
   double vf_learning_rate = 0.001;     // critic step size
-  double vf_momentum = 0.9;            // critic momentum
+  double vf_momentum = 0.9;            // critic momentum (`momentum` set it too before it existed)
   double vf_kl_clip = 0.3;             // bound on the critic step's quadratic estimate
   double vf_damping = 0.1;             // Tikhonov damping of the critic's factors
   double vf_stats_decay = 0.95;        // running-average factor of the critic's statistics

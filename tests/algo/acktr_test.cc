@@ -265,6 +265,18 @@ void CheckExactPolicyFactors(const Space& action_space, const std::string& varia
     G1 += M / B;
     G0 += J0.transpose() * M * J0 / B;
   }
+  // A is that of the batch itself: the repeats do not change it
+  MatD A0 = MatD::Zero(4, 4), A1 = MatD::Zero(5, 5);
+  for (int b = 0; b < B; ++b) {
+    const VecD x = Eigen::Map<const Eigen::VectorXf>(r.obs.data() + 3 * b, 3).cast<double>();
+    VecD a0(4), a1(5);
+    a0 << x, 1.0;
+    a1 << VecD((W0 * x + b0).array().tanh()), 1.0;
+    A0 += a0 * a0.transpose() / B;
+    A1 += a1 * a1.transpose() / B;
+  }
+  EXPECT_LT((algo.policy_kfac().A(0, 0) - A0).cwiseAbs().maxCoeff(), 1e-5 * (1 + A0.cwiseAbs().maxCoeff()));
+  EXPECT_LT((algo.policy_kfac().A(0, 1) - A1).cwiseAbs().maxCoeff(), 1e-5 * (1 + A1.cwiseAbs().maxCoeff()));
   EXPECT_LT((algo.policy_kfac().G(0, 1) - G1).cwiseAbs().maxCoeff(), 1e-5 * (1 + G1.cwiseAbs().maxCoeff()));
   EXPECT_LT((algo.policy_kfac().G(0, 0) - G0).cwiseAbs().maxCoeff(), 1e-5 * (1 + G0.cwiseAbs().maxCoeff()));
 }
@@ -275,6 +287,32 @@ TEST(AcktrExactFisherTest, GaussianFactorsAreTheExpectationOverActions) {
 
 TEST(AcktrExactFisherTest, CategoricalFactorsAreTheExpectationOverActions) {
   CheckExactPolicyFactors(Space::Discrete(3), "joint");
+}
+
+// The Gaussian log-std's step: the plain gradient when sampled, g / (2 + damping) when exact
+// (joint variant, no momentum, a bound that does not bind: step = -lr * preconditioned grads).
+TEST(AcktrExactFisherTest, LogStdTakesItsExactNaturalGradient) {
+  TinyTask task(Space::Box({-1, -1}, {1, 1}));
+  for (const std::string fisher : {"sampled", "exact"}) {
+    AcktrConfig cfg;
+    cfg.policy_fisher = fisher;
+    cfg.momentum = 0;
+    cfg.kl_clip = 1e9;
+    cfg.max_grad_norm = 1e9;
+    cfg.damping = 0.01;
+    cfg.learning_rate = Schedule::Constant(0.1);
+    Acktr algo(cfg, task.spec, task.learner, Rng(3), nullptr);
+    Policy& pi = algo.policy();
+    const int n = pi.mlp().num_params();
+    const std::vector<float> before(pi.params().begin(), pi.params().end());
+    algo.Update(task.rollout, 1.0);
+    const double scale = fisher == "exact" ? 1.0 / (2.0 + cfg.damping) : 1.0;
+    for (int i = n; i < pi.num_params(); ++i) {
+      ASSERT_NE(pi.grads()[i], 0.0f);
+      EXPECT_NEAR(pi.params()[i] - before[i], -0.1 * scale * pi.grads()[i], 1e-6) << fisher << " log-std " << i - n;
+    }
+    EXPECT_NE(pi.params()[n - 1], before[n - 1]);  // the network moved too
+  }
 }
 
 // variant separate: `momentum` moves only the actor, `vf_momentum` only the critic.
