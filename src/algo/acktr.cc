@@ -34,7 +34,8 @@ void AcktrConfig::Bind(ConfigBinder& b) {
                 [](const double& v) { return v > 1 ? std::string() : std::string("greater than 1"); });
   b.Add("vf_iters", &vf_iters, "separate: critic K-FAC steps per update", AtLeast(1));
   b.Add("vf_learning_rate", &vf_learning_rate, "separate: critic step size", Positive());
-  b.Add("vf_momentum", &vf_momentum, "separate: momentum of the critic's steps (before this key, `momentum` set it)", InInterval(0, 1, "[)"));
+  b.Add("vf_momentum", &vf_momentum, "separate: momentum of the critic's steps (before this key, `momentum` set it)",
+        InInterval(0, 1, "[)"));
   b.Add("vf_kl_clip", &vf_kl_clip, "separate: bound on the quadratic estimate of one critic step", Positive());
   b.Add("vf_damping", &vf_damping, "separate: Tikhonov damping of the critic's factors", Positive());
   b.Add("vf_stats_decay", &vf_stats_decay, "separate: running-average factor of the critic's statistics",
