@@ -232,12 +232,58 @@ int Eval(const std::string& run_dir, const std::string& episodes_text, const std
   return 0;
 }
 
+// `ratchet doctor`: what this build is, and whether this machine reproduces the golden bits.
+// Returns 0 when it does (or the build is not the recorded kind), 1 when any run differs.
+int Doctor(bool print_golden) {
+  std::cout << BuildReport(true) << std::flush;
+  const std::string mismatch = GoldenBuildMismatch();
+  if (!mismatch.empty() && !print_golden) {
+    std::cout << "golden bits: not checked: " << mismatch << "\n";
+    return 0;
+  }
+  const fs::path scratch = fs::temp_directory_path() / fmt::format("ratchet-doctor-{}", getpid());
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{scratch};
+  int differ = 0;
+  const auto& table = GoldenBits();
+  if (!print_golden) std::cout << fmt::format("golden bits: {} short runs (preset settings, seed 1):\n", table.size());
+  for (size_t i = 0; i < table.size(); ++i) {
+    const GoldenEntry& g = table[i];
+    const GoldenDigest d = RunGolden(g.run, scratch / std::to_string(i));
+    if (print_golden) {
+      std::cout << fmt::format("      {{{{\"{}\", \"{}\", {}}}, {{0x{:016x}, 0x{:016x}, 0x{:016x}, 0x{:016x}}}}},\n",
+                               g.run.algo, g.run.env, g.run.updates, d.rollout, d.update, d.progress, d.model);
+      continue;
+    }
+    const bool same = d == g.digest;
+    differ += same ? 0 : 1;
+    std::cout << fmt::format("  {:<7} {:<15} {}\n", g.run.algo, g.run.env, same ? "same bits" : "DIFFERENT BITS");
+    if (!same) std::cout << "    recorded: " << g.digest.ToString() << "\n    here:     " << d.ToString() << "\n";
+  }
+  if (print_golden) return 0;
+  if (differ == 0) {
+    std::cout << "this machine reproduces the golden bits: the numbers in the docs hold here\n";
+    return 0;
+  }
+  std::cout << fmt::format("this machine does NOT reproduce {} of {} golden runs: results here differ from the "
+                           "docs'. Compare the build and package versions above with docs/REPRODUCIBILITY.md, and "
+                           "please report the whole output.\n", differ, table.size());
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Ratchet: policy-gradient reinforcement learning (PPO, ...) in C++"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "ratchet 0.1.0");
+  std::string version = BuildReport(false);
+  version.pop_back();  // the final newline
+  app.set_version_flag("--version", version);
   std::vector<std::string> plugins;
   app.add_option("--plugin", plugins,
                  "load environments from a plugin library (repeatable; also RATCHET_PLUGINS=a.so:b.so)");
@@ -306,6 +352,11 @@ int main(int argc, char** argv) {
 
   CLI::App* envs = app.add_subcommand("envs", "list the environments");
   CLI::App* algos = app.add_subcommand("algos", "list the algorithms");
+  bool print_golden = false;
+  CLI::App* doctor = app.add_subcommand(
+      "doctor", "print what this build is (ISA level, compiler, library and package versions) and check that this "
+                "machine reproduces the golden bits (short recorded runs of every algorithm); exit 1 if not");
+  doctor->add_flag("--print-golden", print_golden, "print this machine's digests as the golden table's lines (for maintainers)");
 
   // the first word that is not an option or an option's value is the command
   int first = 1;
@@ -415,6 +466,7 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
+    if (*doctor) return Doctor(print_golden);
     if (*algos) {
       for (const AlgoEntry& a : Algorithms()) std::cout << fmt::format("{:<8} {}\n", a.name, a.summary);
       return 0;

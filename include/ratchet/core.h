@@ -72,6 +72,24 @@ class Rng {
   State s_;
 };
 
+//---------------------------------- Build -----------------------------------------------------
+
+// What this build of the library is (recorded when it was configured).
+struct BuildInfo {
+  const char* version;    // "0.1.0"
+  const char* isa;        // the -march level of a portable build ("x86-64-v3"), or "native"
+  bool portable;          // built for a stated ISA level (not -march=native)
+  const char* build_type; // CMake's build type ("Release")
+  const char* flags;      // the compile flags that affect code generation
+  const char* compiler;   // "GNU 12.2.0"
+  const char* eigen;      // Eigen's version
+  // "package version" lines of the Debian packages it was built against (empty off Debian)
+  const char* packages;
+};
+const BuildInfo& GetBuildInfo();
+// The C library this process runs with ("glibc 2.36"), which supplies exp, log, sin, ...
+std::string RuntimeLibc();
+
 //---------------------------------- Thread pool -----------------------------------------------
 
 // A fixed set of worker threads running fork-join loops. ParallelFor splits [0, n) into

@@ -235,6 +235,10 @@ std::string EnvSourceOf(const std::string& id);
 // One-line description ("" when none). Throws Error for an unknown id.
 std::string EnvDescriptionOf(const std::string& id);
 
+// The MuJoCo library the MuJoCo environments run on: its version at run time and the version of
+// the headers they were compiled against ("2.2.2 (headers 222)").
+std::string MujocoVersion();
+
 //---------------------------------- Plugins ---------------------------------------------------
 
 // A plugin is a shared library defining the entry point below, which registers environments with

@@ -31,6 +31,32 @@ using MatMap = Eigen::Map<Mat<T>>;
 template <typename T>
 using ConstMatMap = Eigen::Map<const Mat<T>>;
 
+//---------------------------------- Product blocking ------------------------------------------
+
+// Eigen splits the inner dimension of a large matrix product into blocks sized from the L1 data
+// cache the CPU reports (CPUID), and the split decides where partial sums are rounded: the same
+// product, on the same build, gives different bits with a 32 KiB L1 (AMD Zen, Intel up to
+// Cascade Lake) than with 48 KiB (Intel from Ice Lake on) once its inner dimension passes about
+// 290 (a batch gradient, a K-FAC factor). Ratchet fixes the sizes Eigen plans with, so every
+// machine sums in the same order; only speed may differ a little where the real caches are
+// smaller.
+struct CacheSizes {
+  std::ptrdiff_t l1 = 0, l2 = 0, l3 = 0;  // bytes
+  bool operator==(const CacheSizes&) const = default;
+};
+// The sizes Ratchet plans every product with: 48 KiB, 2 MiB, 32 MiB. (Single-threaded Eigen
+// reads only L1 and whether an L3 exists; L2 and L3 are fixed as well so nothing else can vary.)
+CacheSizes PinnedCacheSizes();
+// The sizes Eigen plans with right now in this process.
+CacheSizes EigenCacheSizes();
+// What this CPU reports through CPUID (Eigen's own query), for diagnostics.
+CacheSizes CpuCacheSizes();
+// Makes Eigen plan with PinnedCacheSizes() (writes only when they differ, so it is cheap and
+// safe to call often). The library calls it when it is loaded, and Train, Resume, Evaluate and
+// every Algorithm call it again: a program that sets Eigen's cache sizes itself between runs
+// still gets Ratchet's bits (one that changes them while Ratchet computes does not).
+void PinProductBlocking();
+
 //---------------------------------- MLP -------------------------------------------------------
 
 enum class Activation { kTanh, kRelu };

@@ -181,6 +181,10 @@ struct TrainOptions {
   // false stops training after a checkpoint, as RequestStop does; an exception it throws
   // propagates out of Train/Resume (the checkpoints written so far stay).
   std::function<bool(std::span<const double> row)> on_update;
+  // Called with every rollout once its advantages and returns are computed, just before the
+  // update that reads it (on every rank; each holds the whole rollout). For inspection: the
+  // rollout is only lent for the call.
+  std::function<void(const Rollout& rollout)> on_rollout;
   // The ranks that train together (their environment copies split between them, every update
   // replicated, so the result is bit for bit that of one process); null: World(), which is this
   // process alone unless it was started by mpirun. Only rank 0 writes the run directory and
@@ -234,6 +238,44 @@ TrainResult Resume(const std::filesystem::path& run_dir, const TrainOptions& opt
 // Asks a running Train/Resume to write a checkpoint and return after the current update
 // (async-signal-safe: the CLI calls it from its SIGINT/SIGTERM handler).
 void RequestStop();
+
+//---------------------------------- Golden bits -----------------------------------------------
+
+// A short training run whose every bit is recorded in the library: its preset settings, one
+// seed, `updates` updates, a final evaluation of 2 episodes. Every machine of the recorded build
+// (GoldenBuildMismatch() empty) must reproduce the digests exactly.
+struct GoldenRun {
+  std::string algo, env;
+  int updates = 3;
+};
+// FNV-1a hashes of what a golden run computed.
+struct GoldenDigest {
+  uint64_t rollout = 0;   // the first rollout: observations, actions, log-probabilities, values,
+                          // rewards, episode ends, bootstrap values, advantages and returns
+  uint64_t update = 0;    // the first update's statistics (its progress.csv row, wall time excepted)
+  uint64_t progress = 0;  // every progress row (wall time excepted) and the evaluation's returns
+  uint64_t model = 0;     // the bytes of model.bin
+  bool operator==(const GoldenDigest&) const = default;
+  // "rollout 0123456789abcdef update ... progress ... model ..."
+  std::string ToString() const;
+};
+struct GoldenEntry {
+  GoldenRun run;
+  GoldenDigest digest;
+};
+// The recorded runs: every algorithm on CartPole-v1 and on HalfCheetah-v4.
+const std::vector<GoldenEntry>& GoldenBits();
+// Trains `run` into `dir` (created; must not hold a run) with `threads` worker threads and
+// returns its digest. The digest does not depend on the thread count.
+GoldenDigest RunGolden(const GoldenRun& run, const std::filesystem::path& dir, int threads = 1);
+// Empty when this build is the kind the golden bits were recorded with (portable x86-64-v3);
+// otherwise why its bits are not comparable.
+std::string GoldenBuildMismatch();
+
+// What this build is and what it runs on, for bug reports and for comparing numbers: the version,
+// ISA level, compiler and flags, library versions, the Debian packages it was built against and,
+// with `machine`, this CPU and the cache sizes Eigen plans products with.
+std::string BuildReport(bool machine);
 
 // The columns of progress.csv, in order.
 const std::vector<std::string>& ProgressColumns();

@@ -46,6 +46,7 @@ Algorithm::Algorithm(const EnvSpec& spec, const LearnerConfig& train, Rng rng, T
       value_(spec.observation_space.flat_dim(), train.net),
       rng_(rng),
       pool_(pool) {
+  PinProductBlocking();  // whatever the host program did to Eigen's cache sizes
   Rng init = rng_.Split(0);
   policy_.Init(init);
   value_.Init(init);

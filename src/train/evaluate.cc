@@ -31,6 +31,7 @@ std::span<const float> Actor::Act(std::span<const float> raw_obs, bool determini
 
 EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episodes, uint64_t seed,
                     bool deterministic, const ObsNormalizer* norm) {
+  PinProductBlocking();
   std::unique_ptr<Env> env = MakeEnv(env_id);
   const EnvSpec& spec = env->spec();
   const int od = spec.observation_space.flat_dim();

@@ -153,6 +153,7 @@ UpdateFlags AgreeFlags(Comm& comm, UpdateFlags mine) {
 TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt, Comm& comm,
                         const std::vector<uint8_t>* checkpoint, uint32_t version = 0,
                         std::optional<int64_t> old_total = std::nullopt) {
+  PinProductBlocking();  // the same sums on every machine (see ratchet/nn.h)
   const TrainConfig& tc = cfg.train;
   const bool lead = comm.rank() == 0;
   const auto t0 = Clock::now();
@@ -259,6 +260,7 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
       res.collect_seconds += std::chrono::duration<double>(t_update - t_collect).count();
       res.steps += per_update;
       ComputeGae(r, tc.gamma, tc.gae_lambda);
+      if (opt.on_rollout) opt.on_rollout(r);
       const double progress_remaining = ProgressRemaining(res.steps, tc.n_timesteps, anchor_steps, anchor_remaining);
       const UpdateStats s = algo->Update(r, progress_remaining);
       res.update_seconds += std::chrono::duration<double>(Clock::now() - t_update).count();

@@ -11,6 +11,8 @@
 
 namespace ratchet {
 
+std::string MujocoVersion() { return fmt::format("{} (headers {})", mj_versionString(), mjVERSION_HEADER); }
+
 MjModelPtr LoadMujocoModelXml(const std::string& xml, const std::string& name) {
   mjVFS vfs;
   mj_defaultVFS(&vfs);
