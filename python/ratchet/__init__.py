@@ -25,7 +25,7 @@ from . import _ratchet, spaces
 from ._ratchet import RatchetError
 
 __all__ = ["make", "make_vec", "list_envs", "load_plugin", "register", "load", "DeployedPolicy", "RatchetError",
-           "mpi_rank", "mpi_size", "VPG", "A2C", "NPG", "TRPO", "PPO", "PPOKL", "ACKTR", "spaces"]
+           "mpi_rank", "mpi_size", "build_report", "doctor", "VPG", "A2C", "NPG", "TRPO", "PPO", "PPOKL", "ACKTR", "spaces"]
 
 try:  # pragma: no cover
     import gymnasium as _gym
@@ -45,6 +45,44 @@ def list_envs():
 def load_plugin(path):
     """Loads a C++ plugin library (see the README, "Your own environment")."""
     _ratchet.load_plugin(os.fspath(path))
+
+
+def build_report():
+    """What this build of Ratchet is and what it runs on: version, ISA level, compiler and flags,
+    library and Debian package versions, this CPU and the cache sizes matrix products are planned
+    for (the text of `ratchet --version` plus the machine)."""
+    return _ratchet.build_report(True)
+
+
+def doctor(algos=None, verbose=True):
+    """Checks that this machine reproduces the golden bits recorded in the library: short runs of
+    every algorithm (or of those in `algos`) on CartPole-v1 and HalfCheetah-v4, as `ratchet doctor`
+    does. Prints the build report and one line per run when `verbose`. Returns True when every
+    run gives the recorded bits, False when any differs, None when this build is not the kind the
+    bits were recorded with (a native build, another ISA level)."""
+    known = _ratchet.algorithms()
+    for a in algos or []:
+        if a not in known:
+            raise RatchetError(f"unknown algorithm {a!r}; known: {', '.join(known)}")
+    if verbose:
+        print(build_report(), end="")
+    mismatch = _ratchet.golden_build_mismatch()
+    if mismatch:
+        if verbose:
+            print(f"golden bits: not checked: {mismatch}")
+        return None
+    same = True
+    with tempfile.TemporaryDirectory(prefix="ratchet-doctor-") as scratch:
+        for i, (algo, env, updates, recorded) in enumerate(_ratchet.golden_bits()):
+            if algos is not None and algo not in algos:
+                continue
+            here = _ratchet.run_golden(algo, env, updates, os.path.join(scratch, str(i)))
+            same &= here == recorded
+            if verbose:
+                print(f"  {algo:<7} {env:<15} {'same bits' if here == recorded else 'DIFFERENT BITS'}")
+                if here != recorded:
+                    print(f"    recorded: {recorded}\n    here:     {here}")
+    return same
 
 
 class _Spec:

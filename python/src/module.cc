@@ -228,6 +228,20 @@ PYBIND11_MODULE(_ratchet, m) {
     return names;
   });
   m.def("progress_columns", &ProgressColumns);
+  // reproducibility (ratchet.doctor)
+  m.def("build_report", &BuildReport, py::arg("machine"));
+  m.def("golden_build_mismatch", &GoldenBuildMismatch);
+  m.def("golden_bits", [] {
+    std::vector<std::tuple<std::string, std::string, int, std::string>> out;
+    for (const GoldenEntry& g : GoldenBits()) out.emplace_back(g.run.algo, g.run.env, g.run.updates, g.digest.ToString());
+    return out;
+  });
+  m.def("run_golden",
+        [](const std::string& algo, const std::string& env, int updates, const std::filesystem::path& dir, int threads) {
+          py::gil_scoped_release release;
+          return RunGolden({algo, env, updates}, dir, threads).ToString();
+        },
+        py::arg("algo"), py::arg("env"), py::arg("updates"), py::arg("dir"), py::arg("threads") = 1);
   // MPI (started by mpirun): the job is World(), initialised on first use
   m.def("mpi_rank", [] { return World().rank(); });
   m.def("mpi_size", [] { return World().size(); });

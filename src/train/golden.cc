@@ -5,6 +5,7 @@
 // commit) with `ratchet doctor --print-golden` from the portable release build.
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -151,6 +152,9 @@ std::string BuildReport(bool machine) {
     out += fmt::format("  caches it reports: L1d {}, L2 {}, L3 {}; matrix products are planned for L1d {}, "
                        "L2 {}, L3 {}{}\n", Kib(cpu.l1), Kib(cpu.l2), Kib(cpu.l3), Kib(used.l1), Kib(used.l2),
                        Kib(used.l3), used == pinned ? " (Ratchet's fixed sizes)" : " (NOT Ratchet's fixed sizes)");
+    if (const char* t = std::getenv("GLIBC_TUNABLES"); t != nullptr && *t != '\0')
+      out += fmt::format("  GLIBC_TUNABLES={}: CPU-feature tunables change which variants of exp, log, sin, cos, "
+                         "... glibc runs, and with them the bits\n", t);
   }
   return out;
 }

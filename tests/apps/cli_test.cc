@@ -170,6 +170,42 @@ TEST(CliTest, ListsEnvsAndAlgos) {
   EXPECT_NE(r.out.find("train"), std::string::npos);
 }
 
+TEST(CliTest, VersionNamesTheBuild) {
+  const Result r = RunCli("--version");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(r.out.starts_with("ratchet 0.1.0\n")) << r.out;
+  for (const char* part : {"build: portable x86-64-v3", "-ffp-contract=off", "Eigen 3.4", "MuJoCo 2.2.2", "glibc "})
+    EXPECT_NE(r.out.find(part), std::string::npos) << part << " in " << r.out;
+  // the Debian packages it was built against, with versions
+  if (std::filesystem::exists("/usr/bin/dpkg-query")) {
+    EXPECT_NE(r.out.find("libeigen3-dev 3.4"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("libmujoco-dev 2.2.2"), std::string::npos) << r.out;
+  }
+}
+
+// `ratchet doctor` passes here (GoldenBitsTest checks the same bits), and fails with exit code 1,
+// naming the runs, when glibc is told to hide FMA and AVX2 so that its libm runs other variants
+// of sin, cos and exp: MuJoCo's physics then gives other bits, as another libm would.
+TEST(CliTest, DoctorChecksTheGoldenBits) {
+  Result r = RunCli("doctor");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  if (r.out.find("not checked") != std::string::npos) GTEST_SKIP() << r.out;
+  EXPECT_NE(r.out.find("this machine: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(Ratchet's fixed sizes)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("acktr   HalfCheetah-v4  same bits"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("this machine reproduces the golden bits"), std::string::npos) << r.out;
+
+  const std::string cmd_env = "GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA";
+  const auto dir = ratchet::testing::FreshDir("cli_doctor_libm");
+  const std::string cmd = cmd_env + " " + std::string(RATCHET_CLI) + " doctor >" + (dir / "out").string() + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  const std::string out = ratchet::testing::ReadFile(dir / "out");
+  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 1) << out;
+  EXPECT_NE(out.find("GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA"), std::string::npos) << out;
+  EXPECT_NE(out.find("HalfCheetah-v4  DIFFERENT BITS"), std::string::npos) << out;
+  EXPECT_NE(out.find("does NOT reproduce"), std::string::npos) << out;
+}
+
 TEST(CliTest, ConfigPrintsTheResolvedKeys) {
   Result r = RunCli("config --set n_epochs=7");
   ASSERT_EQ(r.code, 0) << r.err;

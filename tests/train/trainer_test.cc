@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "ratchet/train.h"
@@ -48,6 +49,10 @@ TEST_P(LearningTest, ReachesTheTarget) {
   EXPECT_LE(res.steps, c.steps);
   ASSERT_TRUE(res.eval.has_value());
   EXPECT_GE(res.eval->mean, c.target) << c.algo << " on " << c.env << ", seed " << c.seed;
+  // the margin, for the log (the bits are the same on every machine: see GoldenBitsTest)
+  std::cout << fmt::format("{} on {}, seed {}: {:.2f} against the target {} (margin {:.1f}% of the target)\n",
+                           c.algo, c.env, c.seed, res.eval->mean, c.target,
+                           100.0 * (res.eval->mean - c.target) / std::abs(c.target));
   // the saved model evaluates to the same numbers
   const TrainedModel m = LoadTrainedModel(dir);
   EXPECT_EQ(Evaluate(*m.policy, c.env, 20, kEvalSeedBase, true, &m.norm).returns, res.eval->returns);
