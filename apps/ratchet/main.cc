@@ -186,8 +186,14 @@ struct GifOptions {
 };
 
 int Eval(const std::string& run_dir, const std::string& episodes_text, const std::string& seed_text,
-         const std::vector<bool>& modes, const GifOptions& gif, bool best) {
+         const std::vector<bool>& modes, const GifOptions& gif, bool best, const std::string& max_steps_text) {
   const int64_t episodes = ParseCount(episodes_text, "--episodes", false);
+  EvalLimits limits;
+  if (!max_steps_text.empty()) {
+    const int64_t max_steps = ParseCount(max_steps_text, "--max-steps", false);
+    if (max_steps > 1'000'000'000) throw Error(fmt::format("--max-steps must be at most 1e9, got {}", max_steps_text));
+    limits.max_steps = static_cast<int>(max_steps);
+  }
   const uint64_t seed = seed_text.empty() ? kEvalSeedBase
                                           : static_cast<uint64_t>(ParseCount(seed_text, "--seed", true));
   if (!gif.path.empty()) {
@@ -212,11 +218,15 @@ int Eval(const std::string& run_dir, const std::string& episodes_text, const std
                            cfg.train.env, run_dir, best ? " (best_model.bin)" : "", episodes, seed,
                            seed + episodes - 1);
   for (const bool det : modes) {
-    const EvalResult r = Evaluate(*m.policy, cfg.train.env, static_cast<int>(episodes), seed, det, &m.norm);
+    const EvalResult r = Evaluate(*m.policy, cfg.train.env, static_cast<int>(episodes), seed, det, &m.norm, limits);
     std::cout << fmt::format("  {:<13} return {:.2f} +- {:.2f}  (min {:.1f}, max {:.1f})\n",
                              det ? "deterministic" : "stochastic", r.mean, r.std,
                              *std::min_element(r.returns.begin(), r.returns.end()),
                              *std::max_element(r.returns.begin(), r.returns.end()));
+    if (r.cut > 0)
+      std::cout << fmt::format("  note: {} of the {} episodes were cut at {} steps (the environment has no time "
+                               "limit; --max-steps sets another)\n", r.cut, episodes,
+                               limits.max_steps > 0 ? limits.max_steps : kDefaultEvalMaxSteps);
   }
   if (!gif.path.empty()) {
     const GifResult g = RecordGif(*m.policy, cfg.train.env, &m.norm, seed, gif.path, gif.width, gif.height,
@@ -319,6 +329,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(2, 100000));
   bool eval_best = false;
   eval->add_flag("--best", eval_best, "the best periodically evaluated model (best_model.bin) instead of the last");
+  std::string eval_max_steps;
+  eval->add_option("--max-steps", eval_max_steps,
+                   "cut each episode after this many steps (default: the environment's time limit, or 10000 without one)");
 
   ResolveOptions show;
   std::string show_preset;
@@ -412,7 +425,7 @@ int main(int argc, char** argv) {
       std::vector<bool> modes;
       if (eval_det || !eval_stoch) modes.push_back(true);
       if (eval_stoch || !eval_det) modes.push_back(false);
-      return Eval(eval_dir, episodes_text, eval_seed, modes, gif, eval_best);
+      return Eval(eval_dir, episodes_text, eval_seed, modes, gif, eval_best, eval_max_steps);
     }
     if (const std::optional<int> rc = experiments.Run()) return *rc;
     if (*exp) {

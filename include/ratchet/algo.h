@@ -92,9 +92,10 @@ class Collector {
   double env_seconds() const { return env_seconds_; }
 
   // The current observations, generator, normaliser, reward scaler and every environment copy,
-  // for checkpoints; Restore expects a collector built with the same settings.
+  // for checkpoints; Restore expects a collector built with the same settings. With
+  // `environments` false the environment copies keep their state (VectorEnv::Restore).
   void Save(ByteWriter& w) const;
-  void Restore(ByteReader& r);
+  void Restore(ByteReader& r, bool environments = true);
 
  private:
   // Folds the new raw observations into the normaliser's statistics and normalises them.

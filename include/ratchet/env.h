@@ -311,8 +311,10 @@ class VectorEnv {
 
   // Every copy's state and its running episode statistics, for checkpoints. The bytes do not
   // depend on how the copies are split, so a checkpoint resumes under any number of ranks.
+  // Restore with `environments` false reads the copies' states past without restoring them (what
+  // a model needs from a checkpoint: an environment that saves no state is no obstacle).
   void Save(ByteWriter& w) const;
-  void Restore(ByteReader& r);
+  void Restore(ByteReader& r, bool environments = true);
 
   // Seconds spent simulating this process's copies, and exchanging results with the other ranks.
   double sim_seconds() const { return sim_seconds_; }

@@ -107,13 +107,28 @@ class Actor {
 struct EvalResult {
   std::vector<double> returns;
   double mean = 0.0, std = 0.0;
+  int cut = 0;               // episodes ended by max_steps rather than by the environment
+  bool interrupted = false;  // `stop` asked to end early: returns holds the episodes finished
+};
+
+// An evaluation episode of an environment without a time limit ends after this many steps (as if
+// truncated), so that evaluation cannot hang on a policy that keeps it going for ever.
+inline constexpr int kDefaultEvalMaxSteps = 10000;
+
+// How long evaluation episodes may run, and how to end an evaluation early.
+struct EvalLimits {
+  // The most steps of an episode (0: the environment's time limit, or kDefaultEvalMaxSteps when
+  // it has none).
+  int max_steps = 0;
+  // Polled every 256 steps; returning true ends the evaluation (EvalResult::interrupted).
+  std::function<bool()> stop;
 };
 
 // Runs `episodes` episodes on a fresh env; episode k is reset with seed + k. Deterministic
 // evaluation takes the distribution's mode; stochastic evaluation samples from Rng(seed, 1).
 // Observations pass through `norm` (frozen) when given.
 EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episodes, uint64_t seed,
-                    bool deterministic, const ObsNormalizer* norm = nullptr);
+                    bool deterministic, const ObsNormalizer* norm = nullptr, const EvalLimits& limits = {});
 
 // What RecordGif rendered.
 struct GifResult {
@@ -157,8 +172,11 @@ struct TrainedModel {
   ObsNormalizer norm;
   // Empty when loaded from the model file; for a run without model.bin yet (still training, or
   // interrupted), the newest checkpoint it came from, e.g. "checkpoint ckpt-00000012.bin (update
-  // 12 of 40)".
+  // 12 of 40)"; "initial policy (not trained yet)" for InitialModel.
   std::string source;
+  // Environment steps the networks were trained for (from the newest checkpoint; 0 for the
+  // initial model or a run without checkpoints).
+  int64_t steps = 0;
 };
 // Reads RUN_DIR/config.yaml and RUN_DIR/model.bin; throws Error naming any problem.
 // `model_file`: the model in run_dir to load, model.bin (the end of training) or best_model.bin
@@ -166,6 +184,13 @@ struct TrainedModel {
 // or interrupted) gives the newest checkpoint's model, and says so in `source`. Throws Error
 // naming what is missing.
 TrainedModel LoadTrainedModel(const std::filesystem::path& run_dir, const std::string& model_file = "model.bin");
+
+// The model Train starts from with cfg: the networks its seed initialises and a fresh (identity)
+// observation normaliser. What a model can predict, evaluate or export before any training.
+TrainedModel InitialModel(RunConfig cfg);
+// Writes m into run_dir (which must exist) as LoadTrainedModel reads it: config.yaml and
+// model.bin. For a model that was not trained into a run directory (InitialModel).
+void SaveTrainedModel(TrainedModel& m, const std::filesystem::path& run_dir);
 
 // The run's policy as a self-contained deployable file (.rpol, read by ratchet::DeployedPolicy):
 // network, frozen observation normaliser, action space and clipping.
@@ -185,6 +210,11 @@ struct TrainOptions {
   // update that reads it (on every rank; each holds the whole rollout). For inspection: the
   // rollout is only lent for the call.
   std::function<void(const Rollout& rollout)> on_rollout;
+  // Polled during evaluations (every 256 steps); returning true abandons the evaluation and stops
+  // training with a checkpoint, as RequestStop does (which is also heeded there). For a caller
+  // whose interrupts arrive between updates only (Python's Ctrl-C). Not under MPI, where every
+  // rank must evaluate alike.
+  std::function<bool()> poll_stop;
   // The ranks that train together (their environment copies split between them, every update
   // replicated, so the result is bit for bit that of one process); null: World(), which is this
   // process alone unless it was started by mpirun. Only rank 0 writes the run directory and

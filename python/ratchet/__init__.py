@@ -15,9 +15,12 @@ every algorithm: ratchet.PPO(MyEnv, n_envs=8).
 import atexit
 import copy
 import os
+import re
 import secrets
 import shutil
 import tempfile
+import warnings
+import weakref
 
 import numpy as np
 
@@ -209,6 +212,10 @@ def register(id, factory, max_episode_steps=None, reward_threshold=None):
     _ratchet.register_python_env(id, factory, -1 if max_episode_steps is None else int(max_episode_steps),
                                  reward_threshold)
     _registered[id] = factory
+    if max_episode_steps is None and not _ratchet.env_spec(id)["max_episode_steps"]:
+        warnings.warn(f"environment {id!r} has no time limit: evaluation episodes are cut after "
+                      f"{_ratchet.DEFAULT_EVAL_MAX_STEPS} steps; give register(..., max_episode_steps=N) or "
+                      "evaluate(max_steps=N)", stacklevel=2)
 
 
 @atexit.register
@@ -230,11 +237,16 @@ def _env_id(env):
             return id
     if isinstance(env, type) or (callable(env) and not hasattr(env, "step")):
         factory = env
-        name = getattr(env, "__name__", type(env).__name__)
+        # a class or function by its name; a lambda or functools.partial by what it makes
+        target = getattr(env, "func", env)
+        name = getattr(target, "__name__", type(target).__name__)
     else:
         instance = env
         factory = lambda: copy.deepcopy(instance)  # noqa: E731 - one copy per vector slot
         name = type(env).__name__
+    name = re.sub(r"[^A-Za-z0-9_.]", "", name) or "PythonEnv"
+    if name == "lambda":
+        name = "PythonEnv"
     spec = getattr(env, "spec", None)
     base = getattr(spec, "id", None) or f"{name}-py"
     id, k = base, 2
@@ -269,77 +281,212 @@ def mpi_size():
     return _ratchet.mpi_size()
 
 
+_POLICIES = ("MlpPolicy",)  # Stable-Baselines3's policy names that Ratchet's networks are
+
+
+def _policy_sets(policy_kwargs):
+    """Stable-Baselines3's policy_kwargs as Ratchet's keys."""
+    sets = {}
+    for k, v in (policy_kwargs or {}).items():
+        if k == "net_arch":
+            if isinstance(v, dict):
+                pi, vf = list(v.get("pi", [])), list(v.get("vf", []))
+                if set(v) - {"pi", "vf"} or pi != vf:
+                    raise RatchetError(f"policy_kwargs net_arch={v!r}: Ratchet's policy and value networks share "
+                                       "their hidden widths; give one list, or pi and vf equal")
+                v = pi
+            sets["net_arch"] = list(v)
+        elif k == "activation_fn":
+            name = v if isinstance(v, str) else getattr(v, "__name__", type(v).__name__)
+            if name.lower() not in ("tanh", "relu"):
+                raise RatchetError(f"policy_kwargs activation_fn={name}: Ratchet's networks use Tanh or ReLU")
+            sets["activation"] = name.lower()
+        elif k == "log_std_init":
+            sets["log_std_init"] = float(v)
+        elif k == "ortho_init":
+            if not v:
+                raise RatchetError("policy_kwargs ortho_init=False: Ratchet always initialises orthogonally")
+        else:
+            raise RatchetError(f"policy_kwargs {k!r} is not supported; Ratchet takes net_arch, activation_fn, "
+                               "log_std_init and ortho_init")
+    return sets
+
+
+def _seed_of(config_yaml):
+    for line in config_yaml.splitlines():
+        if line.startswith("seed:"):
+            return int(line.split(":", 1)[1])
+    return 1
+
+
 class _Algorithm:
-    """Trains one algorithm on one environment into a run directory (the CLI's format)."""
+    """Trains one algorithm on one environment into a run directory (the CLI's format).
+
+    A model is usable at any time: before learn() it predicts, evaluates, exports and saves its
+    initial policy; after any stop (the budget, a callback returning False, Ctrl-C, an exception)
+    it holds the newest checkpoint. learn(N) trains N more steps."""
 
     algo = None
 
-    def __init__(self, env="CartPole-v1", seed=1, run_dir=None, verbose=0, **hyperparameters):
+    def __init__(self, policy_or_env="CartPole-v1", env=None, seed=1, run_dir=None, verbose=0, policy_kwargs=None,
+                 **hyperparameters):
+        # PPO("CartPole-v1", ...) or, as in Stable-Baselines3, PPO("MlpPolicy", env, ...)
+        if isinstance(policy_or_env, str) and policy_or_env.endswith("Policy"):
+            if policy_or_env not in _POLICIES:
+                raise RatchetError(f"policy {policy_or_env!r}: Ratchet's networks are multilayer perceptrons "
+                                   "('MlpPolicy')")
+            if env is None:
+                raise RatchetError(f"{type(self).__name__}({policy_or_env!r}, env): give the environment")
+        elif env is not None:
+            if isinstance(env, int) and not isinstance(env, bool):
+                env, seed = None, env  # the older form PPO(env, seed)
+            else:
+                raise RatchetError(f"{type(self).__name__}(env, ...): a second environment argument is taken only "
+                                   "after a policy name, as in PPO('MlpPolicy', env)")
+            env = policy_or_env
+        else:
+            env = policy_or_env
         self.env_id = _env_id(env)
         self.seed = int(seed)
         self.verbose = verbose
+        hyperparameters.update(_policy_sets(policy_kwargs))
         self._sets = [f"{k}={_text(v)}" for k, v in hyperparameters.items()]
+        self._preset = ""
         # resolves preset <- keys now, so that an unknown key or a bad value fails here
         self.config = _ratchet.resolve_config(self.algo, self.env_id, self.seed, None, self._sets)
+        self._loaded_from = None
         if run_dir is not None:
             self.run_dir = os.fspath(run_dir)
-        elif _ratchet.mpi_size() > 1:
-            # one run directory for the job: rank 0's
-            self.run_dir = _ratchet._broadcast_text(tempfile.mkdtemp(
-                prefix=f"ratchet-{self.algo}-{self.env_id}-s{self.seed}-") if _ratchet.mpi_rank() == 0 else "")
+            status = _ratchet.run_dir_status(self.run_dir)
+            if status["has_checkpoint"] or status["has_model"]:
+                raise RatchetError(f"run directory '{self.run_dir}' already holds a run; continue it with "
+                                   f"ratchet.load('{self.run_dir}').learn(N), or choose another directory")
         else:
-            self.run_dir = tempfile.mkdtemp(prefix=f"ratchet-{self.algo}-{self.env_id}-s{self.seed}-")
+            self.run_dir = self._temporary_run_dir()
         self._model = None
         self.num_timesteps = 0
 
-    def learn(self, total_timesteps, callback=None, progress_bar=False):
-        """Trains for total_timesteps environment steps (more on later calls: training continues
-        from the checkpoint). callback(stats) gets each update's progress row as a dict; returning
-        False stops training. Ctrl-C writes a checkpoint and raises KeyboardInterrupt."""
-        if self._model is None and self.num_timesteps == 0:
-            res = _ratchet.train(self.algo, self.env_id, self.seed, int(total_timesteps), self._sets, self.run_dir,
-                                 callback, bool(progress_bar or self.verbose))
+    def _temporary_run_dir(self):
+        """A run directory of our own, removed with the model (unless save() copied it away)."""
+        prefix = f"ratchet-{self.algo}-{self.env_id}-s{self.seed}-"
+        if _ratchet.mpi_size() > 1:
+            # one run directory for the job: rank 0's
+            d = _ratchet._broadcast_text(tempfile.mkdtemp(prefix=prefix) if _ratchet.mpi_rank() == 0 else "")
         else:
-            res = _ratchet.resume(self.run_dir, self.num_timesteps + int(total_timesteps), callback,
-                                  bool(progress_bar or self.verbose))
-        self.num_timesteps = res.steps
-        if not res.stopped:
-            self._model = _ratchet.Model(self.run_dir)
+            d = tempfile.mkdtemp(prefix=prefix)
+        if _ratchet.mpi_rank() == 0:
+            weakref.finalize(self, shutil.rmtree, d, True)
+        return d
+
+    def _rollout_steps(self):
+        values = dict(line.split(":", 1) for line in self.config.splitlines() if ":" in line)
+        return int(values["n_steps"].split("#")[0]) * int(values["n_envs"].split("#")[0])
+
+    def learn(self, total_timesteps, callback=None, log_interval=None, tb_log_name=None, progress_bar=False):
+        """Trains total_timesteps more environment steps (rounded down to whole rollouts, at least
+        one), from wherever the model is: new, stopped, finished, or loaded (a loaded run is copied
+        first: the saved one is never changed; save() writes the result). callback(stats) gets each
+        update's progress row as a dict; returning False stops training. Ctrl-C writes a checkpoint
+        and raises KeyboardInterrupt. The model is usable after any stop. log_interval and
+        tb_log_name are accepted for Stable-Baselines3 compatibility (progress.csv and TensorBoard
+        files are always written)."""
+        if isinstance(total_timesteps, bool) or int(total_timesteps) != total_timesteps or total_timesteps <= 0:
+            raise RatchetError(f"learn: total_timesteps must be a positive number of steps, got {total_timesteps!r}")
+        if self._loaded_from is not None:
+            # copy on write: learning never changes the run it was loaded from
+            work = self._temporary_run_dir()
+            shutil.copytree(self._loaded_from, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".lock"))
+            self.run_dir, self._loaded_from = work, None
+        n = max(self._rollout_steps(), int(total_timesteps))  # the trainer rounds down to whole rollouts
+        status = _ratchet.run_dir_status(self.run_dir)
+        progress = bool(progress_bar or self.verbose)
+        try:
+            if not status["has_checkpoint"]:
+                if status["has_model"]:
+                    # a saved untrained model: training starts from the same initial networks
+                    os.remove(os.path.join(self.run_dir, "model.bin"))
+                _ratchet.train(self.algo, self.env_id, self.seed, n, self._sets, self.run_dir, callback, progress,
+                               self._preset)
+            else:
+                _ratchet.resume(self.run_dir, self.num_timesteps + n, callback, progress)
+        finally:
+            self._refresh()
         return self
 
-    def _loaded(self):
+    def _refresh(self):
+        """The model after training stopped, however it stopped: the run's model or its newest
+        checkpoint."""
+        status = _ratchet.run_dir_status(self.run_dir)
+        if status["has_checkpoint"] or status["has_model"]:
+            self._model = _ratchet.Model(self.run_dir)
+            self.num_timesteps = self._model.steps
+            with open(os.path.join(self.run_dir, "config.yaml")) as f:
+                self.config = f.read()
+
+    def _current(self):
         if self._model is None:
-            raise RatchetError("the model has not finished training yet: call learn() or ratchet.load()")
+            self._model = _ratchet.Model.initial(self.config)
         return self._model
 
     def predict(self, observation, state=None, episode_start=None, deterministic=True):
-        """The action for one observation, or actions for a batch (B, obs_dim), as evaluation
-        takes them (normalised with the frozen statistics, clipped to the action bounds).
-        Returns (action, None) as Stable-Baselines3 does."""
-        a = self._loaded().predict(np.asarray(observation, dtype=np.float32), deterministic)
+        """The action for one observation (obs_dim,), or actions for a batch (n, obs_dim), as
+        evaluation takes them (normalised with the frozen statistics, clipped to the action
+        bounds). Anything else, or a NaN or infinite value, raises RatchetError. Before learn(),
+        the initial policy acts. Returns (action, None) as Stable-Baselines3 does."""
+        a = self._current().predict(np.asarray(observation, dtype=np.float32), deterministic)
         if isinstance(self.action_space, spaces.Discrete):
             a = a[..., 0].astype(np.int64)
             if a.ndim == 0:
                 a = int(a)
         return a, None
 
-    def evaluate(self, episodes=10, seed=1_000_000_000, deterministic=True):
-        """Mean and std of the return over `episodes` episodes (episode k reset with seed + k)."""
-        r = self._loaded().evaluate(int(episodes), int(seed), bool(deterministic))
+    def evaluate(self, episodes=10, seed=1_000_000_000, deterministic=True, max_steps=None):
+        """Mean and std of the return over `episodes` episodes (episode k reset with seed + k).
+        An episode ends at the environment's time limit; without one, after max_steps steps
+        (default 10,000), with a warning. Ctrl-C ends the evaluation with KeyboardInterrupt."""
+        if max_steps is not None and (isinstance(max_steps, bool) or int(max_steps) != max_steps or max_steps <= 0):
+            raise RatchetError(f"evaluate: max_steps must be a positive number of steps, got {max_steps!r}")
+        r = self._current().evaluate(int(episodes), int(seed), bool(deterministic), int(max_steps or 0))
+        if r.cut:
+            warnings.warn(f"{r.cut} of {episodes} evaluation episodes of {self.env_id} were cut at "
+                          f"{max_steps or _ratchet.DEFAULT_EVAL_MAX_STEPS} steps: the environment has no time limit "
+                          "(give evaluate(max_steps=...) or register it with max_episode_steps)", stacklevel=2)
         return r.mean, r.std
 
     def save(self, path):
-        """Copies the run directory to `path` (which must not exist or be empty)."""
-        self._loaded()
+        """Writes the model: a run directory at `path` (which must not exist or be empty), or one
+        file when `path` ends in .zip (the run directory inside). ratchet.load reads either."""
         path = os.fspath(path)
-        if os.path.exists(path) and os.listdir(path):
-            raise RatchetError(f"'{path}' already exists and is not empty; nothing was overwritten")
-        if os.path.abspath(path) != os.path.abspath(self.run_dir):
-            shutil.copytree(self.run_dir, path, dirs_exist_ok=True)
+        if os.path.abspath(path) == os.path.abspath(self._source_dir()):
+            return
+        is_zip = path.endswith(".zip")
+        if os.path.exists(path) and (is_zip or os.listdir(path)):
+            raise RatchetError(f"'{path}' already exists{'' if is_zip else ' and is not empty'}; nothing was "
+                               "overwritten")
+        with tempfile.TemporaryDirectory(prefix="ratchet-save-") as staging:
+            run = self._source_dir()
+            if not (_ratchet.run_dir_status(run)["has_checkpoint"] or _ratchet.run_dir_status(run)["has_model"]):
+                # not trained yet: the configuration and the initial networks
+                run = os.path.join(staging, "run")
+                os.makedirs(run)
+                self._current().save_initial(run)
+            if not is_zip:
+                shutil.copytree(run, path, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".lock"))
+                return
+            base = os.path.join(staging, "archive")
+            shutil.make_archive(base, "zip", run)
+            tmp = path + ".partial"
+            shutil.copyfile(base + ".zip", tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+
+    def _source_dir(self):
+        return self._loaded_from if self._loaded_from is not None else self.run_dir
 
     def export(self, path):
         """Writes the policy as a .rpol file (ratchet.DeployedPolicy, or C++ ratchet::DeployedPolicy)."""
-        self._loaded().export(os.fspath(path))
+        self._current().export(os.fspath(path))
 
     @property
     def observation_space(self):
@@ -365,12 +512,30 @@ _CLASSES = {c.algo: c for c in (VPG, A2C, NPG, TRPO, PPO, PPOKL, ACKTR)}
 
 
 def load(path):
-    """A trained model from a run directory (written by Python or by `ratchet train`)."""
+    """A model from a run directory (written by Python or by `ratchet train`, finished or not) or
+    from a .zip written by save(). learn() on it trains a copy: the saved run is never changed."""
     path = os.fspath(path)
+    if path.endswith(".zip") and os.path.isfile(path):
+        unpacked = tempfile.mkdtemp(prefix="ratchet-load-")
+        try:
+            shutil.unpack_archive(path, unpacked, "zip")
+        except Exception as e:
+            shutil.rmtree(unpacked, True)
+            raise RatchetError(f"cannot read '{path}' as a saved model: {e}") from None
+        holder = _load_dir(unpacked)
+        weakref.finalize(holder, shutil.rmtree, unpacked, True)
+        return holder
+    return _load_dir(path)
+
+
+def _load_dir(path):
     model = _ratchet.Model(path)
     obj = _CLASSES[model.algo].__new__(_CLASSES[model.algo])
-    obj.env_id, obj.run_dir, obj._model, obj.verbose, obj._sets = model.env, path, model, 0, []
-    obj.seed, obj.num_timesteps, obj.config = None, 0, open(os.path.join(path, "config.yaml")).read()
+    with open(os.path.join(path, "config.yaml")) as f:
+        obj.config = f.read()
+    obj.env_id, obj.run_dir, obj._loaded_from, obj._model, obj.verbose = model.env, path, path, model, 0
+    obj.seed, obj._sets, obj._preset = _seed_of(obj.config), [], os.path.join(path, "config.yaml")
+    obj.num_timesteps = model.steps
     return obj
 
 

@@ -7,6 +7,8 @@
 #include <pybind11/stl/filesystem.h>
 
 #include <chrono>
+#include <cmath>
+#include <fmt/format.h>
 #include <filesystem>
 #include <iostream>
 
@@ -136,34 +138,78 @@ class PyVectorEnv {
   std::vector<uint8_t> term_, trunc_;
 };
 
-// A trained model read from a run directory: predict, evaluate, export.
+std::string ShapeText(const py::array& a) {
+  std::string s = "(";
+  for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
+  return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+// Checks that obs is one observation (obs_dim,) or a batch (n, obs_dim) of finite values, as
+// Stable-Baselines3 checks them; returns the batch size (0 for one observation). `what` names the
+// caller in messages.
+py::ssize_t CheckObservations(const CArray<float>& obs, int od, const char* what) {
+  const bool one = obs.ndim() == 1 && obs.shape(0) == od;
+  const bool batch = obs.ndim() == 2 && obs.shape(1) == od && obs.shape(0) > 0;
+  if (!one && !batch)
+    throw Error(fmt::format("{}: expected an observation of shape ({},) or a batch of shape (n, {}), got an array of "
+                            "shape {}", what, od, od, ShapeText(obs)));
+  const float* p = obs.data();
+  for (py::ssize_t k = 0; k < obs.size(); ++k)
+    if (!std::isfinite(p[k])) {
+      const std::string where = one ? fmt::format("index {}", k) : fmt::format("[{}, {}]", k / od, k % od);
+      throw Error(fmt::format("{}: the observation holds {} at {}", what, p[k], where));
+    }
+  return one ? 0 : obs.shape(0);
+}
+
+// A model: read from a run directory (trained, or its newest checkpoint) or the initial one of a
+// configuration; predict, evaluate, export.
 class PyModel {
  public:
   explicit PyModel(const std::filesystem::path& dir) : m_(LoadTrainedModel(dir)) {}
+  explicit PyModel(TrainedModel m) : m_(std::move(m)) {}
   std::string algo() const { return m_.cfg.train.algo; }
   std::string env() const { return m_.cfg.train.env; }
+  int64_t steps() const { return m_.steps; }
+  std::string source() const { return m_.source; }
   py::dict spec() const { return SpecDict(m_.spec); }
   // obs: (obs_dim) or (B, obs_dim); returns actions (act_dim) or (B, act_dim)
   py::array_t<float> predict(const CArray<float>& obs, bool deterministic, uint64_t seed) {
     const int od = m_.policy->obs_dim(), ad = m_.policy->act_dim();
-    if (obs.size() % od != 0 || obs.size() == 0)
-      throw Error("predict: observations must have " + std::to_string(od) + " values each, got an array of " +
-                  std::to_string(obs.size()));
-    const py::ssize_t batch = obs.size() / od;
+    const py::ssize_t n = CheckObservations(obs, od, "predict");
+    const py::ssize_t batch = std::max<py::ssize_t>(n, 1);
     Actor actor(*m_.policy, &m_.norm, m_.spec.action_space);
     Rng rng(seed, 3);
-    py::array_t<float> out(obs.ndim() == 1 ? std::vector<py::ssize_t>{ad} : std::vector<py::ssize_t>{batch, ad});
+    py::array_t<float> out(n == 0 ? std::vector<py::ssize_t>{ad} : std::vector<py::ssize_t>{batch, ad});
     for (py::ssize_t b = 0; b < batch; ++b) {
       const auto a = actor.Act(std::span<const float>(obs.data() + b * od, od), deterministic, rng);
       std::copy(a.begin(), a.end(), out.mutable_data() + b * ad);
     }
     return out;
   }
-  EvalResult evaluate(int episodes, uint64_t seed, bool deterministic) {
-    py::gil_scoped_release nogil;
-    return Evaluate(*m_.policy, m_.cfg.train.env, episodes, seed, deterministic, &m_.norm);
+  // Ctrl-C ends it (KeyboardInterrupt); an episode of an env without a time limit is cut at
+  // max_steps (0: kDefaultEvalMaxSteps).
+  EvalResult evaluate(int episodes, uint64_t seed, bool deterministic, int max_steps) {
+    std::optional<py::error_already_set> interrupt;
+    EvalLimits limits;
+    limits.max_steps = max_steps;
+    limits.stop = [&] {
+      py::gil_scoped_acquire gil;
+      if (PyErr_CheckSignals() == 0) return false;
+      interrupt.emplace();
+      return true;
+    };
+    EvalResult r;
+    {
+      py::gil_scoped_release nogil;
+      r = Evaluate(*m_.policy, m_.cfg.train.env, episodes, seed, deterministic, &m_.norm, limits);
+    }
+    if (interrupt) throw std::move(*interrupt);
+    return r;
   }
   void export_policy(const std::filesystem::path& path) { ExportPolicy(m_, path); }
+  // An untrained model saved as a run directory: its configuration and initial networks.
+  void save_initial(const std::filesystem::path& dir) { SaveTrainedModel(m_, dir); }
 
  private:
   TrainedModel m_;
@@ -176,6 +222,13 @@ TrainResult RunTraining(bool resume, const std::filesystem::path& dir, RunConfig
   TrainOptions opt;
   if (progress) opt.progress = &std::cerr;
   std::optional<py::error_already_set> callback_error;
+  // Ctrl-C during a periodic evaluation: stop with a checkpoint, then KeyboardInterrupt
+  opt.poll_stop = [&]() -> bool {
+    py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() == 0) return false;
+    callback_error.emplace();
+    return true;
+  };
   opt.on_update = [&](std::span<const double> row) -> bool {
     py::gil_scoped_acquire gil;
     if (PyErr_CheckSignals() != 0) {
@@ -228,6 +281,7 @@ PYBIND11_MODULE(_ratchet, m) {
     return names;
   });
   m.def("progress_columns", &ProgressColumns);
+  m.attr("DEFAULT_EVAL_MAX_STEPS") = kDefaultEvalMaxSteps;
   // reproducibility (ratchet.doctor)
   m.def("build_report", &BuildReport, py::arg("machine"));
   m.def("golden_build_mismatch", &GoldenBuildMismatch);
@@ -291,7 +345,8 @@ PYBIND11_MODULE(_ratchet, m) {
   py::class_<EvalResult>(m, "EvalResult")
       .def_readonly("returns", &EvalResult::returns)
       .def_readonly("mean", &EvalResult::mean)
-      .def_readonly("std", &EvalResult::std);
+      .def_readonly("std", &EvalResult::std)
+      .def_readonly("cut", &EvalResult::cut);
 
   py::class_<TrainResult>(m, "TrainResult")
       .def_readonly("steps", &TrainResult::steps)
@@ -307,13 +362,23 @@ PYBIND11_MODULE(_ratchet, m) {
   });
   m.def("train",
         [](const std::string& algo, const std::string& env, std::optional<int64_t> seed, std::optional<int64_t> steps,
-           const std::vector<std::string>& sets, const std::filesystem::path& dir, py::object callback, bool progress) {
-          RunConfig cfg = ResolveRunConfig({algo, env, seed, steps, "", sets});
+           const std::vector<std::string>& sets, const std::filesystem::path& dir, py::object callback, bool progress,
+           const std::string& preset) {
+          RunConfig cfg = ResolveRunConfig({algo, env, seed, steps, preset, sets});
           std::error_code ec;
           if (World().rank() == 0) std::filesystem::create_directories(dir, ec);  // rank 0 writes the run
           if (ec) throw Error("cannot create run directory '" + dir.string() + "': " + ec.message());
           return RunTraining(false, dir, &cfg, std::nullopt, callback, progress);
         });
+  m.def("run_dir_status", [](const std::filesystem::path& dir) {
+    const RunDirStatus s = InspectRunDir(dir);
+    py::dict d;
+    d["exists"] = s.exists;
+    d["has_checkpoint"] = s.has_checkpoint;
+    d["has_model"] = s.has_model;
+    d["in_use"] = s.in_use;
+    return d;
+  });
   m.def("resume", [](const std::filesystem::path& dir, std::optional<int64_t> steps, py::object callback, bool progress) {
     return RunTraining(true, dir, nullptr, steps, callback, progress);
   });
@@ -322,10 +387,17 @@ PYBIND11_MODULE(_ratchet, m) {
       .def(py::init<const std::filesystem::path&>())
       .def_property_readonly("algo", &PyModel::algo)
       .def_property_readonly("env", &PyModel::env)
+      .def_property_readonly("steps", &PyModel::steps)
+      .def_property_readonly("source", &PyModel::source)
+      .def_static("initial", [](const std::string& config_yaml) {
+        return PyModel(InitialModel(RunConfigFromYaml(config_yaml, "the model's configuration")));
+      })
       .def("spec", &PyModel::spec)
       .def("predict", &PyModel::predict, py::arg("obs"), py::arg("deterministic") = true, py::arg("seed") = 0)
-      .def("evaluate", &PyModel::evaluate)
-      .def("export", &PyModel::export_policy);
+      .def("evaluate", &PyModel::evaluate, py::arg("episodes"), py::arg("seed"), py::arg("deterministic"),
+           py::arg("max_steps") = 0)
+      .def("export", &PyModel::export_policy)
+      .def("save_initial", &PyModel::save_initial);
 
   py::class_<DeployedPolicy>(m, "DeployedPolicy")
       .def(py::init([](const std::string& path) {
@@ -340,10 +412,9 @@ PYBIND11_MODULE(_ratchet, m) {
       .def_property_readonly("discrete", &DeployedPolicy::discrete)
       .def("act", [](const DeployedPolicy& p, const CArray<float>& obs) {
         const int od = p.obs_dim(), ad = p.action_dim();
-        if (obs.size() % od != 0 || obs.size() == 0)
-          throw Error("act: observations must have " + std::to_string(od) + " values each");
-        const py::ssize_t batch = obs.size() / od;
-        py::array_t<float> out(obs.ndim() == 1 ? std::vector<py::ssize_t>{ad} : std::vector<py::ssize_t>{batch, ad});
+        const py::ssize_t n = CheckObservations(obs, od, "act");
+        const py::ssize_t batch = std::max<py::ssize_t>(n, 1);
+        py::array_t<float> out(n == 0 ? std::vector<py::ssize_t>{ad} : std::vector<py::ssize_t>{batch, ad});
         for (py::ssize_t b = 0; b < batch; ++b)
           p.Act(std::span<const float>(obs.data() + b * od, od), std::span<float>(out.mutable_data() + b * ad, ad));
         return out;

@@ -43,6 +43,19 @@ class PythonEnv final : public Env {
       if (py::hasattr(s, "reward_threshold") && !s.attr("reward_threshold").is_none())
         spec_.reward_threshold = s.attr("reward_threshold").cast<double>();
     }
+    // how its state is saved for checkpoints: its own get_state()/set_state(state) pair, else
+    // the whole object pickled (a Gymnasium env whose parts pickle), else not at all
+    const py::module_ pickle = py::module_::import("pickle");
+    if (py::hasattr(env_, "get_state") && py::hasattr(env_, "set_state")) {
+      state_ = State::kMethods;
+    } else {
+      try {
+        pickle.attr("dumps")(env_);
+        state_ = State::kPickle;
+      } catch (py::error_already_set&) {
+        state_ = State::kNone;
+      }
+    }
   }
   ~PythonEnv() override {
     py::gil_scoped_acquire gil;
@@ -51,6 +64,31 @@ class PythonEnv final : public Env {
 
   const EnvSpec& spec() const override { return spec_; }
 
+  bool can_save_state() const override { return state_ != State::kNone; }
+  std::vector<uint8_t> SaveState() const override {
+    if (state_ == State::kNone) return Env::SaveState();
+    py::gil_scoped_acquire gil;
+    const py::object what = state_ == State::kMethods ? env_.attr("get_state")() : env_;
+    const py::bytes b = py::module_::import("pickle").attr("dumps")(what, py::arg("protocol") = 4);
+    const std::string_view s = b;
+    return {s.begin(), s.end()};
+  }
+  void RestoreState(std::span<const uint8_t> state) override {
+    if (state_ == State::kNone) return Env::RestoreState(state);
+    py::gil_scoped_acquire gil;
+    const py::bytes b(reinterpret_cast<const char*>(state.data()), state.size());
+    py::object restored;
+    try {
+      restored = py::module_::import("pickle").attr("loads")(b);
+    } catch (py::error_already_set& e) {
+      throw Error(spec_.id + ": the saved environment state cannot be unpickled: " + std::string(e.what()));
+    }
+    if (state_ == State::kMethods) {
+      env_.attr("set_state")(restored);
+    } else {
+      env_ = std::move(restored);
+    }
+  }
   void Reset(uint64_t seed, std::span<float> obs) override {
     py::gil_scoped_acquire gil;
     // a Python exception propagates as py::error_already_set, traceback included
@@ -116,8 +154,11 @@ class PythonEnv final : public Env {
     std::copy(arr.data(), arr.data() + arr.size(), obs.begin());
   }
 
+  enum class State { kNone, kMethods, kPickle };
+
   py::object env_;
   EnvSpec spec_;
+  State state_ = State::kNone;
 };
 
 }  // namespace

@@ -156,7 +156,11 @@ def test_ctrl_c_writes_a_checkpoint_and_training_continues(tmp_path):
         try:
             model.learn(2_000_000, callback=callback)
         except KeyboardInterrupt:
-            print("interrupted at", model.num_timesteps, flush=True)
+            stopped = model.num_timesteps
+            print("interrupted at", stopped, flush=True)
+            action, _ = model.predict([1.0, 0.0, 0.0])  # usable at once
+            model.learn(512)  # and learn continues: 512 more steps
+            print("continued", stopped, model.num_timesteps, flush=True)
             sys.exit(130)
     """))
     p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
@@ -166,6 +170,7 @@ def test_ctrl_c_writes_a_checkpoint_and_training_continues(tmp_path):
     out, _ = p.communicate(timeout=60)
     assert p.returncode == 130, out
     assert "interrupted at" in out
+    stopped, continued = map(int, out.split("continued")[1].split())
+    assert stopped > 0 and continued == stopped + 512, out
     checkpoints = list((tmp_path / "run" / "checkpoints").glob("ckpt-*.bin"))
     assert checkpoints, "no checkpoint written on Ctrl-C"
-    assert not (tmp_path / "run" / "model.bin").exists()

@@ -41,13 +41,13 @@ void Collector::Save(ByteWriter& w) const {
   venv_.Save(w);
 }
 
-void Collector::Restore(ByteReader& r) {
+void Collector::Restore(ByteReader& r, bool environments) {
   r.GetArray(std::span<float>(obs_), "observation");
   r.GetArray(std::span<float>(raw_obs_), "raw observation");
   rng_.set_state(r.Get<Rng::State>());
   norm_.Restore(r);
   scaler_.Restore(r);
-  venv_.Restore(r);
+  venv_.Restore(r, environments);
 }
 
 void Collector::Observe() {

@@ -224,17 +224,18 @@ void VectorEnv::Save(ByteWriter& w) const {
   w.PutArray(std::span<const int>(ep_length_));
 }
 
-void VectorEnv::Restore(ByteReader& r) {
+void VectorEnv::Restore(ByteReader& r, bool environments) {
   if (r.Get<uint64_t>() != static_cast<uint64_t>(n_))
     throw Error("checkpoint holds a different number of environment copies");
   for (int i = 0; i < n_; ++i) {
     const std::vector<uint8_t> state = r.GetVector<uint8_t>();
-    if (i < lo_ || i >= lo_ + num_local()) continue;  // another rank's copy
+    if (!environments || i < lo_ || i >= lo_ + num_local()) continue;  // not restored here
     Env& env = *envs_[i - lo_];
     if (state.empty() && !env.can_save_state())
-      throw Error("cannot resume: environment '" + env.spec().id +
-                  "' does not save its state (it implements no Serialize/SaveState), so a checkpoint "
-                  "cannot restore it; its model can still be evaluated and exported");
+      throw Error("cannot continue training: environment '" + env.spec().id +
+                  "' does not save its state (a C++ environment implements Serialize; a Python one "
+                  "get_state()/set_state(state), or pickles), so a checkpoint cannot restore it; its model "
+                  "can still be used: evaluated, exported, saved");
     env.RestoreState(state);
   }
   r.GetArray(std::span<double>(ep_return_), "episode return");

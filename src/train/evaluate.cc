@@ -1,4 +1,5 @@
 #include <cmath>
+#include <fmt/format.h>
 
 #include "ratchet/train.h"
 #include "ratchet/draw.h"
@@ -30,30 +31,47 @@ std::span<const float> Actor::Act(std::span<const float> raw_obs, bool determini
 }
 
 EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episodes, uint64_t seed,
-                    bool deterministic, const ObsNormalizer* norm) {
+                    bool deterministic, const ObsNormalizer* norm, const EvalLimits& limits) {
   PinProductBlocking();
+  if (limits.max_steps < 0) throw Error(fmt::format("evaluation max_steps must be positive, got {}", limits.max_steps));
   std::unique_ptr<Env> env = MakeEnv(env_id);
   const EnvSpec& spec = env->spec();
   const int od = spec.observation_space.flat_dim();
+  const int64_t max_steps = limits.max_steps > 0          ? limits.max_steps
+                            : spec.max_episode_steps > 0 ? spec.max_episode_steps
+                                                         : kDefaultEvalMaxSteps;
   std::vector<float> raw(od);
   Actor actor(policy, norm, spec.action_space);
   Rng rng(seed, 1);
   EvalResult out;
-  for (int ep = 0; ep < episodes; ++ep) {
+  for (int ep = 0; ep < episodes && !out.interrupted; ++ep) {
+    if (ep > 0 && limits.stop && limits.stop()) {
+      out.interrupted = true;
+      break;
+    }
     env->Reset(seed + static_cast<uint64_t>(ep), raw);
     double ret = 0.0;
-    for (;;) {
+    for (int64_t t = 1;; ++t) {
       const StepResult r = env->Step(actor.Act(raw, deterministic, rng), raw);
       ret += r.reward;
       if (r.terminated || r.truncated) break;
+      if (t >= max_steps) {
+        ++out.cut;
+        break;
+      }
+      if (limits.stop && t % 256 == 0 && limits.stop()) {
+        out.interrupted = true;
+        break;
+      }
     }
-    out.returns.push_back(ret);
+    if (!out.interrupted) out.returns.push_back(ret);
   }
+  const size_t n = out.returns.size();
   double sum = 0.0, sq = 0.0;
   for (double r : out.returns) sum += r;
-  out.mean = episodes > 0 ? sum / episodes : 0.0;
+  out.mean = n > 0 ? sum / n : 0.0;
   for (double r : out.returns) sq += (r - out.mean) * (r - out.mean);
-  out.std = episodes > 0 ? std::sqrt(sq / episodes) : 0.0;
+  out.std = n > 0 ? std::sqrt(sq / n) : 0.0;
   return out;
 }
 

@@ -57,7 +57,8 @@ void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction&
 namespace {
 
 // The model of run_dir's newest checkpoint: the learner and the collector are rebuilt from the
-// configuration the checkpoint holds and restored as a resume would.
+// configuration the checkpoint holds and restored as a resume would, but for the environment
+// copies' states (which an environment that saves none does not have).
 void FromCheckpoint(const std::filesystem::path& run_dir, TrainedModel* m) {
   const LoadedCheckpoint ck = LoadLatestCheckpoint(run_dir);
   const RunConfig saved = RunConfigFromYaml(ck.config_yaml, ck.path.string());
@@ -67,16 +68,48 @@ void FromCheckpoint(const std::filesystem::path& run_dir, TrainedModel* m) {
   std::unique_ptr<Algorithm> algo = FindAlgorithm(tc.algo).make(*saved.algo, venv.spec(), tc, root.Split(1), nullptr);
   Collector collector(algo->policy(), algo->value(), venv, tc.collector(), root.Split(2));
   TrainerProgress p;
-  ReadTrainerPayload(ck.payload, ck.version, tc, collector, *algo, &p);
+  ReadTrainerPayload(ck.payload, ck.version, tc, collector, *algo, &p, /*environments=*/false);
   m->policy = std::make_unique<Policy>(algo->policy());
   m->value = std::make_unique<ValueFunction>(algo->value());
   m->norm = collector.normalizer();
   const int64_t per = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
   m->source = fmt::format("checkpoint {} (update {} of {}, {} steps)", ck.path.filename().string(), p.updates,
                           m->cfg.train.n_timesteps / per, p.steps);
+  m->steps = p.steps;
+}
+
+// The steps of run_dir's newest checkpoint (the counters that open its payload), 0 when none.
+int64_t CheckpointSteps(const std::filesystem::path& run_dir) {
+  if (LatestCheckpointPath(run_dir).empty()) return 0;
+  const LoadedCheckpoint ck = LoadLatestCheckpoint(run_dir);
+  ByteReader r(ck.payload, ck.path.string());
+  r.Get<int>();  // updates
+  const int64_t steps = r.Get<int64_t>();
+  if (steps < 0) throw Error(fmt::format("checkpoint '{}' is corrupt: {} steps", ck.path.string(), steps));
+  return steps;
 }
 
 }  // namespace
+
+void SaveTrainedModel(TrainedModel& m, const std::filesystem::path& run_dir) {
+  WriteFileAtomically(run_dir / "config.yaml", m.cfg.ToYaml(), "run config");
+  SaveModel(run_dir / "model.bin", *m.policy, *m.value, m.norm);
+}
+
+TrainedModel InitialModel(RunConfig cfg) {
+  TrainedModel m;
+  m.spec = EnvSpecOf(cfg.train.env);
+  const TrainConfig& tc = cfg.train;
+  // as Train builds it: the algorithm's generator is the seed's stream 1
+  const Rng root(static_cast<uint64_t>(tc.seed));
+  const std::unique_ptr<Algorithm> algo = FindAlgorithm(tc.algo).make(*cfg.algo, m.spec, tc, root.Split(1), nullptr);
+  m.policy = std::make_unique<Policy>(algo->policy());
+  m.value = std::make_unique<ValueFunction>(algo->value());
+  m.norm = ObsNormalizer(m.spec.observation_space.flat_dim(), tc.normalize_obs, tc.clip_obs);
+  m.source = "initial policy (not trained yet)";
+  m.cfg = std::move(cfg);
+  return m;
+}
 
 TrainedModel LoadTrainedModel(const std::filesystem::path& run_dir, const std::string& model_file) {
   TrainedModel m;
@@ -94,6 +127,7 @@ TrainedModel LoadTrainedModel(const std::filesystem::path& run_dir, const std::s
     throw Error(fmt::format("'{}' has no best_model.bin: it is written at the first periodic evaluation (eval_every "
                             "not negative, eval_episodes above 0)", run_dir.string()));
   LoadModel(run_dir / model_file, *m.policy, *m.value, &m.norm);
+  m.steps = CheckpointSteps(run_dir);
   return m;
 }
 

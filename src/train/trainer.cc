@@ -87,7 +87,7 @@ double ProgressRemaining(int64_t steps, int64_t total, int64_t anchor_steps, dou
 }  // namespace
 
 void ReadTrainerPayload(const std::vector<uint8_t>& payload, uint32_t version, const TrainConfig& tc,
-                        Collector& collector, Algorithm& algo, TrainerProgress* p) {
+                        Collector& collector, Algorithm& algo, TrainerProgress* p, bool environments) {
   ByteReader r(payload, "checkpoint");
   p->updates = r.Get<int>();
   p->steps = r.Get<int64_t>();
@@ -109,7 +109,7 @@ void ReadTrainerPayload(const std::vector<uint8_t>& payload, uint32_t version, c
     e.length = r.Get<int>();
     p->recent.push_back(e);
   }
-  collector.Restore(r);
+  collector.Restore(r, environments);
   algo.Restore(r);
   if (version >= 3) {
     p->anchor_steps = r.Get<int64_t>();
@@ -272,15 +272,24 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
       // periodic deterministic evaluation with the frozen normaliser, on every rank (the same
       // result everywhere); rank 0 keeps the best model
       double eval_mean = NAN, eval_std = NAN;
+      bool eval_interrupted = false;
       if (eval_interval > 0 && (u % eval_interval == 0 || u == updates)) {
-        EvalResult e = Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true, &collector->normalizer());
-        eval_mean = last_eval = e.mean;
-        eval_std = e.std;
-        if (std::isnan(best_eval) || e.mean > best_eval) {
-          best_eval = e.mean;
-          if (lead) SaveModel(run_dir / "best_model.bin", algo->policy(), algo->value(), collector->normalizer());
+        EvalLimits limits;
+        if (comm.size() == 1)
+          limits.stop = [&] { return g_stop_requested.load() || (opt.poll_stop && opt.poll_stop()); };
+        EvalResult e = Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true, &collector->normalizer(),
+                                limits);
+        if (e.interrupted) {
+          eval_interrupted = true;  // not recorded; training stops with a checkpoint
+        } else {
+          eval_mean = last_eval = e.mean;
+          eval_std = e.std;
+          if (std::isnan(best_eval) || e.mean > best_eval) {
+            best_eval = e.mean;
+            if (lead) SaveModel(run_dir / "best_model.bin", algo->policy(), algo->value(), collector->normalizer());
+          }
+          if (u == updates) final_eval = std::move(e);
         }
-        if (u == updates) final_eval = std::move(e);
       }
 
       double ret_mean = NAN, ret_std = NAN, len_mean = NAN;
@@ -344,7 +353,8 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
         }
       }
       const bool asked_to_stop = opt.on_update && !opt.on_update(row) && u < updates;
-      flags.stop = asked_to_stop || g_stop_requested.load() || (tc.stop_at > 0 && res.steps >= tc.stop_at && u < updates);
+      flags.stop = asked_to_stop || g_stop_requested.load() || eval_interrupted ||
+                   (tc.stop_at > 0 && res.steps >= tc.stop_at && u < updates);
       flags.checkpoint = tc.checkpoint_minutes > 0 &&
                          now - last_checkpoint > std::chrono::duration<double>(60.0 * tc.checkpoint_minutes);
     });

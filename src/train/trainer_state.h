@@ -23,8 +23,9 @@ struct TrainerProgress {
 
 // Restores collector (environment copies, normalisers, generator) and algo (networks, optimiser)
 // from a checkpoint payload of format `version`, and returns the counters in *p. Both must be
-// built from the checkpoint's configuration tc. Throws Error for a corrupt payload.
+// built from the checkpoint's configuration tc. Throws Error for a corrupt payload. With
+// `environments` false the environment copies are not restored (a model needs none of them).
 void ReadTrainerPayload(const std::vector<uint8_t>& payload, uint32_t version, const TrainConfig& tc,
-                        Collector& collector, Algorithm& algo, TrainerProgress* p);
+                        Collector& collector, Algorithm& algo, TrainerProgress* p, bool environments = true);
 
 }  // namespace ratchet

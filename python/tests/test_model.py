@@ -1,0 +1,267 @@
+"""A model that never dead-ends (Stable-Baselines3's habits): usable before learn and after any
+stop, learn(N) = N more steps, loaded runs never rewritten, inputs checked, SB3's constructor."""
+import gc
+import hashlib
+import os
+
+import numpy as np
+import pytest
+
+import ratchet
+from conftest import PointMass
+
+
+def _small(cls=ratchet.PPO, env="CartPole-v1", **kw):
+    settings = dict(seed=3, n_envs=2, n_steps=128, eval_episodes=2)
+    if cls in (ratchet.PPO, ratchet.PPOKL):
+        settings["batch_size"] = 64
+    settings.update(kw)
+    return cls(env, **settings)
+
+
+def _tree_digest(path):
+    h = hashlib.sha256()
+    for root, dirs, files in sorted(os.walk(path)):
+        dirs.sort()
+        for f in sorted(files):
+            h.update(os.path.relpath(os.path.join(root, f), path).encode())
+            with open(os.path.join(root, f), "rb") as fh:
+                h.update(fh.read())
+    return h.hexdigest()
+
+
+def test_a_callback_stop_leaves_a_usable_model(tmp_path):
+    model = _small(run_dir=tmp_path / "run")
+    model.learn(100_000, callback=lambda stats: stats["update"] < 4)
+    assert model.num_timesteps == 4 * 256
+    mean, _ = model.evaluate(2)
+    assert mean > 0
+    action, _ = model.predict(np.zeros(4, np.float32))
+    assert action in (0, 1)
+    model.save(tmp_path / "saved")
+    model.export(tmp_path / "p.rpol")
+    obs = np.random.default_rng(1).normal(size=(20, 4)).astype(np.float32)
+    assert np.array_equal(ratchet.DeployedPolicy(tmp_path / "p.rpol").act(obs), model.predict(obs)[0])
+    assert np.array_equal(ratchet.load(tmp_path / "saved").predict(obs)[0], model.predict(obs)[0])
+
+
+def test_before_learn_the_initial_policy_predicts_evaluates_exports_and_saves(tmp_path):
+    model = _small()
+    obs = np.random.default_rng(2).normal(size=(16, 4)).astype(np.float32)
+    before, _ = model.predict(obs)
+    assert before.shape == (16,)
+    assert model.evaluate(2)[0] > 0
+    model.export(tmp_path / "p.rpol")
+    assert np.array_equal(ratchet.DeployedPolicy(tmp_path / "p.rpol").act(obs), before)
+    model.save(tmp_path / "untrained")
+    loaded = ratchet.load(tmp_path / "untrained")
+    assert loaded.num_timesteps == 0
+    assert np.array_equal(loaded.predict(obs)[0], before)
+    # the initial networks are those training starts from: learning the saved untrained model
+    # gives the run a fresh model gives
+    loaded.learn(512)
+    model.learn(512)
+    assert loaded.num_timesteps == model.num_timesteps == 512
+    assert np.array_equal(loaded.predict(obs)[0], model.predict(obs)[0])
+
+
+def test_learn_trains_n_more_steps_each_time(tmp_path):
+    model = _small(run_dir=tmp_path / "run")
+    model.learn(512)
+    assert model.num_timesteps == 512
+    model.learn(512)
+    assert model.num_timesteps == 1024
+    model.learn(100)  # less than a rollout: one rollout, as Stable-Baselines3 does
+    assert model.num_timesteps == 1280
+    with pytest.raises(ratchet.RatchetError, match="total_timesteps must be a positive"):
+        model.learn(0)
+
+
+def test_load_then_learn_trains_a_copy_and_never_rewrites_the_saved_run(tmp_path, cli):
+    run = tmp_path / "cli-run"
+    # constant schedules: a run continued to a new total then equals one trained to it directly
+    settings = ["--set", "n_envs=2", "--set", "n_steps=128", "--set", "batch_size=64", "--set", "learning_rate=0.001",
+                "--set", "clip_range=0.2", "--quiet"]
+    code, _, err = cli("train", "--algo", "ppo", "--env", "CartPole-v1", "--steps", 2048, *settings, "--run-dir", run)
+    assert code == 0, err
+    before = _tree_digest(run)
+    model = ratchet.load(run)
+    assert model.num_timesteps == 2048
+    model.learn(1024)
+    assert model.num_timesteps == 3072
+    assert _tree_digest(run) == before  # config.yaml, model and checkpoints untouched
+    model.learn(1024)
+    assert model.num_timesteps == 4096
+    model.save(tmp_path / "continued")
+    assert ratchet.load(tmp_path / "continued").num_timesteps == 4096
+    # the same as training 4096 steps without stopping
+    code, _, err = cli("train", "--algo", "ppo", "--env", "CartPole-v1", "--steps", 4096, *settings,
+                       "--run-dir", tmp_path / "straight")
+    assert code == 0, err
+    obs = np.random.default_rng(3).normal(size=(32, 4)).astype(np.float32)
+    assert np.array_equal(ratchet.load(tmp_path / "straight").predict(obs)[0], model.predict(obs)[0])
+
+
+def test_a_python_env_model_is_usable_after_a_stop(tmp_path):
+    model = ratchet.PPO(PointMass, seed=1, run_dir=tmp_path / "run", n_envs=2, n_steps=64, batch_size=64)
+    model.learn(10_000, callback=lambda stats: stats["update"] < 2)
+    assert model.num_timesteps == 256
+    action, _ = model.predict(np.zeros(6, np.float32))
+    assert action.shape == (2,)
+    assert np.isfinite(model.evaluate(2)[0])
+    model.export(tmp_path / "p.rpol")
+
+
+def test_predict_and_act_take_exactly_one_observation_or_a_batch(tmp_path):
+    model = _small()
+    for bad in (np.zeros((8, 17), np.float32), np.zeros(8, np.float32), np.zeros((2, 2, 4), np.float32),
+                np.zeros((0, 4), np.float32)):
+        with pytest.raises(ratchet.RatchetError, match=r"expected an observation of shape \(4,\) or a batch"):
+            model.predict(bad)
+    with pytest.raises(ratchet.RatchetError, match=r"got an array of shape \(8, 17\)"):
+        model.predict(np.zeros((8, 17), np.float32))
+    obs = np.zeros((3, 4), np.float32)
+    obs[1, 2] = np.nan
+    with pytest.raises(ratchet.RatchetError, match=r"holds nan at \[1, 2\]"):
+        model.predict(obs)
+    with pytest.raises(ratchet.RatchetError, match="holds inf at index 0"):
+        model.predict(np.array([np.inf, 0, 0, 0], np.float32))
+    model.export(tmp_path / "p.rpol")
+    deployed = ratchet.DeployedPolicy(tmp_path / "p.rpol")
+    with pytest.raises(ratchet.RatchetError, match=r"act: expected an observation of shape \(4,\)"):
+        deployed.act(np.zeros((8, 17), np.float32))
+    with pytest.raises(ratchet.RatchetError, match="act: the observation holds nan"):
+        deployed.act(np.full(4, np.nan, np.float32))
+
+
+def test_stable_baselines3_constructor_and_policy_kwargs():
+    model = ratchet.PPO("MlpPolicy", "CartPole-v1", seed=5, policy_kwargs=dict(net_arch=dict(pi=[32, 32], vf=[32, 32]),
+                                                                             activation_fn="ReLU"))
+    assert "net_arch: [32, 32]" in model.config and "activation: relu" in model.config
+    assert model.env_id == "CartPole-v1" and model.seed == 5
+    assert ratchet.PPO("CartPole-v1", 7).seed == 7  # the older positional seed
+    with pytest.raises(ratchet.RatchetError, match="'MlpPolicy'"):
+        ratchet.PPO("CnnPolicy", "CartPole-v1")
+    with pytest.raises(ratchet.RatchetError, match="share their hidden widths"):
+        ratchet.PPO("MlpPolicy", "CartPole-v1", policy_kwargs=dict(net_arch=dict(pi=[64], vf=[32])))
+    with pytest.raises(ratchet.RatchetError, match="policy_kwargs 'features_extractor_class' is not supported"):
+        ratchet.PPO("MlpPolicy", "CartPole-v1", policy_kwargs=dict(features_extractor_class=object))
+
+
+def test_save_to_zip_is_one_file_that_load_reads(tmp_path):
+    model = _small()
+    model.learn(512)
+    model.save(tmp_path / "model.zip")
+    assert (tmp_path / "model.zip").is_file()
+    loaded = ratchet.load(tmp_path / "model.zip")
+    obs = np.random.default_rng(4).normal(size=(8, 4)).astype(np.float32)
+    assert np.array_equal(loaded.predict(obs)[0], model.predict(obs)[0])
+    assert loaded.num_timesteps == 512
+    with pytest.raises(ratchet.RatchetError, match="already exists"):
+        model.save(tmp_path / "model.zip")
+
+
+def test_a_temporary_run_directory_goes_with_its_model():
+    model = _small()
+    model.learn(256)
+    run_dir = model.run_dir
+    assert os.path.isdir(run_dir)
+    del model
+    gc.collect()
+    assert not os.path.exists(run_dir)
+
+
+def test_a_run_directory_that_holds_a_run_is_refused_with_the_way_on(tmp_path):
+    _small(run_dir=tmp_path / "run").learn(256)
+    with pytest.raises(ratchet.RatchetError, match=r"already holds a run; continue it with ratchet.load"):
+        _small(run_dir=tmp_path / "run")
+
+
+def test_lambda_and_partial_factories_train(tmp_path):
+    import functools
+    for factory in (lambda: PointMass(), functools.partial(PointMass)):
+        model = ratchet.PPO(factory, run_dir=tmp_path / str(id(factory)), n_envs=2, n_steps=64, batch_size=64)
+        model.learn(128)
+        assert model.env_id.startswith("PointMass-py") or model.env_id.startswith("PythonEnv-py"), model.env_id
+
+
+class _Endless(PointMass):
+    """PointMass that never ends an episode (no time limit, never terminates)."""
+
+    def step(self, action):
+        obs, reward, _, _, info = super().step(action)
+        return obs, reward, False, False, info
+
+
+def test_an_env_without_a_time_limit_warns_and_evaluation_is_capped(tmp_path):
+    with pytest.warns(UserWarning, match="has no time limit"):
+        ratchet.register("Endless-v0", _Endless)
+    model = ratchet.PPO("Endless-v0", run_dir=tmp_path / "run", n_envs=2, n_steps=64, batch_size=64,
+                        eval_episodes=1)
+    model.learn(128)  # its periodic evaluation ends at the cap
+    with pytest.warns(UserWarning, match="were cut at 300 steps"):
+        mean, _ = model.evaluate(2, max_steps=300)
+    assert np.isfinite(mean)
+    with pytest.raises(ratchet.RatchetError, match="max_steps must be a positive"):
+        model.evaluate(1, max_steps=0)
+
+
+def _progress(run_dir):
+    import csv
+    with open(os.path.join(run_dir, "progress.csv")) as f:
+        return [r[:2] + r[3:] for r in csv.reader(f)]  # without wall_time
+
+
+_POINT_MASS_SETTINGS = dict(seed=4, n_envs=2, n_steps=64, batch_size=64, eval_episodes=2)
+
+
+def test_a_python_env_continues_bit_identically_after_a_stop(tmp_path):
+    straight = ratchet.PPO(PointMass, run_dir=tmp_path / "straight", **_POINT_MASS_SETTINGS)
+    straight.learn(1024)
+    stopped = ratchet.PPO(PointMass, run_dir=tmp_path / "stopped", **_POINT_MASS_SETTINGS)
+    stopped.learn(1024, callback=lambda stats: stats["update"] < 3)
+    assert stopped.num_timesteps == 384
+    stopped.learn(1024 - 384)  # the environments continue from their pickled state
+    assert _progress(tmp_path / "stopped") == _progress(tmp_path / "straight")
+
+
+class _StateMethods(PointMass):
+    """PointMass that saves its state through get_state/set_state (and does not pickle)."""
+
+    def __init__(self):
+        super().__init__()
+        self.unpicklable = lambda: None
+
+    def get_state(self):
+        return dict(rng=self.rng.bit_generator.state, pos=self.pos, vel=self.vel, target=self.target, t=self.t)
+
+    def set_state(self, s):
+        self.rng = np.random.default_rng()
+        self.rng.bit_generator.state = s["rng"]
+        self.pos, self.vel, self.target, self.t = s["pos"], s["vel"], s["target"], s["t"]
+
+
+class _NoState(_StateMethods):
+    """Neither saves its state nor pickles."""
+
+    def __getattribute__(self, name):
+        if name in ("get_state", "set_state"):
+            raise AttributeError(name)
+        return super().__getattribute__(name)
+
+
+def test_get_state_and_set_state_continue_bit_identically(tmp_path):
+    straight = ratchet.PPO(_StateMethods, run_dir=tmp_path / "straight", **_POINT_MASS_SETTINGS)
+    straight.learn(768)
+    stopped = ratchet.PPO(_StateMethods, run_dir=tmp_path / "stopped", **_POINT_MASS_SETTINGS)
+    stopped.learn(768, callback=lambda stats: stats["update"] < 2)
+    stopped.learn(768 - 256)
+    assert _progress(tmp_path / "stopped") == _progress(tmp_path / "straight")
+
+
+def test_an_env_without_saved_state_says_how_to_give_it_one(tmp_path):
+    model = ratchet.PPO(_NoState, run_dir=tmp_path / "run", **_POINT_MASS_SETTINGS)
+    model.learn(768, callback=lambda stats: stats["update"] < 2)
+    assert model.predict(np.zeros(6, np.float32))[0].shape == (2,)  # the model is usable
+    with pytest.raises(ratchet.RatchetError, match=r"get_state\(\)/set_state\(state\), or pickles"):
+        model.learn(256)

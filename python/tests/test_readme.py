@@ -1,0 +1,26 @@
+"""The README's Python section, run verbatim: it can never drift from what the package does."""
+import os
+import re
+
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+
+
+def _python_blocks(section):
+    with open(README) as f:
+        text = f.read()
+    start = text.index(f"\n## {section}\n")
+    end = text.find("\n## ", start + 1)
+    return re.findall(r"```python\n(.*?)```", text[start:end], re.S)
+
+
+def test_the_python_quick_start_runs_as_written(tmp_path, monkeypatch, capsys):
+    blocks = _python_blocks("Python")
+    assert blocks, "the README's Python section has no python block"
+    monkeypatch.chdir(tmp_path)
+    exec(compile(blocks[0], "README.md (Python)", "exec"), {})
+    printed = capsys.readouterr().out
+    # the numbers its comments quote
+    assert printed.startswith("75520 (500.0, 0.0)"), printed
+    # a run stopped by its callback: its newest checkpoint is the model
+    assert os.listdir(tmp_path / "runs" / "my-ppo" / "checkpoints")
+    assert os.path.isfile(tmp_path / "my-ppo.zip") and os.path.isfile(tmp_path / "policy.rpol")
