@@ -180,7 +180,9 @@ class EnvBase : public Env {
 class TimeLimit final : public Env {
  public:
   // max_steps <= 0: no limit. spec (optional) replaces the inner environment's spec, as the
-  // registry does to give an environment the id and limits it was registered with.
+  // registry does to give an environment the id and limits it was registered with. The output of
+  // an environment that is not an EnvBase is checked here as EnvBase checks its own: a finite
+  // observation, a finite reward that fits in a float (Error naming the id, step and value).
   TimeLimit(std::unique_ptr<Env> env, int max_steps, std::optional<EnvSpec> spec = std::nullopt);
   const EnvSpec& spec() const override { return spec_ ? *spec_ : env_->spec(); }
   void Reset(uint64_t seed, std::span<float> obs) override;
@@ -199,6 +201,7 @@ class TimeLimit final : public Env {
   int max_steps_;
   int elapsed_ = 0;
   std::optional<EnvSpec> spec_;
+  bool check_;  // the inner environment's output is not checked by EnvBase: check it here
 };
 
 //---------------------------------- Registry --------------------------------------------------

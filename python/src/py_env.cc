@@ -34,6 +34,15 @@ class PythonEnv final : public Env {
     spec_.id = std::move(id);
     spec_.observation_space = ReadSpace(env_.attr("observation_space"), spec_.id, "observation_space");
     spec_.action_space = ReadSpace(env_.attr("action_space"), spec_.id, "action_space");
+    // the shape observations must have: the Box's (its low bound's), or flat when not given
+    const py::object space = env_.attr("observation_space");
+    py::array shaped = py::array_t<float>(spec_.observation_space.flat_dim());
+    if (py::hasattr(space, "low")) {
+      const py::array low = py::array::ensure(space.attr("low"));
+      if (low && low.ndim() >= 1 && low.size() == spec_.observation_space.flat_dim()) shaped = low;
+    }
+    obs_shape_.assign(shaped.shape(), shaped.shape() + shaped.ndim());
+    obs_shape_text_ = Shape(shaped);
     for (const char* m : {"reset", "step"})
       if (!py::hasattr(env_, m)) throw Error(spec_.id + ": the environment has no " + m + "() method");
     if (py::hasattr(env_, "spec") && !env_.attr("spec").is_none()) {
@@ -121,10 +130,9 @@ class PythonEnv final : public Env {
         !py::hasattr(reward, "__float__"))
       throw Error(spec_.id + ".step() returned a reward of type " + py::str(reward.get_type()).cast<std::string>() +
                   "; expected a number");
-    r.reward = reward.cast<double>();
-    if (!std::isfinite(r.reward)) throw Error(spec_.id + ".step() returned a non-finite reward");
-    r.terminated = t[2].cast<bool>();
-    r.truncated = t[3].cast<bool>();
+    r.reward = reward.cast<double>();  // checked (finite, fits a float) by the TimeLimit around every env
+    r.terminated = ReadFlag(t[2], "terminated");
+    r.truncated = ReadFlag(t[3], "truncated");
     return r;
   }
 
@@ -139,6 +147,19 @@ class PythonEnv final : public Env {
   }
 
  private:
+  // A bool, NumPy's bool, or the integers 0 and 1.
+  bool ReadFlag(const py::handle& v, const char* name) {
+    if (py::isinstance<py::bool_>(v)) return v.cast<bool>();
+    const std::string type = py::str(v.get_type()).cast<std::string>();
+    if (type == "<class 'numpy.bool_'>" || type == "<class 'numpy.bool'>") return v.cast<bool>();
+    if (py::isinstance<py::int_>(v)) {
+      const long long i = v.cast<long long>();
+      if (i == 0 || i == 1) return i == 1;
+    }
+    throw Error(spec_.id + ".step() returned " + name + " = " + py::repr(v).cast<std::string>() + " of " + type +
+                "; expected a bool");
+  }
+
   void ReadReset(const py::object& out, std::span<float> obs) {
     if (!py::isinstance<py::tuple>(out) || py::len(out) != 2)
       throw Error(spec_.id + ".reset() must return (obs, info), got " + py::str(out.get_type()).cast<std::string>());
@@ -146,15 +167,35 @@ class PythonEnv final : public Env {
   }
 
   void ReadObs(const py::handle& o, std::span<float> obs, const char* method) {
-    auto arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(o);
+    const py::array raw = py::array::ensure(o);
+    if (!raw || raw.dtype().kind() == 'O' || raw.dtype().kind() == 'U' || raw.dtype().kind() == 'S' ||
+        raw.dtype().kind() == 'c')
+      throw Error(spec_.id + "." + method + "() returned an observation that is not an array of real numbers (" +
+                  py::str(o.get_type()).cast<std::string>() + ")");
+    auto arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(raw);
     if (!arr) throw Error(spec_.id + "." + method + "() returned an observation that is not numeric");
-    if (static_cast<size_t>(arr.size()) != obs.size())
+    if (static_cast<size_t>(arr.size()) != obs.size() || !SameShape(arr))
       throw Error(spec_.id + "." + method + "() returned an observation of " + std::to_string(arr.size()) +
-                  " values; observation_space has " + std::to_string(obs.size()));
+                  " values, shape " + Shape(arr) + "; observation_space has " + std::to_string(obs.size()) +
+                  ", shape " + obs_shape_text_);
     std::copy(arr.data(), arr.data() + arr.size(), obs.begin());
   }
 
   enum class State { kNone, kMethods, kPickle };
+
+  static std::string Shape(const py::array& a) {
+    std::string s = "(";
+    for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
+    return s + (a.ndim() == 1 ? ",)" : ")");
+  }
+  bool SameShape(const py::array& a) const {
+    if (static_cast<size_t>(a.ndim()) != obs_shape_.size()) return false;
+    for (py::ssize_t d = 0; d < a.ndim(); ++d)
+      if (a.shape(d) != obs_shape_[d]) return false;
+    return true;
+  }
+  std::vector<py::ssize_t> obs_shape_;
+  std::string obs_shape_text_;
 
   py::object env_;
   EnvSpec spec_;

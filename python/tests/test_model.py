@@ -265,3 +265,47 @@ def test_an_env_without_saved_state_says_how_to_give_it_one(tmp_path):
     assert model.predict(np.zeros(6, np.float32))[0].shape == (2,)  # the model is usable
     with pytest.raises(ratchet.RatchetError, match=r"get_state\(\)/set_state\(state\), or pickles"):
         model.learn(256)
+
+
+class _Emits(PointMass):
+    """PointMass whose 3rd step returns what `fault` says."""
+
+    def __init__(self, fault):
+        super().__init__()
+        self.fault = fault
+
+    def step(self, action):
+        obs, reward, term, trunc, info = super().step(action)
+        if self.t == 3:
+            if self.fault == "nan_obs":
+                obs = obs.copy()
+                obs[4] = np.nan
+            elif self.fault == "inf_reward":
+                reward = float("inf")
+            elif self.fault == "huge_reward":
+                reward = 1e39
+            elif self.fault == "shape":
+                obs = obs.reshape(2, 3)
+            elif self.fault == "flag":
+                term = "no"
+            elif self.fault == "strings":
+                obs = np.array(["a"] * 6)
+        return obs, reward, term, trunc, info
+
+
+@pytest.mark.parametrize("fault,match", [
+    ("nan_obs", r"step 3 of the episode produced a non-finite observation \(element 4 is nan\)"),
+    ("inf_reward", r"step 3 of the episode returned a non-finite reward \(inf\)"),
+    ("huge_reward", r"step 3 of the episode returned a reward of 1e\+39 that does not fit in a float"),
+    ("shape", r"observation of 6 values, shape \(2, 3\); observation_space has 6, shape \(6,\)"),
+    ("flag", r"returned terminated = 'no' of <class 'str'>; expected a bool"),
+    ("strings", r"not an array of real numbers"),
+])
+def test_python_env_output_is_checked_every_step_and_named(fault, match, tmp_path):
+    env_id = f"Emits-{fault}-v0"
+    ratchet.register(env_id, lambda: _Emits(fault), max_episode_steps=50)
+    model = ratchet.PPO(env_id, run_dir=tmp_path / "run", n_envs=1, n_steps=32, batch_size=32)
+    with pytest.raises(ratchet.RatchetError, match=match) as e:
+        model.learn(64)
+    assert "step size" not in str(e.value)
+    assert env_id in str(e.value)

@@ -1,11 +1,36 @@
 // Spaces, the Env defaults, EnvBase and the TimeLimit wrapper.
 #include <cmath>
 #include <fmt/format.h>
+#include <limits>
 
 #include "ratchet/bytes.h"
 #include "ratchet/env.h"
 
 namespace ratchet {
+
+namespace {
+
+// What every environment's output must be, checked where it enters Ratchet (EnvBase, and
+// TimeLimit for any other Env: a Python environment, an Env written from scratch).
+void CheckResetOutput(const std::string& id, std::span<const float> obs) {
+  for (size_t i = 0; i < obs.size(); ++i)
+    if (!std::isfinite(obs[i]))
+      throw Error(fmt::format("{}: Reset produced a non-finite observation (element {} is {})", id, i, obs[i]));
+}
+
+void CheckStepOutput(const std::string& id, int64_t step, const StepResult& r, std::span<const float> obs) {
+  if (!std::isfinite(r.reward))
+    throw Error(fmt::format("{}: step {} of the episode returned a non-finite reward ({})", id, step, r.reward));
+  if (std::abs(r.reward) > std::numeric_limits<float>::max())
+    throw Error(fmt::format("{}: step {} of the episode returned a reward of {} that does not fit in a float "
+                            "(at most {:g} in magnitude)", id, step, r.reward, std::numeric_limits<float>::max()));
+  for (size_t i = 0; i < obs.size(); ++i)
+    if (!std::isfinite(obs[i]))
+      throw Error(fmt::format("{}: step {} of the episode produced a non-finite observation (element {} is {})", id,
+                              step, i, obs[i]));
+}
+
+}  // namespace
 
 Space Space::Box(std::vector<float> low, std::vector<float> high) {
   RATCHET_CHECK(low.size() == high.size() && !low.empty(), "Box bounds must match and be non-empty");
@@ -89,9 +114,7 @@ void EnvBase::Reset(std::span<float> obs) {
                             obs.size(), spec_.observation_space.flat_dim()));
   episode_steps_ = 0;
   OnReset(obs);
-  for (size_t i = 0; i < obs.size(); ++i)
-    if (!std::isfinite(obs[i]))
-      throw Error(fmt::format("{}: Reset produced a non-finite observation (element {} is {})", spec_.id, i, obs[i]));
+  CheckResetOutput(spec_.id, obs);
 }
 
 StepResult EnvBase::Step(std::span<const float> action, std::span<float> obs) {
@@ -115,13 +138,7 @@ StepResult EnvBase::Step(std::span<const float> action, std::span<float> obs) {
   const StepResult r = OnStep(action, obs);
   ++episode_steps_;
   ++total_steps_;
-  if (!std::isfinite(r.reward))
-    throw Error(fmt::format("{}: step {} of the episode returned a non-finite reward ({})", spec_.id,
-                            episode_steps_, r.reward));
-  for (size_t i = 0; i < obs.size(); ++i)
-    if (!std::isfinite(obs[i]))
-      throw Error(fmt::format("{}: step {} of the episode produced a non-finite observation (element {} "
-                              "is {})", spec_.id, episode_steps_, i, obs[i]));
+  CheckStepOutput(spec_.id, episode_steps_, r, obs);
   return r;
 }
 
@@ -166,21 +183,27 @@ void EnvBase::RestoreState(std::span<const uint8_t> state) {
 //---------------------------------- TimeLimit -------------------------------------------------
 
 TimeLimit::TimeLimit(std::unique_ptr<Env> env, int max_steps, std::optional<EnvSpec> spec)
-    : env_(std::move(env)), max_steps_(max_steps), spec_(std::move(spec)) {}
+    : env_(std::move(env)),
+      max_steps_(max_steps),
+      spec_(std::move(spec)),
+      check_(dynamic_cast<const EnvBase*>(env_.get()) == nullptr) {}
 
 void TimeLimit::Reset(uint64_t seed, std::span<float> obs) {
   elapsed_ = 0;
   env_->Reset(seed, obs);
+  if (check_) CheckResetOutput(spec().id, obs);
 }
 
 void TimeLimit::Reset(std::span<float> obs) {
   elapsed_ = 0;
   env_->Reset(obs);
+  if (check_) CheckResetOutput(spec().id, obs);
 }
 
 StepResult TimeLimit::Step(std::span<const float> action, std::span<float> obs) {
   StepResult r = env_->Step(action, obs);
   ++elapsed_;
+  if (check_) CheckStepOutput(spec().id, elapsed_, r, obs);
   if (max_steps_ > 0 && elapsed_ >= max_steps_) r.truncated = true;
   return r;
 }

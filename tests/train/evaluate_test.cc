@@ -75,6 +75,52 @@ TEST(EvaluateTest, TrainingStopsDuringAPeriodicEvaluation) {
   EXPECT_EQ(rest.steps, 2048);
 }
 
+// An Env written from scratch (not an EnvBase) whose second step goes wrong as `fault` says.
+class RawEnv final : public Env {
+ public:
+  explicit RawEnv(int fault) : fault_(fault) {
+    spec_.id = "Raw-v0";
+    spec_.observation_space = Space::Box({-1, -1}, {1, 1});
+    spec_.action_space = Space::Discrete(2);
+  }
+  const EnvSpec& spec() const override { return spec_; }
+  void Reset(uint64_t, std::span<float> obs) override { Reset(obs); }
+  void Reset(std::span<float> obs) override {
+    t_ = 0;
+    std::fill(obs.begin(), obs.end(), 0.0f);
+  }
+  StepResult Step(std::span<const float>, std::span<float> obs) override {
+    ++t_;
+    std::fill(obs.begin(), obs.end(), 0.5f);
+    StepResult r{1.0, false, false};
+    if (t_ == 2 && fault_ == 0) obs[1] = NAN;
+    if (t_ == 2 && fault_ == 1) r.reward = INFINITY;
+    if (t_ == 2 && fault_ == 2) r.reward = 1e300;
+    return r;
+  }
+
+ private:
+  EnvSpec spec_;
+  int fault_, t_ = 0;
+};
+
+// Its output is checked on the way in, as an EnvBase's is: the error names the environment, the
+// step and the value, so nobody is told to lower a step size for a broken environment.
+TEST(EnvCheckTest, AnyEnvironmentsOutputIsCheckedEveryStep) {
+  const std::vector<std::string> expect = {"Raw-v0: step 2 of the episode produced a non-finite observation (element 1 is nan)",
+                                           "Raw-v0: step 2 of the episode returned a non-finite reward (inf)",
+                                           "Raw-v0: step 2 of the episode returned a reward of 1e+300 that does not fit"};
+  for (int fault = 0; fault < 3; ++fault) {
+    TimeLimit env(std::make_unique<RawEnv>(fault), 10);
+    std::vector<float> obs(2);
+    const std::vector<float> action = {1.0f};
+    env.Reset(1, obs);
+    env.Step(action, obs);
+    const std::string err = testing::ErrorOf([&] { env.Step(action, obs); });
+    EXPECT_NE(err.find(expect[fault]), std::string::npos) << err;
+  }
+}
+
 // The initial model is the one training starts from: its value network gives the values the
 // first rollout recorded.
 TEST(InitialModelTest, IsWhereTrainingStarts) {
