@@ -5,10 +5,12 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -71,6 +73,13 @@ class Rng {
  private:
   State s_;
 };
+
+//---------------------------------- Files -----------------------------------------------------
+
+// Writes text as Ratchet writes every file of its own: to a temporary file beside `path`,
+// flushed, checked, fsynced, renamed over it. Throws Error naming the path (`what` names the
+// file: "run config") on any failure; the target is then untouched.
+void WriteFileAtomically(const std::filesystem::path& path, std::string_view text, std::string_view what);
 
 //---------------------------------- Build -----------------------------------------------------
 

@@ -75,6 +75,9 @@ struct ResolveOptions {
   std::optional<int64_t> seed, steps;
   std::string preset_path;         // empty: the preset compiled from configs/<algo>.yaml
   std::vector<std::string> sets;   // "key=value" overrides, applied last
+  // The environment id whose preset entry applies (empty: env). A copy of a known environment
+  // registered under another id (a Gymnasium CartPole-v1 instance from Python) takes its preset.
+  std::string preset_env;
 };
 
 // Struct defaults <- preset entry for env (or its `default` entry) <- --set <- --seed/--steps.

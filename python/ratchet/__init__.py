@@ -14,10 +14,14 @@ every algorithm: ratchet.PPO(MyEnv, n_envs=8).
 """
 import atexit
 import copy
+import functools
+import importlib
+import json
 import os
 import re
 import secrets
 import shutil
+import sys
 import tempfile
 import warnings
 import weakref
@@ -203,15 +207,78 @@ def make_vec(id, num_envs, threads=1):
 #---------------------------------- Python environments ------------------------------------------
 
 _registered = {}  # id -> factory
+_recipes = {}  # id -> how to rebuild it in another process (python_env.json of its runs), or None
+_preset_ids = {}  # id -> the id whose preset applies (a Gymnasium env registered under another id)
+
+
+def _importable(obj):
+    """'module:qualname' when obj can be imported again by that name, else None."""
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    if not module or not qualname or "<" in qualname:
+        return None
+    return f"{module}:{qualname}"
+
+
+def _jsonable(v):
+    try:
+        json.dumps(v)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _recipe(env):
+    """How to make `env` (a class, callable or instance) again in a new process, or None."""
+    if isinstance(env, functools.partial):
+        target = _importable(env.func)
+        if target and _jsonable(list(env.args)) and _jsonable(env.keywords):
+            return {"factory": target, "args": list(env.args), "kwargs": env.keywords}
+        return None
+    if isinstance(env, type) or callable(env) and not hasattr(env, "step"):
+        target = _importable(env)
+        return {"factory": target, "args": [], "kwargs": {}} if target else None
+    spec = getattr(env, "spec", None)
+    gym_id, kwargs = getattr(spec, "id", None), getattr(spec, "kwargs", None) or {}
+    if _gym is not None and gym_id in getattr(_gym, "registry", {}) and _jsonable(kwargs):
+        return {"gymnasium": gym_id, "kwargs": kwargs}
+    target = _importable(type(env))
+    return {"factory": target, "args": [], "kwargs": {}} if target else None
+
+
+def _rebuild(id, recipe, source):
+    """Registers `id` again from its recipe (written by an earlier process)."""
+    try:
+        if "gymnasium" in recipe:
+            if _gym is None:
+                raise RatchetError("gymnasium is not installed")
+            gym_id, kwargs = recipe["gymnasium"], recipe.get("kwargs", {})
+            factory = functools.partial(_gym.make, gym_id, **kwargs)
+        else:
+            module, qualname = recipe["factory"].split(":", 1)
+            obj = importlib.import_module(module)
+            for part in qualname.split("."):
+                obj = getattr(obj, part)
+            factory = functools.partial(obj, *recipe.get("args", []), **recipe.get("kwargs", {}))
+    except Exception as e:
+        what = recipe.get("gymnasium") or recipe.get("factory")
+        raise RatchetError(f"{source}: cannot make environment {id!r} again from {what!r} ({e}); register it "
+                           f"first with ratchet.register({id!r}, ...)") from None
+    register(id, factory, recipe.get("max_episode_steps"))
+    _recipes[id] = recipe
 
 
 def register(id, factory, max_episode_steps=None, reward_threshold=None):
     """Registers a Python environment: `factory` (a class or callable) makes one instance with
     Gymnasium's Env API. Afterwards `id` works everywhere a built-in id does (make, make_vec, the
-    algorithms)."""
+    algorithms). Runs trained on it record how to make it again (the import path of a class or
+    function, or a Gymnasium id and its arguments), so that ratchet.load finds it in a new process."""
     _ratchet.register_python_env(id, factory, -1 if max_episode_steps is None else int(max_episode_steps),
                                  reward_threshold)
     _registered[id] = factory
+    recipe = _recipe(factory)
+    if recipe is not None and max_episode_steps is not None:
+        recipe["max_episode_steps"] = int(max_episode_steps)
+    _recipes.setdefault(id, recipe)
     if max_episode_steps is None and not _ratchet.env_spec(id)["max_episode_steps"]:
         warnings.warn(f"environment {id!r} has no time limit: evaluation episodes are cut after "
                       f"{_ratchet.DEFAULT_EVAL_MAX_STEPS} steps; give register(..., max_episode_steps=N) or "
@@ -252,8 +319,12 @@ def _env_id(env):
     id, k = base, 2
     while id in _ratchet.list_envs():
         id, k = f"{base}-{k}", k + 1
+    recipe = _recipe(env)  # of the class, function or instance given (not of the copying lambda)
     register(id, factory)
     _registered[id] = env
+    _recipes[id] = recipe
+    if id != base:
+        _preset_ids[id] = base  # a copy of a known environment: its preset
     return id
 
 
@@ -312,6 +383,18 @@ def _policy_sets(policy_kwargs):
     return sets
 
 
+def _seed_of_key(run_dir, key):
+    """The value of `key` in run_dir/config.yaml, or None."""
+    try:
+        with open(os.path.join(run_dir, "config.yaml")) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        return None
+    return None
+
+
 def _seed_of(config_yaml):
     for line in config_yaml.splitlines():
         if line.startswith("seed:"):
@@ -352,8 +435,13 @@ class _Algorithm:
         hyperparameters.update(_policy_sets(policy_kwargs))
         self._sets = [f"{k}={_text(v)}" for k, v in hyperparameters.items()]
         self._preset = ""
+        # a Gymnasium CartPole-v1 instance (registered as CartPole-v1-2) trains with CartPole-v1's preset
+        self._preset_env = _preset_ids.get(self.env_id, "")
+        if self._preset_env and _ratchet.mpi_rank() == 0:
+            print(f"ratchet: {self.algo} on {self.env_id}, a Python copy of {self._preset_env}: using the "
+                  f"{self.algo} preset of {self._preset_env}", file=sys.stderr)
         # resolves preset <- keys now, so that an unknown key or a bad value fails here
-        self.config = _ratchet.resolve_config(self.algo, self.env_id, self.seed, None, self._sets)
+        self.config = _ratchet.resolve_config(self.algo, self.env_id, self.seed, None, self._sets, self._preset_env)
         self._loaded_from = None
         if run_dir is not None:
             self.run_dir = os.fspath(run_dir)
@@ -405,13 +493,23 @@ class _Algorithm:
                 if status["has_model"]:
                     # a saved untrained model: training starts from the same initial networks
                     os.remove(os.path.join(self.run_dir, "model.bin"))
+                self._write_env_recipe()
                 _ratchet.train(self.algo, self.env_id, self.seed, n, self._sets, self.run_dir, callback, progress,
-                               self._preset)
+                               self._preset, self._preset_env)
             else:
                 _ratchet.resume(self.run_dir, self.num_timesteps + n, callback, progress)
         finally:
             self._refresh()
         return self
+
+    def _write_env_recipe(self):
+        """python_env.json: how a new process makes this run's Python environment again."""
+        recipe = _recipes.get(self.env_id)
+        if recipe is None or _ratchet.mpi_rank() != 0:
+            return
+        os.makedirs(self.run_dir, exist_ok=True)
+        _ratchet.write_file(os.path.join(self.run_dir, "python_env.json"),
+                            json.dumps({"id": self.env_id, **recipe}, indent=1) + "\n")
 
     def _refresh(self):
         """The model after training stopped, however it stopped: the run's model or its newest
@@ -529,12 +627,19 @@ def load(path):
 
 
 def _load_dir(path):
+    env_id = _seed_of_key(path, "env")
+    recipe_path = os.path.join(path, "python_env.json")
+    if env_id is not None and env_id not in _ratchet.list_envs() and os.path.isfile(recipe_path):
+        with open(recipe_path) as f:
+            recipe = json.load(f)
+        _rebuild(env_id, recipe, recipe_path)
     model = _ratchet.Model(path)
     obj = _CLASSES[model.algo].__new__(_CLASSES[model.algo])
     with open(os.path.join(path, "config.yaml")) as f:
         obj.config = f.read()
     obj.env_id, obj.run_dir, obj._loaded_from, obj._model, obj.verbose = model.env, path, path, model, 0
     obj.seed, obj._sets, obj._preset = _seed_of(obj.config), [], os.path.join(path, "config.yaml")
+    obj._preset_env = ""
     obj.num_timesteps = model.steps
     return obj
 

@@ -282,6 +282,10 @@ PYBIND11_MODULE(_ratchet, m) {
   });
   m.def("progress_columns", &ProgressColumns);
   m.attr("DEFAULT_EVAL_MAX_STEPS") = kDefaultEvalMaxSteps;
+  // every file Ratchet writes goes through one helper (temporary file, fsync, rename)
+  m.def("write_file", [](const std::filesystem::path& path, const std::string& text) {
+    WriteFileAtomically(path, text, "file");
+  });
   // reproducibility (ratchet.doctor)
   m.def("build_report", &BuildReport, py::arg("machine"));
   m.def("golden_build_mismatch", &GoldenBuildMismatch);
@@ -357,14 +361,15 @@ PYBIND11_MODULE(_ratchet, m) {
 
   // Resolves a run configuration as `ratchet train` does and returns it as YAML text (validated).
   m.def("resolve_config", [](const std::string& algo, const std::string& env, std::optional<int64_t> seed,
-                             std::optional<int64_t> steps, const std::vector<std::string>& sets) {
-    return ResolveRunConfig({algo, env, seed, steps, "", sets}).ToYaml();
-  });
+                             std::optional<int64_t> steps, const std::vector<std::string>& sets,
+                             const std::string& preset_env) {
+    return ResolveRunConfig({algo, env, seed, steps, "", sets, preset_env}).ToYaml();
+  }, py::arg("algo"), py::arg("env"), py::arg("seed"), py::arg("steps"), py::arg("sets"), py::arg("preset_env") = "");
   m.def("train",
         [](const std::string& algo, const std::string& env, std::optional<int64_t> seed, std::optional<int64_t> steps,
            const std::vector<std::string>& sets, const std::filesystem::path& dir, py::object callback, bool progress,
-           const std::string& preset) {
-          RunConfig cfg = ResolveRunConfig({algo, env, seed, steps, preset, sets});
+           const std::string& preset, const std::string& preset_env) {
+          RunConfig cfg = ResolveRunConfig({algo, env, seed, steps, preset, sets, preset_env});
           std::error_code ec;
           if (World().rank() == 0) std::filesystem::create_directories(dir, ec);  // rank 0 writes the run
           if (ec) throw Error("cannot create run directory '" + dir.string() + "': " + ec.message());

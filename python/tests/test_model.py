@@ -309,3 +309,36 @@ def test_python_env_output_is_checked_every_step_and_named(fault, match, tmp_pat
         model.learn(64)
     assert "step size" not in str(e.value)
     assert env_id in str(e.value)
+
+
+def test_a_run_of_a_python_env_loads_in_a_new_process(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+    model = ratchet.PPO(PointMass, seed=2, run_dir=tmp_path / "run", n_envs=2, n_steps=64, batch_size=64)
+    model.learn(10_000, callback=lambda stats: stats["update"] < 2)
+    obs = np.random.default_rng(5).normal(size=(4, 6)).astype(np.float32)
+    np.save(tmp_path / "obs.npy", obs)
+    np.save(tmp_path / "act.npy", model.predict(obs)[0])
+    # a new process that knows nothing of PointMass: the run says how to make it again
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+        import numpy as np, ratchet
+        m = ratchet.load({str(tmp_path / 'run')!r})
+        assert np.array_equal(m.predict(np.load({str(tmp_path / 'obs.npy')!r}))[0],
+                              np.load({str(tmp_path / 'act.npy')!r}))
+        m.learn(128)  # and continues
+        print("steps", m.num_timesteps)
+    """)
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["steps", "384"]
+
+
+def test_a_gymnasium_instance_trains_with_the_preset_of_its_id(capsys):
+    gym = pytest.importorskip("gymnasium")
+    model = ratchet.PPO(gym.make("CartPole-v1"), seed=1)
+    assert model.env_id.startswith("CartPole-v1-")
+    assert "n_steps: 32" in model.config and "gae_lambda: 0.8" in model.config  # configs/ppo.yaml's CartPole-v1
+    assert "using the ppo preset of CartPole-v1" in capsys.readouterr().err

@@ -146,7 +146,7 @@ RunConfig ResolveRunConfig(const ResolveOptions& opt) {
     const auto& presets = EmbeddedPresets();
     if (const auto it = presets.find(cfg.train.algo); it != presets.end()) {
       const std::string source = "configs/" + cfg.train.algo + ".yaml";
-      for (const auto& [k, v] : PresetFor(it->second, cfg.train.env, source))
+      for (const auto& [k, v] : PresetFor(it->second, opt.preset_env.empty() ? cfg.train.env : opt.preset_env, source))
         b.Set(k, v, fmt::format("preset {}", source));
     }
   } else {
