@@ -140,6 +140,7 @@ struct GifResult {
   int steps_rendered = 0;  // steps the GIF covers: all of them unless the episode outran max_frames
   int frames = 0;          // frames in the GIF (the reset state included)
   int every = 1;           // one frame every this many steps
+  std::vector<double> returns;  // every episode's return (episode_return is the first's)
 };
 
 // Renders one deterministic episode (reset with `seed`) to an animated GIF of at most
@@ -147,9 +148,12 @@ struct GifResult {
 // time (<= 25 fps) and a whole time-limited episode fits in max_frames; an episode without a
 // time limit that outruns max_frames is rendered up to there (steps_rendered < steps). Throws
 // Error when the environment cannot render.
+// With episodes > 1, episode k (reset with seed + k) follows in the same GIF, max_frames each;
+// steps and steps_rendered describe the first. An episode of an environment without a time limit
+// ends after kDefaultEvalMaxSteps steps, as in evaluation.
 GifResult RecordGif(const Policy& policy, const std::string& env_id, const ObsNormalizer* norm,
                     uint64_t seed, const std::filesystem::path& path, int width, int height,
-                    int max_frames);
+                    int max_frames, int episodes = 1);
 
 // Evaluation seeds start here, far from the training seeds seed + i.
 inline constexpr uint64_t kEvalSeedBase = 1'000'000'000ULL;

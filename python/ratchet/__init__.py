@@ -582,6 +582,22 @@ class _Algorithm:
     def _source_dir(self):
         return self._loaded_from if self._loaded_from is not None else self.run_dir
 
+    def record(self, path, episodes=1, seed=1_000_000_000, width=320, height=240, max_frames=500):
+        """Renders `episodes` deterministic episodes (episode k reset with seed + k) into one
+        animated GIF, as `ratchet eval --gif` does: about real time, at most max_frames frames per
+        episode (a time-limited episode is thinned to fit). For built-in environments and Python
+        ones whose render() returns an RGB array of (height, width, 3). Returns the episodes'
+        returns."""
+        path = os.fspath(path)
+        if not path.lower().endswith(".gif"):
+            raise RatchetError(f"record writes a GIF: give a path ending in .gif, got {path!r}")
+        for name, v, lo in (("episodes", episodes, 1), ("width", width, 16), ("height", height, 16),
+                            ("max_frames", max_frames, 2)):
+            if isinstance(v, bool) or int(v) != v or v < lo:
+                raise RatchetError(f"record: {name} must be a whole number of at least {lo}, got {v!r}")
+        r = self._current().record(path, int(episodes), int(seed), int(width), int(height), int(max_frames))
+        return list(r["returns"])
+
     def export(self, path):
         """Writes the policy as a .rpol file (ratchet.DeployedPolicy, or C++ ratchet::DeployedPolicy)."""
         self._current().export(os.fspath(path))

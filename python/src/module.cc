@@ -208,6 +208,20 @@ class PyModel {
     return r;
   }
   void export_policy(const std::filesystem::path& path) { ExportPolicy(m_, path); }
+  // The GIF `ratchet eval --gif` writes: deterministic episodes (episode k reset with seed + k).
+  py::dict record(const std::filesystem::path& path, int episodes, uint64_t seed, int width, int height,
+                  int max_frames) {
+    GifResult g;
+    {
+      py::gil_scoped_release nogil;
+      g = RecordGif(*m_.policy, m_.cfg.train.env, &m_.norm, seed, path, width, height, max_frames, episodes);
+    }
+    py::dict d;
+    d["returns"] = g.returns;
+    d["frames"] = g.frames;
+    d["every"] = g.every;
+    return d;
+  }
   // An untrained model saved as a run directory: its configuration and initial networks.
   void save_initial(const std::filesystem::path& dir) { SaveTrainedModel(m_, dir); }
 
@@ -402,7 +416,8 @@ PYBIND11_MODULE(_ratchet, m) {
       .def("evaluate", &PyModel::evaluate, py::arg("episodes"), py::arg("seed"), py::arg("deterministic"),
            py::arg("max_steps") = 0)
       .def("export", &PyModel::export_policy)
-      .def("save_initial", &PyModel::save_initial);
+      .def("save_initial", &PyModel::save_initial)
+      .def("record", &PyModel::record);
 
   py::class_<DeployedPolicy>(m, "DeployedPolicy")
       .def(py::init([](const std::string& path) {

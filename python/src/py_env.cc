@@ -140,10 +140,18 @@ class PythonEnv final : public Env {
     py::gil_scoped_acquire gil;
     if (!py::hasattr(env_, "render")) Env::Render(width, height, rgb);
     auto frame = py::array_t<uint8_t, py::array::c_style | py::array::forcecast>::ensure(env_.attr("render")());
-    if (!frame || frame.ndim() != 3 || frame.shape(2) != 3 || frame.shape(0) != height || frame.shape(1) != width)
-      throw Error(spec_.id + ".render() must return an RGB array of shape (" + std::to_string(height) + ", " +
-                  std::to_string(width) + ", 3)");
-    rgb->assign(frame.data(), frame.data() + frame.size());
+    if (!frame || frame.ndim() != 3 || frame.shape(2) != 3 || frame.shape(0) < 1 || frame.shape(1) < 1)
+      throw Error(spec_.id + ".render() must return an RGB array of shape (height, width, 3) (render_mode "
+                  "'rgb_array')");
+    // scaled to the size asked for (nearest pixel)
+    const py::ssize_t h = frame.shape(0), w = frame.shape(1);
+    rgb->resize(static_cast<size_t>(width) * height * 3);
+    const uint8_t* src = frame.data();
+    for (int y = 0; y < height; ++y)
+      for (int x = 0; x < width; ++x) {
+        const py::ssize_t sy = y * h / height, sx = x * w / width;
+        std::copy_n(src + (sy * w + sx) * 3, 3, rgb->data() + (static_cast<size_t>(y) * width + x) * 3);
+      }
   }
 
  private:

@@ -342,3 +342,44 @@ def test_a_gymnasium_instance_trains_with_the_preset_of_its_id(capsys):
     assert model.env_id.startswith("CartPole-v1-")
     assert "n_steps: 32" in model.config and "gae_lambda: 0.8" in model.config  # configs/ppo.yaml's CartPole-v1
     assert "using the ppo preset of CartPole-v1" in capsys.readouterr().err
+
+
+class _Drawn(PointMass):
+    """PointMass that draws itself at its own size (64 x 48)."""
+
+    def render(self):
+        frame = np.zeros((48, 64, 3), np.uint8)
+        x, y = (np.clip(self.pos, -2, 2) + 2) / 4 * [63, 47]
+        frame[int(y), int(x)] = 255
+        return frame
+
+
+def _gif_frames(path):
+    data = open(path, "rb").read()
+    assert data[:6] in (b"GIF89a", b"GIF87a")
+    return data.count(b"\x21\xf9\x04")  # one graphic control extension per frame
+
+
+def test_record_writes_the_gif_the_cli_writes(tmp_path, cli):
+    run = tmp_path / "run"
+    code, _, err = cli("train", "--algo", "ppo", "--env", "CartPole-v1", "--steps", 1024, "--quiet",
+                       "--set", "n_envs=2", "--set", "n_steps=128", "--set", "batch_size=64", "--run-dir", run)
+    assert code == 0, err
+    code, out, err = cli("eval", run, "--episodes", 1, "--deterministic", "--gif", tmp_path / "cli.gif",
+                         "--gif-size", 160)
+    assert code == 0, err
+    returns = ratchet.load(run).record(tmp_path / "py.gif", width=160, height=120)
+    assert (tmp_path / "py.gif").read_bytes() == (tmp_path / "cli.gif").read_bytes()
+    assert len(returns) == 1 and f"return {returns[0]:.2f}" in out
+    two = ratchet.load(run).record(tmp_path / "two.gif", episodes=2, width=160, height=120)
+    assert len(two) == 2 and two[0] == returns[0]
+    with pytest.raises(ratchet.RatchetError, match="ending in .gif"):
+        ratchet.load(run).record(tmp_path / "x.png")
+
+
+def test_record_a_python_env_that_renders_at_its_own_size(tmp_path):
+    ratchet.register("Drawn-v0", _Drawn, max_episode_steps=30)
+    model = ratchet.PPO("Drawn-v0", n_envs=1, n_steps=32, batch_size=32)
+    returns = model.record(tmp_path / "drawn.gif", episodes=2, width=32, height=24)
+    assert len(returns) == 2
+    assert _gif_frames(tmp_path / "drawn.gif") >= 4

@@ -77,8 +77,9 @@ EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episode
 
 GifResult RecordGif(const Policy& policy, const std::string& env_id, const ObsNormalizer* norm,
                     uint64_t seed, const std::filesystem::path& path, int width, int height,
-                    int max_frames) {
+                    int max_frames, int episodes) {
   if (max_frames < 2) throw Error("a GIF of an episode needs at least 2 frames");
+  if (episodes < 1) throw Error(fmt::format("a GIF needs at least one episode, got {}", episodes));
   std::unique_ptr<Env> env = MakeEnv(env_id);
   const EnvSpec& spec = env->spec();
   const int od = spec.observation_space.flat_dim();
@@ -95,18 +96,31 @@ GifResult RecordGif(const Policy& policy, const std::string& env_id, const ObsNo
   env->Reset(seed, raw);
   env->Render(width, height, &frame);  // fails early, before any file is created, if it cannot
   GifWriter gif(path, width, height, delay_cs);
-  gif.AddFrame(frame);
-  for (int t = 1;; ++t) {
-    const StepResult r = env->Step(actor.Act(raw, true, unused), raw);
-    out.episode_return += r.reward;
-    out.steps = t;
-    const bool done = r.terminated || r.truncated;
-    if ((t % out.every == 0 || done) && gif.frames() < max_frames) {
+  for (int ep = 0; ep < episodes; ++ep) {
+    if (ep > 0) {
+      env->Reset(seed + static_cast<uint64_t>(ep), raw);
       env->Render(width, height, &frame);
-      gif.AddFrame(frame);
-      out.steps_rendered = t;
     }
-    if (done) break;
+    const int first_frame = gif.frames();
+    gif.AddFrame(frame);
+    double ret = 0.0;
+    for (int t = 1;; ++t) {
+      const StepResult r = env->Step(actor.Act(raw, true, unused), raw);
+      ret += r.reward;
+      // an environment without a time limit: the episode ends as evaluation would end it
+      const bool done = r.terminated || r.truncated || (spec.max_episode_steps <= 0 && t >= kDefaultEvalMaxSteps);
+      if ((t % out.every == 0 || done) && gif.frames() - first_frame < max_frames) {
+        env->Render(width, height, &frame);
+        gif.AddFrame(frame);
+        if (ep == 0) out.steps_rendered = t;
+      }
+      if (done) {
+        if (ep == 0) out.steps = t;
+        break;
+      }
+    }
+    if (ep == 0) out.episode_return = ret;
+    out.returns.push_back(ret);
   }
   out.frames = gif.frames();
   gif.Close();
