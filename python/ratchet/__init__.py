@@ -402,6 +402,51 @@ def _seed_of(config_yaml):
     return 1
 
 
+class _ProgressBar:
+    """learn(progress_bar=True): tqdm's bar when tqdm is installed, else rich's when rich is, else
+    none (available False: the trainer's own progress line is printed instead)."""
+
+    def __init__(self, total, start, label):
+        self.available, self._start, self._done, self._kind = False, start, 0, None
+        try:
+            import tqdm
+            self._bar = tqdm.tqdm(total=total, unit="step", desc=label, dynamic_ncols=True)
+            self._kind, self.available = "tqdm", True
+            return
+        except ImportError:
+            pass
+        try:
+            import rich.console
+            import rich.progress
+            self._bar = rich.progress.Progress(*rich.progress.Progress.get_default_columns(),
+                                               rich.progress.MofNCompleteColumn(),
+                                               rich.progress.TextColumn("{task.fields[ret]}"),
+                                               console=rich.console.Console(stderr=True))
+            self._task = self._bar.add_task(label, total=total, ret="")
+            self._bar.start()
+            self._kind, self.available = "rich", True
+        except ImportError:
+            pass
+
+    def update(self, stats):
+        done = int(stats["steps"]) - self._start
+        ret = stats.get("ep_return_mean")
+        text = "" if ret is None or ret != ret else f"return {ret:.1f}"
+        if self._kind == "tqdm":
+            self._bar.update(done - self._done)
+            if text:
+                self._bar.set_postfix_str(text, refresh=False)
+        else:
+            self._bar.update(self._task, completed=done, ret=text)
+        self._done = done
+
+    def close(self):
+        if self._kind == "tqdm":
+            self._bar.close()
+        elif self._kind == "rich":
+            self._bar.stop()
+
+
 class _Algorithm:
     """Trains one algorithm on one environment into a run directory (the CLI's format).
 
@@ -475,9 +520,10 @@ class _Algorithm:
         one), from wherever the model is: new, stopped, finished, or loaded (a loaded run is copied
         first: the saved one is never changed; save() writes the result). callback(stats) gets each
         update's progress row as a dict; returning False stops training. Ctrl-C writes a checkpoint
-        and raises KeyboardInterrupt. The model is usable after any stop. log_interval and
-        tb_log_name are accepted for Stable-Baselines3 compatibility (progress.csv and TensorBoard
-        files are always written)."""
+        and raises KeyboardInterrupt. The model is usable after any stop. progress_bar: tqdm's bar
+        (or rich's) when installed, else the trainer's progress line. log_interval and tb_log_name
+        are accepted for Stable-Baselines3 compatibility (progress.csv and TensorBoard files are
+        always written)."""
         if isinstance(total_timesteps, bool) or int(total_timesteps) != total_timesteps or total_timesteps <= 0:
             raise RatchetError(f"learn: total_timesteps must be a positive number of steps, got {total_timesteps!r}")
         if self._loaded_from is not None:
@@ -485,9 +531,21 @@ class _Algorithm:
             work = self._temporary_run_dir()
             shutil.copytree(self._loaded_from, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".lock"))
             self.run_dir, self._loaded_from = work, None
-        n = max(self._rollout_steps(), int(total_timesteps))  # the trainer rounds down to whole rollouts
+        per = self._rollout_steps()
+        n = max(per, int(total_timesteps))  # the trainer rounds down to whole rollouts
         status = _ratchet.run_dir_status(self.run_dir)
         progress = bool(progress_bar or self.verbose)
+        bar = None
+        if progress_bar and _ratchet.mpi_rank() == 0:
+            start = self.num_timesteps if status["has_checkpoint"] else 0
+            bar = _ProgressBar((start + n) // per * per - start, start, f"{self.algo} {self.env_id}")
+            if bar.available:
+                progress = bool(self.verbose)
+                user_callback = callback
+
+                def callback(stats):
+                    bar.update(stats)
+                    return True if user_callback is None else user_callback(stats)
         try:
             if not status["has_checkpoint"]:
                 if status["has_model"]:
@@ -499,6 +557,8 @@ class _Algorithm:
             else:
                 _ratchet.resume(self.run_dir, self.num_timesteps + n, callback, progress)
         finally:
+            if bar is not None:
+                bar.close()
             self._refresh()
         return self
 

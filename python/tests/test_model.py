@@ -383,3 +383,25 @@ def test_record_a_python_env_that_renders_at_its_own_size(tmp_path):
     returns = model.record(tmp_path / "drawn.gif", episodes=2, width=32, height=24)
     assert len(returns) == 2
     assert _gif_frames(tmp_path / "drawn.gif") >= 4
+
+
+@pytest.mark.parametrize("library", ["tqdm", "rich"])
+def test_progress_bar_uses_tqdm_or_rich_when_installed(library, capsys, monkeypatch):
+    pytest.importorskip(library)
+    if library == "rich":
+        monkeypatch.setitem(__import__("sys").modules, "tqdm", None)  # tqdm hidden: rich's bar
+    model = _small()
+    model.learn(1024, progress_bar=True)
+    err = capsys.readouterr().err
+    assert model.num_timesteps == 1024
+    assert "ppo CartPole-v1" in err and "1024/1024" in err, err
+
+
+def test_progress_bar_without_tqdm_or_rich_prints_the_progress_line(capfd, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "rich", None)
+    monkeypatch.setitem(sys.modules, "rich.progress", None)
+    model = _small()
+    model.learn(512, progress_bar=True)
+    assert "steps/s" in capfd.readouterr().err  # the trainer's line, written by C++
