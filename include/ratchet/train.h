@@ -222,6 +222,10 @@ struct TrainOptions {
   // whose interrupts arrive between updates only (Python's Ctrl-C). Not under MPI, where every
   // rank must evaluate alike.
   std::function<bool()> poll_stop;
+  // Resume only: schedules (lin_X) start again from their initial value at the checkpoint and
+  // reach 0 at the new total, as Stable-Baselines3's learn(reset_num_timesteps=True) does; by
+  // default they continue from where they are.
+  bool restart_schedules = false;
   // The ranks that train together (their environment copies split between them, every update
   // replicated, so the result is bit for bit that of one process); null: World(), which is this
   // process alone unless it was started by mpirun. Only rank 0 writes the run directory and

@@ -498,6 +498,7 @@ class _Algorithm:
             self.run_dir = self._temporary_run_dir()
         self._model = None
         self.num_timesteps = 0
+        self._count_from = 0  # the run's steps when num_timesteps was last reset
 
     def _temporary_run_dir(self):
         """A run directory of our own, removed with the model (unless save() copied it away)."""
@@ -515,12 +516,18 @@ class _Algorithm:
         values = dict(line.split(":", 1) for line in self.config.splitlines() if ":" in line)
         return int(values["n_steps"].split("#")[0]) * int(values["n_envs"].split("#")[0])
 
-    def learn(self, total_timesteps, callback=None, log_interval=None, tb_log_name=None, progress_bar=False):
+    def learn(self, total_timesteps, callback=None, log_interval=None, tb_log_name=None, reset_num_timesteps=True,
+              progress_bar=False):
         """Trains total_timesteps more environment steps (rounded down to whole rollouts, at least
         one), from wherever the model is: new, stopped, finished, or loaded (a loaded run is copied
         first: the saved one is never changed; save() writes the result). callback(stats) gets each
         update's progress row as a dict; returning False stops training. Ctrl-C writes a checkpoint
-        and raises KeyboardInterrupt. The model is usable after any stop. progress_bar: tqdm's bar
+        and raises KeyboardInterrupt. The model is usable after any stop.
+        reset_num_timesteps, as in Stable-Baselines3: True (the default) restarts the count
+        (num_timesteps counts this call's steps) and the schedules (lin_X run from their initial
+        value over these steps); False continues both, so that a stopped run continued with False
+        gives the bits of one never stopped. progress.csv counts every step of the run either way.
+        progress_bar: tqdm's bar
         (or rich's) when installed, else the trainer's progress line. log_interval and tb_log_name
         are accepted for Stable-Baselines3 compatibility (progress.csv and TensorBoard files are
         always written)."""
@@ -534,10 +541,13 @@ class _Algorithm:
         per = self._rollout_steps()
         n = max(per, int(total_timesteps))  # the trainer rounds down to whole rollouts
         status = _ratchet.run_dir_status(self.run_dir)
+        run_steps = self._run_steps()
+        if reset_num_timesteps:
+            self._count_from, self.num_timesteps = run_steps, 0
         progress = bool(progress_bar or self.verbose)
         bar = None
         if progress_bar and _ratchet.mpi_rank() == 0:
-            start = self.num_timesteps if status["has_checkpoint"] else 0
+            start = run_steps if status["has_checkpoint"] else 0
             bar = _ProgressBar((start + n) // per * per - start, start, f"{self.algo} {self.env_id}")
             if bar.available:
                 progress = bool(self.verbose)
@@ -555,7 +565,7 @@ class _Algorithm:
                 _ratchet.train(self.algo, self.env_id, self.seed, n, self._sets, self.run_dir, callback, progress,
                                self._preset, self._preset_env)
             else:
-                _ratchet.resume(self.run_dir, self.num_timesteps + n, callback, progress)
+                _ratchet.resume(self.run_dir, run_steps + n, callback, progress, bool(reset_num_timesteps))
         finally:
             if bar is not None:
                 bar.close()
@@ -577,9 +587,13 @@ class _Algorithm:
         status = _ratchet.run_dir_status(self.run_dir)
         if status["has_checkpoint"] or status["has_model"]:
             self._model = _ratchet.Model(self.run_dir)
-            self.num_timesteps = self._model.steps
+            self.num_timesteps = self._model.steps - self._count_from
             with open(os.path.join(self.run_dir, "config.yaml")) as f:
                 self.config = f.read()
+
+    def _run_steps(self):
+        """Every step the run has trained (num_timesteps counts from _count_from)."""
+        return self.num_timesteps + self._count_from
 
     def _current(self):
         if self._model is None:
@@ -716,7 +730,7 @@ def _load_dir(path):
     obj.env_id, obj.run_dir, obj._loaded_from, obj._model, obj.verbose = model.env, path, path, model, 0
     obj.seed, obj._sets, obj._preset = _seed_of(obj.config), [], os.path.join(path, "config.yaml")
     obj._preset_env = ""
-    obj.num_timesteps = model.steps
+    obj.num_timesteps, obj._count_from = model.steps, 0
     return obj
 
 

@@ -232,8 +232,9 @@ class PyModel {
 // Runs Train or Resume with the GIL released; the callback (if any) gets the GIL, a dict of the
 // update's row, and may stop training; Ctrl-C stops with a checkpoint and raises KeyboardInterrupt.
 TrainResult RunTraining(bool resume, const std::filesystem::path& dir, RunConfig* cfg, std::optional<int64_t> steps,
-                        py::object callback, bool progress) {
+                        py::object callback, bool progress, bool restart_schedules = false) {
   TrainOptions opt;
+  opt.restart_schedules = restart_schedules;
   if (progress) opt.progress = &std::cerr;
   std::optional<py::error_already_set> callback_error;
   // Ctrl-C during a periodic evaluation: stop with a checkpoint, then KeyboardInterrupt
@@ -398,9 +399,10 @@ PYBIND11_MODULE(_ratchet, m) {
     d["in_use"] = s.in_use;
     return d;
   });
-  m.def("resume", [](const std::filesystem::path& dir, std::optional<int64_t> steps, py::object callback, bool progress) {
-    return RunTraining(true, dir, nullptr, steps, callback, progress);
-  });
+  m.def("resume", [](const std::filesystem::path& dir, std::optional<int64_t> steps, py::object callback, bool progress,
+                     bool restart_schedules) {
+    return RunTraining(true, dir, nullptr, steps, callback, progress, restart_schedules);
+  }, py::arg("dir"), py::arg("steps"), py::arg("callback"), py::arg("progress"), py::arg("restart_schedules") = false);
 
   py::class_<PyModel>(m, "Model")
       .def(py::init<const std::filesystem::path&>())

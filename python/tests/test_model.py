@@ -69,10 +69,18 @@ def test_learn_trains_n_more_steps_each_time(tmp_path):
     model = _small(run_dir=tmp_path / "run")
     model.learn(512)
     assert model.num_timesteps == 512
-    model.learn(512)
+    model.learn(512, reset_num_timesteps=False)  # counting on
     assert model.num_timesteps == 1024
-    model.learn(100)  # less than a rollout: one rollout, as Stable-Baselines3 does
+    model.learn(100, reset_num_timesteps=False)  # less than a rollout: one rollout, as Stable-Baselines3 does
     assert model.num_timesteps == 1280
+    model.learn(512)  # Stable-Baselines3's default: the count starts again
+    assert model.num_timesteps == 512
+    rows = _progress(tmp_path / "run")
+    assert rows[-1][1] == "1792"  # the run has every step
+    # the preset's learning rate lin_0.001 ran to 0 by step 512 and stayed there while counting
+    # on; the last call started it again
+    lr = [float(r[rows[0].index("learning_rate")]) for r in rows[1:]]
+    assert lr[1] == 0 and lr[2:5] == [0, 0, 0] and lr[5] == pytest.approx(0.001 / 2, rel=1e-3) and lr[6] == 0
     with pytest.raises(ratchet.RatchetError, match="total_timesteps must be a positive"):
         model.learn(0)
 
@@ -87,10 +95,10 @@ def test_load_then_learn_trains_a_copy_and_never_rewrites_the_saved_run(tmp_path
     before = _tree_digest(run)
     model = ratchet.load(run)
     assert model.num_timesteps == 2048
-    model.learn(1024)
+    model.learn(1024, reset_num_timesteps=False)
     assert model.num_timesteps == 3072
     assert _tree_digest(run) == before  # config.yaml, model and checkpoints untouched
-    model.learn(1024)
+    model.learn(1024, reset_num_timesteps=False)
     assert model.num_timesteps == 4096
     model.save(tmp_path / "continued")
     assert ratchet.load(tmp_path / "continued").num_timesteps == 4096
@@ -221,7 +229,7 @@ def test_a_python_env_continues_bit_identically_after_a_stop(tmp_path):
     stopped = ratchet.PPO(PointMass, run_dir=tmp_path / "stopped", **_POINT_MASS_SETTINGS)
     stopped.learn(1024, callback=lambda stats: stats["update"] < 3)
     assert stopped.num_timesteps == 384
-    stopped.learn(1024 - 384)  # the environments continue from their pickled state
+    stopped.learn(1024 - 384, reset_num_timesteps=False)  # the environments continue from their pickled state
     assert _progress(tmp_path / "stopped") == _progress(tmp_path / "straight")
 
 
@@ -255,7 +263,7 @@ def test_get_state_and_set_state_continue_bit_identically(tmp_path):
     straight.learn(768)
     stopped = ratchet.PPO(_StateMethods, run_dir=tmp_path / "stopped", **_POINT_MASS_SETTINGS)
     stopped.learn(768, callback=lambda stats: stats["update"] < 2)
-    stopped.learn(768 - 256)
+    stopped.learn(768 - 256, reset_num_timesteps=False)
     assert _progress(tmp_path / "stopped") == _progress(tmp_path / "straight")
 
 
@@ -328,7 +336,7 @@ def test_a_run_of_a_python_env_loads_in_a_new_process(tmp_path):
         m = ratchet.load({str(tmp_path / 'run')!r})
         assert np.array_equal(m.predict(np.load({str(tmp_path / 'obs.npy')!r}))[0],
                               np.load({str(tmp_path / 'act.npy')!r}))
-        m.learn(128)  # and continues
+        m.learn(128, reset_num_timesteps=False)  # and continues
         print("steps", m.num_timesteps)
     """)
     p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

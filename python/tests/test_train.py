@@ -83,7 +83,7 @@ def test_callback_sees_every_update_and_can_stop(tmp_path):
     model.learn(4096, callback=callback)
     assert len(seen) == 3 and seen[-1]["update"] == 3 and seen[-1]["steps"] == 768
     assert "policy_loss" in seen[0] and "ep_return_mean" in seen[0]
-    model.learn(4096 - 768)  # continues from the checkpoint to 4096 steps
+    model.learn(4096 - 768, reset_num_timesteps=False)  # continues from the checkpoint to 4096 steps
     assert model.num_timesteps == 4096
     assert model.evaluate(2)[0] > 0
 
@@ -159,7 +159,7 @@ def test_ctrl_c_writes_a_checkpoint_and_training_continues(tmp_path):
             stopped = model.num_timesteps
             print("interrupted at", stopped, flush=True)
             action, _ = model.predict([1.0, 0.0, 0.0])  # usable at once
-            model.learn(512)  # and learn continues: 512 more steps
+            model.learn(512, reset_num_timesteps=False)  # and learn continues: 512 more steps
             print("continued", stopped, model.num_timesteps, flush=True)
             sys.exit(130)
     """))

@@ -195,7 +195,10 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
       anchor_remaining = p.anchor_remaining;
       best_eval = p.best_eval;
       last_eval = p.last_eval;
-      if (old_total && *old_total != tc.n_timesteps && res.steps > 0) {
+      if (opt.restart_schedules && res.steps > 0) {
+        anchor_steps = res.steps;
+        anchor_remaining = 1.0;
+      } else if (old_total && *old_total != tc.n_timesteps && res.steps > 0) {
         // the total changed: schedules continue from where they are
         anchor_remaining = ProgressRemaining(res.steps, *old_total, anchor_steps, anchor_remaining);
         anchor_steps = res.steps;
