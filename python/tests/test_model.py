@@ -413,3 +413,33 @@ def test_progress_bar_without_tqdm_or_rich_prints_the_progress_line(capfd, monke
     model = _small()
     model.learn(512, progress_bar=True)
     assert "steps/s" in capfd.readouterr().err  # the trainer's line, written by C++
+
+
+def test_ctrl_c_ends_an_evaluation(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+        import ratchet
+        from test_model import _Endless
+        ratchet.register("EndlessEval-v0", _Endless, max_episode_steps=0)
+        model = ratchet.PPO("EndlessEval-v0", n_envs=1, n_steps=32, batch_size=32)
+        print("started", flush=True)
+        t0 = time.time()
+        try:
+            model.evaluate(1, max_steps=10**9)
+        except KeyboardInterrupt:
+            print("interrupted after", round(time.time() - t0), "s", flush=True)
+            sys.exit(130)
+    """)
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "started"
+    import time
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 130, out + err
+    assert "interrupted after" in out
