@@ -572,13 +572,14 @@ class _Algorithm:
             self._refresh()
         return self
 
-    def _write_env_recipe(self):
+    def _write_env_recipe(self, run_dir=None):
         """python_env.json: how a new process makes this run's Python environment again."""
         recipe = _recipes.get(self.env_id)
         if recipe is None or _ratchet.mpi_rank() != 0:
             return
-        os.makedirs(self.run_dir, exist_ok=True)
-        _ratchet.write_file(os.path.join(self.run_dir, "python_env.json"),
+        run_dir = run_dir or self.run_dir
+        os.makedirs(run_dir, exist_ok=True)
+        _ratchet.write_file(os.path.join(run_dir, "python_env.json"),
                             json.dumps({"id": self.env_id, **recipe}, indent=1) + "\n")
 
     def _refresh(self):
@@ -637,21 +638,31 @@ class _Algorithm:
                                "overwritten")
         with tempfile.TemporaryDirectory(prefix="ratchet-save-") as staging:
             run = self._source_dir()
-            if not (_ratchet.run_dir_status(run)["has_checkpoint"] or _ratchet.run_dir_status(run)["has_model"]):
-                # not trained yet: the configuration and the initial networks
+            status = _ratchet.run_dir_status(run)
+            if not (status["has_checkpoint"] or status["has_model"]):
+                # not trained yet: the configuration, the initial networks, how to make the env
                 run = os.path.join(staging, "run")
                 os.makedirs(run)
                 self._current().save_initial(run)
-            if not is_zip:
-                shutil.copytree(run, path, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".lock"))
+                self._write_env_recipe(run)
+            if is_zip:
+                base = os.path.join(staging, "archive")
+                shutil.make_archive(base, "zip", run)
+                with open(base + ".zip", "rb") as f:
+                    _ratchet.write_file(path, f.read())  # temporary file, fsync, rename
                 return
-            base = os.path.join(staging, "archive")
-            shutil.make_archive(base, "zip", run)
-            tmp = path + ".partial"
-            shutil.copyfile(base + ".zip", tmp)
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
+            # a whole directory or nothing: copied beside the target, then renamed into place
+            parent = os.path.dirname(os.path.abspath(path))
+            os.makedirs(parent, exist_ok=True)
+            partial = tempfile.mkdtemp(prefix=".ratchet-save-", dir=parent)
+            try:
+                shutil.copytree(run, partial, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".lock"))
+                if os.path.isdir(path):
+                    os.rmdir(path)  # empty (checked above)
+                os.rename(partial, path)
+            except BaseException:
+                shutil.rmtree(partial, True)
+                raise
 
     def _source_dir(self):
         return self._loaded_from if self._loaded_from is not None else self.run_dir

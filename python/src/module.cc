@@ -298,6 +298,9 @@ PYBIND11_MODULE(_ratchet, m) {
   m.def("progress_columns", &ProgressColumns);
   m.attr("DEFAULT_EVAL_MAX_STEPS") = kDefaultEvalMaxSteps;
   // every file Ratchet writes goes through one helper (temporary file, fsync, rename)
+  m.def("write_file", [](const std::filesystem::path& path, const py::bytes& data) {
+    WriteFileAtomically(path, std::string_view(data), "file");
+  });
   m.def("write_file", [](const std::filesystem::path& path, const std::string& text) {
     WriteFileAtomically(path, text, "file");
   });
