@@ -443,3 +443,17 @@ def test_ctrl_c_ends_an_evaluation(tmp_path):
     out, err = p.communicate(timeout=30)
     assert p.returncode == 130, out + err
     assert "interrupted after" in out
+
+
+def test_the_packages_ratchet_command(tmp_path):
+    import subprocess
+    import sys
+    cmd = [sys.executable, "-m", "ratchet._cli"]
+    p = subprocess.run(cmd + ["--version"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout.startswith("ratchet 0.1.0"), p.stdout + p.stderr
+    # a run of a Python environment: the command says how to use it instead of failing on the id
+    model = ratchet.PPO(PointMass, run_dir=tmp_path / "run", n_envs=1, n_steps=32, batch_size=32)
+    model.learn(64)
+    p = subprocess.run(cmd + ["eval", str(tmp_path / "run")], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
+    assert "is a run of the Python environment 'PointMass-py" in p.stderr and "ratchet.load(" in p.stderr
