@@ -20,6 +20,11 @@ int64_t ParseCount(const std::string& text, const std::string& flag, bool allow_
 Comm& Job();
 bool Lead();
 
+// The whole command line: parses argv and runs the command; returns the exit code. main() is
+// this; so is the Python package's `ratchet` command for runs of Python environments, which it
+// calls in-process once it has registered them.
+int Main(int argc, char** argv);
+
 class ExperimentCommands {
  public:
   // Registers the subcommands on app.

@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include <CLI/CLI.hpp>
@@ -244,7 +245,8 @@ int Eval(const std::string& run_dir, const std::string& episodes_text, const std
 
 // `ratchet doctor`: what this build is, and whether this machine reproduces the golden bits.
 // Returns 0 when it does (or the build is not the recorded kind), 1 when any run differs.
-int Doctor(bool print_golden) {
+int Doctor(bool print_golden, const std::vector<std::string>& algos) {
+  for (const std::string& a : algos) FindAlgorithm(a);  // an unknown name: Error listing the known ones
   std::cout << BuildReport(true) << std::flush;
   const std::string mismatch = GoldenBuildMismatch();
   if (!mismatch.empty() && !print_golden) {
@@ -260,7 +262,9 @@ int Doctor(bool print_golden) {
     }
   } cleanup{scratch};
   int differ = 0;
-  const auto& table = GoldenBits();
+  std::vector<GoldenEntry> table;
+  for (const GoldenEntry& g : GoldenBits())
+    if (algos.empty() || std::find(algos.begin(), algos.end(), g.run.algo) != algos.end()) table.push_back(g);
   if (!print_golden) std::cout << fmt::format("golden bits: {} short runs (preset settings, seed 1):\n", table.size());
   for (size_t i = 0; i < table.size(); ++i) {
     const GoldenEntry& g = table[i];
@@ -288,7 +292,10 @@ int Doctor(bool print_golden) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+// The command line (ratchet::cli::Main); here, where the commands above are found by name.
+int RunCommandLine(int argc, char** argv) {
   CLI::App app{"Ratchet: policy-gradient reinforcement learning (PPO, ...) in C++"};
   app.require_subcommand(1);
   std::string version = BuildReport(false);
@@ -366,9 +373,11 @@ int main(int argc, char** argv) {
   CLI::App* envs = app.add_subcommand("envs", "list the environments");
   CLI::App* algos = app.add_subcommand("algos", "list the algorithms");
   bool print_golden = false;
+  std::vector<std::string> doctor_algos;
   CLI::App* doctor = app.add_subcommand(
       "doctor", "print what this build is (ISA level, compiler, library and package versions) and check that this "
                 "machine reproduces the golden bits (short recorded runs of every algorithm); exit 1 if not");
+  doctor->add_option("--algo", doctor_algos, "only the golden runs of these algorithms (repeatable)");
   doctor->add_flag("--print-golden", print_golden, "print this machine's digests as the golden table's lines (for maintainers)");
 
   // the first word that is not an option or an option's value is the command
@@ -479,7 +488,7 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
-    if (*doctor) return Doctor(print_golden);
+    if (*doctor) return Doctor(print_golden, doctor_algos);
     if (*algos) {
       for (const AlgoEntry& a : Algorithms()) std::cout << fmt::format("{:<8} {}\n", a.name, a.summary);
       return 0;
@@ -509,3 +518,7 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace
+
+int ratchet::cli::Main(int argc, char** argv) { return RunCommandLine(argc, argv); }

@@ -115,7 +115,7 @@ int ExperimentCommands::Tune() {
     for (size_t i = 0; i < space.params.size(); ++i) mine[space.params[i].name] = a.Text(space, i);
     // a minibatch larger than the rollout is lowered to the rollout (as RL Zoo's sampler does)
     if (mine.count("batch_size")) {
-      ResolveOptions probe{tune_algo_, tune_env_, seeds[0], steps, tune_preset_, fixed};
+      ResolveOptions probe{tune_algo_, tune_env_, seeds[0], steps, tune_preset_, fixed, ""};
       for (const auto& [k, v] : mine)
         if (k != "batch_size") probe.sets.push_back(k + "=" + v);
       probe.sets.push_back("batch_size=1");
@@ -127,7 +127,7 @@ int ExperimentCommands::Tune() {
     return sets;
   };
   ResolveRunConfig({tune_algo_, tune_env_, seeds[0], steps, tune_preset_,
-                    settings(MakeRandomSampler(0)->Suggest(space, 0, {}))});
+                    settings(MakeRandomSampler(0)->Suggest(space, 0, {})), ""});
 
   // the session: a new one, or the one in --out if it is the same session
   const fs::path out(tune_out_);
@@ -187,7 +187,7 @@ int ExperimentCommands::Tune() {
     if (best == nullptr) return std::nullopt;
     std::vector<std::string> sets = tune_sets_;
     for (size_t i = 0; i < space.params.size(); ++i) sets.push_back(best->sets[fixed.size() + i]);
-    RunConfig cfg = ResolveRunConfig({tune_algo_, tune_env_, std::nullopt, std::nullopt, tune_preset_, sets});
+    RunConfig cfg = ResolveRunConfig({tune_algo_, tune_env_, std::nullopt, std::nullopt, tune_preset_, sets, ""});
     std::vector<std::pair<std::string, std::string>> keys;
     for (const auto& [k, v] : cfg.Binder().Dump())
       if (k != "seed" && k != "threads" && k != "stop_at" && k != "label" && !k.starts_with("checkpoint_") &&

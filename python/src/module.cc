@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "experiments.h"  // apps/ratchet: the command line, ratchet::cli::Main
 #include "py_env.h"
 #include "ratchet/ratchet.h"
 
@@ -297,6 +298,16 @@ PYBIND11_MODULE(_ratchet, m) {
   });
   m.def("progress_columns", &ProgressColumns);
   m.attr("DEFAULT_EVAL_MAX_STEPS") = kDefaultEvalMaxSteps;
+  // The command line, in this process (where Python environments are registered); args[0] is the
+  // program name. Returns the exit code.
+  m.def("cli_main", [](const std::vector<std::string>& args) {
+    std::vector<std::string> copy = args;
+    std::vector<char*> argv;
+    for (std::string& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    py::gil_scoped_release nogil;  // a Python environment takes it per call
+    return cli::Main(static_cast<int>(copy.size()), argv.data());
+  });
   // every file Ratchet writes goes through one helper (temporary file, fsync, rename)
   m.def("write_file", [](const std::filesystem::path& path, const py::bytes& data) {
     WriteFileAtomically(path, std::string_view(data), "file");

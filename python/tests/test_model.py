@@ -445,15 +445,28 @@ def test_ctrl_c_ends_an_evaluation(tmp_path):
     assert "interrupted after" in out
 
 
-def test_the_packages_ratchet_command(tmp_path):
+def test_the_packages_ratchet_command_opens_runs_of_python_environments(tmp_path):
     import subprocess
     import sys
     cmd = [sys.executable, "-m", "ratchet._cli"]
     p = subprocess.run(cmd + ["--version"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and p.stdout.startswith("ratchet 0.1.0"), p.stdout + p.stderr
-    # a run of a Python environment: the command says how to use it instead of failing on the id
-    model = ratchet.PPO(PointMass, run_dir=tmp_path / "run", n_envs=1, n_steps=32, batch_size=32)
+    model = ratchet.PPO(PointMass, seed=3, run_dir=tmp_path / "run", n_envs=1, n_steps=32, batch_size=32)
     model.learn(64)
-    p = subprocess.run(cmd + ["eval", str(tmp_path / "run")], capture_output=True, text=True, timeout=60)
-    assert p.returncode == 2 and p.stderr.count("\n") == 1, p.stderr
-    assert "is a run of the Python environment 'PointMass-py" in p.stderr and "ratchet.load(" in p.stderr
+    expected = model.evaluate(3, seed=7)[0]
+    # a new process that never saw PointMass: the run's python_env.json makes it again
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.abspath(__file__)),
+                                                        os.environ.get("PYTHONPATH", "")]))
+    p = subprocess.run(cmd + ["eval", str(tmp_path / "run"), "--episodes", "3", "--seed", "7", "--deterministic"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert p.returncode == 0, p.stderr
+    assert f"deterministic return {expected:.2f}" in p.stdout, p.stdout
+    p = subprocess.run(cmd + ["export", str(tmp_path / "run"), "-o", str(tmp_path / "p.rpol")], capture_output=True,
+                       text=True, timeout=60, env=env)
+    assert p.returncode == 0 and (tmp_path / "p.rpol").exists(), p.stderr
+    p = subprocess.run(cmd + ["resume", str(tmp_path / "run"), "--steps", "128", "--quiet"], capture_output=True,
+                       text=True, timeout=60, env=env)
+    assert p.returncode == 0 and "trained 128 steps" in p.stdout, p.stdout + p.stderr
+    p = subprocess.run(cmd + ["sweep", "--algo", "ppo", "--env", "x", str(tmp_path / "run")], capture_output=True,
+                       text=True, timeout=60, env=env)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "one process per run" in p.stderr, p.stderr

@@ -187,23 +187,31 @@ TEST(CliTest, VersionNamesTheBuild) {
 // naming the runs, when glibc is told to hide FMA and AVX2 so that its libm runs other variants
 // of sin, cos and exp: MuJoCo's physics then gives other bits, as another libm would.
 TEST(CliTest, DoctorChecksTheGoldenBits) {
-  Result r = RunCli("doctor");
+  Result r = RunCli("doctor --algo npg --algo ppo");  // the whole table: GoldenBitsTest
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   if (r.out.find("not checked") != std::string::npos) GTEST_SKIP() << r.out;
   EXPECT_NE(r.out.find("this machine: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("(Ratchet's fixed sizes)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("acktr   HalfCheetah-v4  same bits"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("golden bits: 4 short runs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("npg     HalfCheetah-v4  same bits"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("this machine reproduces the golden bits"), std::string::npos) << r.out;
 
   const std::string cmd_env = "GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA";
   const auto dir = ratchet::testing::FreshDir("cli_doctor_libm");
-  const std::string cmd = cmd_env + " " + std::string(RATCHET_CLI) + " doctor >" + (dir / "out").string() + " 2>&1";
+  const std::string cmd = cmd_env + " " + std::string(RATCHET_CLI) + " doctor --algo ppo >" + (dir / "out").string() + " 2>&1";
   const int status = std::system(cmd.c_str());
   const std::string out = ratchet::testing::ReadFile(dir / "out");
   EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 1) << out;
   EXPECT_NE(out.find("GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA"), std::string::npos) << out;
   EXPECT_NE(out.find("HalfCheetah-v4  DIFFERENT BITS"), std::string::npos) << out;
   EXPECT_NE(out.find("does NOT reproduce"), std::string::npos) << out;
+}
+
+TEST(CliTest, DoctorNamesAnUnknownAlgorithm) {
+  const Result r = RunCli("doctor --algo ppo2");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(Lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("unknown algorithm 'ppo2'"), std::string::npos) << r.err;
 }
 
 TEST(CliTest, ConfigPrintsTheResolvedKeys) {
