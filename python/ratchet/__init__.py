@@ -263,7 +263,9 @@ def _rebuild(id, recipe, source):
         what = recipe.get("gymnasium") or recipe.get("factory")
         raise RatchetError(f"{source}: cannot make environment {id!r} again from {what!r} ({e}); register it "
                            f"first with ratchet.register({id!r}, ...)") from None
-    register(id, factory, recipe.get("max_episode_steps"))
+    with warnings.catch_warnings():  # a missing time limit was said when the run was trained
+        warnings.simplefilter("ignore")
+        register(id, factory, recipe.get("max_episode_steps"))
     _recipes[id] = recipe
 
 
