@@ -385,23 +385,12 @@ def _policy_sets(policy_kwargs):
     return sets
 
 
-def _seed_of_key(run_dir, key):
-    """The value of `key` in run_dir/config.yaml, or None."""
-    try:
-        with open(os.path.join(run_dir, "config.yaml")) as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        return None
-    return None
-
-
-def _seed_of(config_yaml):
+def _config_value(config_yaml, key):
+    """The value of `key` in a resolved run configuration (config.yaml's text), or None."""
     for line in config_yaml.splitlines():
-        if line.startswith("seed:"):
-            return int(line.split(":", 1)[1])
-    return 1
+        if line.startswith(key + ":"):
+            return line.split(":", 1)[1].split("#")[0].strip()
+    return None
 
 
 class _ProgressBar:
@@ -515,8 +504,7 @@ class _Algorithm:
         return d
 
     def _rollout_steps(self):
-        values = dict(line.split(":", 1) for line in self.config.splitlines() if ":" in line)
-        return int(values["n_steps"].split("#")[0]) * int(values["n_envs"].split("#")[0])
+        return int(_config_value(self.config, "n_steps")) * int(_config_value(self.config, "n_envs"))
 
     def learn(self, total_timesteps, callback=None, log_interval=None, tb_log_name=None, reset_num_timesteps=True,
               progress_bar=False):
@@ -730,7 +718,12 @@ def load(path):
 
 
 def _load_dir(path):
-    env_id = _seed_of_key(path, "env")
+    try:
+        with open(os.path.join(path, "config.yaml")) as f:
+            config = f.read()
+    except OSError:
+        config = ""  # _ratchet.Model says what is missing
+    env_id = _config_value(config, "env")
     recipe_path = os.path.join(path, "python_env.json")
     if env_id is not None and env_id not in _ratchet.list_envs() and os.path.isfile(recipe_path):
         with open(recipe_path) as f:
@@ -738,10 +731,9 @@ def _load_dir(path):
         _rebuild(env_id, recipe, recipe_path)
     model = _ratchet.Model(path)
     obj = _CLASSES[model.algo].__new__(_CLASSES[model.algo])
-    with open(os.path.join(path, "config.yaml")) as f:
-        obj.config = f.read()
+    obj.config = config
     obj.env_id, obj.run_dir, obj._loaded_from, obj._model, obj.verbose = model.env, path, path, model, 0
-    obj.seed, obj._sets, obj._preset = _seed_of(obj.config), [], os.path.join(path, "config.yaml")
+    obj.seed, obj._sets, obj._preset = int(_config_value(config, "seed") or 1), [], os.path.join(path, "config.yaml")
     obj._preset_env = ""
     obj.num_timesteps, obj._count_from = model.steps, 0
     return obj

@@ -139,12 +139,6 @@ class PyVectorEnv {
   std::vector<uint8_t> term_, trunc_;
 };
 
-std::string ShapeText(const py::array& a) {
-  std::string s = "(";
-  for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
-  return s + (a.ndim() == 1 ? ",)" : ")");
-}
-
 // Checks that obs is one observation (obs_dim,) or a batch (n, obs_dim) of finite values, as
 // Stable-Baselines3 checks them; returns the batch size (0 for one observation). `what` names the
 // caller in messages.
@@ -153,7 +147,7 @@ py::ssize_t CheckObservations(const CArray<float>& obs, int od, const char* what
   const bool batch = obs.ndim() == 2 && obs.shape(1) == od && obs.shape(0) > 0;
   if (!one && !batch)
     throw Error(fmt::format("{}: expected an observation of shape ({},) or a batch of shape (n, {}), got an array of "
-                            "shape {}", what, od, od, ShapeText(obs)));
+                            "shape {}", what, od, od, python::ShapeText(obs)));
   const float* p = obs.data();
   for (py::ssize_t k = 0; k < obs.size(); ++k)
     if (!std::isfinite(p[k])) {

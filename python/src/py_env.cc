@@ -42,7 +42,7 @@ class PythonEnv final : public Env {
       if (low && low.ndim() >= 1 && low.size() == spec_.observation_space.flat_dim()) shaped = low;
     }
     obs_shape_.assign(shaped.shape(), shaped.shape() + shaped.ndim());
-    obs_shape_text_ = Shape(shaped);
+    obs_shape_text_ = ShapeText(shaped);
     for (const char* m : {"reset", "step"})
       if (!py::hasattr(env_, m)) throw Error(spec_.id + ": the environment has no " + m + "() method");
     if (py::hasattr(env_, "spec") && !env_.attr("spec").is_none()) {
@@ -184,18 +184,13 @@ class PythonEnv final : public Env {
     if (!arr) throw Error(spec_.id + "." + method + "() returned an observation that is not numeric");
     if (static_cast<size_t>(arr.size()) != obs.size() || !SameShape(arr))
       throw Error(spec_.id + "." + method + "() returned an observation of " + std::to_string(arr.size()) +
-                  " values, shape " + Shape(arr) + "; observation_space has " + std::to_string(obs.size()) +
+                  " values, shape " + ShapeText(arr) + "; observation_space has " + std::to_string(obs.size()) +
                   ", shape " + obs_shape_text_);
     std::copy(arr.data(), arr.data() + arr.size(), obs.begin());
   }
 
   enum class State { kNone, kMethods, kPickle };
 
-  static std::string Shape(const py::array& a) {
-    std::string s = "(";
-    for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
-    return s + (a.ndim() == 1 ? ",)" : ")");
-  }
   bool SameShape(const py::array& a) const {
     if (static_cast<size_t>(a.ndim()) != obs_shape_.size()) return false;
     for (py::ssize_t d = 0; d < a.ndim(); ++d)
@@ -211,6 +206,12 @@ class PythonEnv final : public Env {
 };
 
 }  // namespace
+
+std::string ShapeText(const py::array& a) {
+  std::string s = "(";
+  for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
+  return s + (a.ndim() == 1 ? ",)" : ")");
+}
 
 std::unique_ptr<Env> MakePythonEnv(const py::object& factory, const std::string& id) {
   py::gil_scoped_acquire gil;

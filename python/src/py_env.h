@@ -2,6 +2,7 @@
 // interface, so that every algorithm, the trainer and VectorEnv can use it.
 #pragma once
 
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <memory>
@@ -15,5 +16,8 @@ namespace ratchet::python {
 // reads its spaces. Every call into Python holds the GIL; errors name the env, the method and
 // what was expected.
 std::unique_ptr<Env> MakePythonEnv(const pybind11::object& factory, const std::string& id);
+
+// An array's shape as Python writes it: "(6,)", "(8, 17)".
+std::string ShapeText(const pybind11::array& a);
 
 }  // namespace ratchet::python
