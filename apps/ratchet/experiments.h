@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +26,10 @@ bool Lead();
 // this; so is the Python package's `ratchet` command for runs of Python environments, which it
 // calls in-process once it has registered them.
 int Main(int argc, char** argv);
+// Called by `train`, on rank 0, with the run directory it is about to train into (created) and
+// the run's environment id, before training starts; null by default. The Python package's
+// command writes python_env.json there, so that later commands can make the environment again.
+void SetNewRunHook(std::function<void(const std::filesystem::path& dir, const std::string& env)> hook);
 
 class ExperimentCommands {
  public:

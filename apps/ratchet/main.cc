@@ -28,6 +28,14 @@ using ratchet::cli::ParseCount;
 
 namespace ratchet::cli {
 
+std::function<void(const fs::path&, const std::string&)>& NewRunHook() {
+  static std::function<void(const fs::path&, const std::string&)> hook;
+  return hook;
+}
+void SetNewRunHook(std::function<void(const fs::path& dir, const std::string& env)> hook) {
+  NewRunHook() = std::move(hook);
+}
+
 Comm& Job() {
   if (g_world == nullptr) g_world = &World();
   return *g_world;
@@ -36,6 +44,8 @@ Comm& Job() {
 bool Lead() { return g_world == nullptr || g_world->rank() == 0; }
 
 }  // namespace ratchet::cli
+
+using ratchet::cli::NewRunHook;
 
 namespace {
 
@@ -159,6 +169,7 @@ int Train(const ResolveOptions& opt, const std::string& run_dir_arg, bool quiet)
     std::cerr << fmt::format("ratchet: training {} on {} (seed {}, {} steps) into {}{}\n", cfg.train.algo,
                              cfg.train.env, cfg.train.seed, cfg.train.n_timesteps, dir.string(),
                              job.size() > 1 ? fmt::format(" on {} MPI ranks", job.size()) : "");
+  if (Lead() && NewRunHook()) NewRunHook()(dir, cfg.train.env);
   const TrainOptions to = ProgressOptions(quiet);
   InstallStopHandlers();
   const TrainResult res = ratchet::Train(cfg, dir, to);

@@ -49,11 +49,21 @@ void InstallStopSignal() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-std::string SelfExe() {
+namespace {
+std::vector<std::string>& SelfCommandSetting() {
+  static std::vector<std::string> command;
+  return command;
+}
+}  // namespace
+
+void SetSelfCommand(std::vector<std::string> command) { SelfCommandSetting() = std::move(command); }
+
+std::vector<std::string> SelfCommand() {
+  if (!SelfCommandSetting().empty()) return SelfCommandSetting();
   std::error_code ec;
   const fs::path p = fs::read_symlink("/proc/self/exe", ec);
   if (ec) throw Error("cannot find the ratchet executable (/proc/self/exe)");
-  return p.string();
+  return {p.string()};
 }
 
 std::string LastLine(const fs::path& p) {

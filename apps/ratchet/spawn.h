@@ -16,8 +16,10 @@ extern volatile sig_atomic_t g_stop_signal;
 // (each writes a checkpoint) and starts no new one.
 void InstallStopSignal();
 
-// This executable's path (/proc/self/exe).
-std::string SelfExe();
+// How a child runs this command: this executable's path (/proc/self/exe), unless a host set
+// another (the Python package's `ratchet` runs its children as `python -m ratchet._cli`).
+std::vector<std::string> SelfCommand();
+void SetSelfCommand(std::vector<std::string> command);
 // The last non-empty line of a file ("" when unreadable).
 std::string LastLine(const std::filesystem::path& p);
 // Starts `args` (args[0] the program) with stdout and stderr appended to `log` and stdin from

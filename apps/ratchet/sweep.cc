@@ -157,12 +157,12 @@ int ExperimentCommands::Sweep() {
                            comm.size() > 1 ? fmt::format(" (one per MPI rank)") : "")
             << std::flush;
 
-  const std::string exe = SelfExe();
+  const std::vector<std::string> self = SelfCommand();
   const fs::path logs = fs::path(out_) / "logs";
   // the command line of queue[k] (a restart first clears what its directory holds)
   auto prepare = [&](size_t k) {
     const SweepRun& r = *queue[k];
-    RunJob job{&r, {exe}, logs / (r.dir.filename().string() + ".log")};
+    RunJob job{&r, self, logs / (r.dir.filename().string() + ".log")};
     auto& args = job.args;
     // the children load the same plugins (a resumed run also finds its own in config.yaml)
     for (const std::string& p : LoadedPlugins()) args.insert(args.end(), {"--plugin", p});

@@ -168,7 +168,7 @@ int ExperimentCommands::Tune() {
             << std::flush;
 
   InstallStopSignal();
-  const std::string exe = SelfExe();
+  const std::vector<std::string> self = SelfCommand();
   std::map<int, Active> active;
   // the finished trials numbered up to `limit`, in number order: what trial limit + P may see
   auto history_up_to = [&](int limit) {
@@ -223,7 +223,7 @@ int ExperimentCommands::Tune() {
       a.trial.sets = settings(a.trial.assignment);
       for (const int64_t seed : seeds) {
         const fs::path run = out / "trials" / fmt::format("t{}-s{}", n, seed);
-        std::vector<std::string> args = {exe};
+        std::vector<std::string> args = self;
         for (const std::string& p : LoadedPlugins()) args.insert(args.end(), {"--plugin", p});
         args.insert(args.end(), {"train", "--algo", tune_algo_, "--env", tune_env_, "--seed", std::to_string(seed),
                                  "--steps", std::to_string(steps), "--run-dir", run.string(), "--quiet"});

@@ -93,7 +93,8 @@ class Collector {
 
   // The current observations, generator, normaliser, reward scaler and every environment copy,
   // for checkpoints; Restore expects a collector built with the same settings. With
-  // `environments` false the environment copies keep their state (VectorEnv::Restore).
+  // `environments` false the environment copies keep their state (VectorEnv::Restore). Copies
+  // that cannot be restored all start new episodes (venv().restart_note() says why).
   void Save(ByteWriter& w) const;
   void Restore(ByteReader& r, bool environments = true);
 

@@ -61,6 +61,13 @@ struct StepInfo {
 
 //---------------------------------- Env -------------------------------------------------------
 
+// Thrown by Env::RestoreState for a saved state that is valid but cannot be restored in this
+// process; VectorEnv::Restore then starts new episodes instead (see VectorEnv::restart_note).
+class StateUnavailable : public Error {
+ public:
+  using Error::Error;
+};
+
 // The interface every environment implements. Most environments derive from EnvBase (below),
 // which supplies seeding, state saving and action checks; implement Env directly only when you
 // need full control.
@@ -75,12 +82,14 @@ class Env {
   // Advances one step. Throws Error for an action outside the action space.
   virtual StepResult Step(std::span<const float> action, std::span<float> obs) = 0;
   // Whether SaveState/RestoreState are supported. Without them an environment still trains,
-  // evaluates and exports; only resuming from a checkpoint is refused.
+  // evaluates and exports, and a resumed run starts new episodes in its copies (with a warning
+  // that the continuation is not bit-identical to an uninterrupted run).
   virtual bool can_save_state() const { return false; }
   // Everything needed to continue bit-exactly: physics state, counters and generator state.
   // The default throws Error saying the environment does not save its state.
   virtual std::vector<uint8_t> SaveState() const;
-  // Throws Error when the bytes are not a state of this environment.
+  // Throws Error when the bytes are not a state of this environment, and StateUnavailable when
+  // they are but cannot be restored here (a live object kept by another process).
   virtual void RestoreState(std::span<const uint8_t> state);
   // Named quantities of the last Step; empty unless the environment reports some.
   virtual const StepInfo& info() const;
@@ -316,8 +325,12 @@ class VectorEnv {
   // depend on how the copies are split, so a checkpoint resumes under any number of ranks.
   // Restore with `environments` false reads the copies' states past without restoring them (what
   // a model needs from a checkpoint: an environment that saves no state is no obstacle).
+  // When a copy cannot be restored (its environment saves no state, or its state is a live
+  // object of another process), no copy is: restart_note() then says why, and the caller must
+  // Reset every copy (collective) before stepping.
   void Save(ByteWriter& w) const;
   void Restore(ByteReader& r, bool environments = true);
+  const std::string& restart_note() const { return restart_note_; }
 
   // Seconds spent simulating this process's copies, and exchanging results with the other ranks.
   double sim_seconds() const { return sim_seconds_; }
@@ -348,6 +361,7 @@ class VectorEnv {
   std::vector<int> ep_length_;
   std::vector<uint8_t> finished_;  // per copy, set by the latest Step
   std::vector<EpisodeStat> stats_;
+  std::string restart_note_;  // set by Restore when the copies must start new episodes
   double sim_seconds_ = 0.0, comm_seconds_ = 0.0;
   ByteWriter exchange_out_;  // Exchange's buffers, kept between steps
   std::vector<uint8_t> exchange_in_;

@@ -226,6 +226,10 @@ struct TrainOptions {
   // reach 0 at the new total, as Stable-Baselines3's learn(reset_num_timesteps=True) does; by
   // default they continue from where they are.
   bool restart_schedules = false;
+  // Resume only: told (once, on rank 0) when the environments could not be restored from the
+  // checkpoint and start new episodes, so the continuation is not bit-identical; null: the
+  // message goes to stderr as one "warning: ..." line.
+  std::function<void(const std::string& message)> on_warning;
   // The ranks that train together (their environment copies split between them, every update
   // replicated, so the result is bit for bit that of one process); null: World(), which is this
   // process alone unless it was started by mpirun. Only rank 0 writes the run directory and

@@ -287,17 +287,30 @@ def register(id, factory, max_episode_steps=None, reward_threshold=None):
                       "evaluate(max_steps=N)", stacklevel=2)
 
 
+def _write_env_recipe(env_id, run_dir):
+    """python_env.json in run_dir: how a new process makes the Python environment env_id again
+    (nothing for a built-in environment, or on MPI ranks other than 0)."""
+    recipe = _recipes.get(env_id)
+    if recipe is None or _ratchet.mpi_rank() != 0:
+        return
+    os.makedirs(run_dir, exist_ok=True)
+    _ratchet.write_file(os.path.join(run_dir, "python_env.json"), json.dumps({"id": env_id, **recipe}, indent=1) + "\n")
+
+
 @atexit.register
 def _unregister_python_envs():
     # the registry holds Python objects: release them while the interpreter is still alive
     for id in list(_registered):
         _ratchet.unregister_env(id)
     _registered.clear()
+    _ratchet.clear_live_envs()
 
 
 def _env_id(env):
     """The registered id for env: an id string, or a Python env class / callable / instance."""
     if isinstance(env, str):
+        if env not in _ratchet.list_envs() and _gym is not None and env in getattr(_gym, "registry", {}):
+            register(env, functools.partial(_gym.make, env))  # a Gymnasium id Ratchet does not build in
         return env
     if isinstance(env, RatchetEnv):
         return env.spec.id
@@ -563,14 +576,7 @@ class _Algorithm:
         return self
 
     def _write_env_recipe(self, run_dir=None):
-        """python_env.json: how a new process makes this run's Python environment again."""
-        recipe = _recipes.get(self.env_id)
-        if recipe is None or _ratchet.mpi_rank() != 0:
-            return
-        run_dir = run_dir or self.run_dir
-        os.makedirs(run_dir, exist_ok=True)
-        _ratchet.write_file(os.path.join(run_dir, "python_env.json"),
-                            json.dumps({"id": self.env_id, **recipe}, indent=1) + "\n")
+        _write_env_recipe(self.env_id, run_dir or self.run_dir)
 
     def _refresh(self):
         """The model after training stopped, however it stopped: the run's model or its newest

@@ -1,10 +1,18 @@
 """The `ratchet` command of the Python package: the same CLI as the C++ build's (installed in the
-package as ratchet/bin/ratchet). A command that names a run of a Python environment runs in this
-process instead, after making the environment again from the run's python_env.json, so that
-`ratchet eval RUN`, `export`, `resume`, `config`, `plot` and `table` work on it."""
+package as ratchet/bin/ratchet). A command that involves a Python environment runs in this
+process instead, once the environment is registered:
+- a run of a Python environment (a directory with python_env.json): `eval`, `export`, `resume`,
+  `config`, `plot`, `table`, ... make it again from the recipe, as ratchet.load does;
+- `--env module:callable` (a class or function that makes the environment) or a Gymnasium id that
+  Ratchet does not build in: `train`, `sweep` and `tune` train on it, and every run they write
+  records the recipe (python_env.json).
+Sweep and tune start their runs as `python -m ratchet._cli ...`; the Python environments travel
+to those processes in the RATCHET_PYTHON_ENVS variable (id -> recipe, JSON)."""
 import json
 import os
 import sys
+
+_ENVS_VARIABLE = "RATCHET_PYTHON_ENVS"
 
 
 def _python_env_runs(args):
@@ -18,32 +26,77 @@ def _python_env_runs(args):
     return found
 
 
+def _env_arguments(args):
+    """(index, value) of every --env value (--env X or --env=X)."""
+    for i, a in enumerate(args):
+        if a == "--env" and i + 1 < len(args):
+            yield i + 1, args[i + 1]
+        elif a.startswith("--env="):
+            yield i, a[len("--env="):]
+
+
+def _error(message):
+    print(f"ratchet: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _register_env(ratchet, name, inherited):
+    """The id under which `name` (an id, a Gymnasium id or module:callable) is registered now."""
+    if name in inherited or name in ratchet.list_envs():
+        return name
+    if ":" in name:
+        import importlib
+        module, _, qualname = name.partition(":")
+        try:
+            obj = importlib.import_module(module)
+            for part in qualname.split("."):
+                obj = getattr(obj, part)
+        except Exception as e:  # noqa: BLE001 - any import failure is the user's to see
+            raise ratchet.RatchetError(f"--env {name}: cannot import it ({type(e).__name__}: {e})") from None
+        return ratchet._env_id(obj)
+    return ratchet._env_id(name)  # a Gymnasium id is registered; anything else stays unknown
+
+
 def main(argv=None):
     args = sys.argv[1:] if argv is None else list(argv)
     runs = _python_env_runs(args)
-    if not runs:
-        exe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bin", "ratchet")
-        if not os.access(exe, os.X_OK):
-            print(f"ratchet: error: the command is missing from the package ({exe}); reinstall it with pip",
-                  file=sys.stderr)
-            return 2
-        os.execv(exe, [exe] + args)
-    command = next((a for a in args if not a.startswith("-")), "")
-    if command in ("sweep", "tune"):
-        print(f"ratchet: error: {command} starts one process per run, which cannot make the Python environment "
-              f"{runs[0][1].get('id')!r}; train it from Python (ratchet.load(RUN).learn(N)), or register it in a "
-              "plugin", file=sys.stderr)
-        return 2
+    inherited = json.loads(os.environ.get(_ENVS_VARIABLE) or "{}")
+    envs = list(_env_arguments(args))
+    if not runs and not inherited and not any(":" in v for _, v in envs):
+        if envs:
+            import ratchet  # is any --env a Gymnasium id that only Python can make?
+            known = set(ratchet.list_envs())
+            python_side = any(n not in known and ratchet._gym is not None and n in ratchet._gym.registry
+                              for _, v in envs for n in v.split(","))
+        if not envs or not python_side:
+            exe = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bin", "ratchet")
+            if not os.access(exe, os.X_OK):
+                return _error(f"the command is missing from the package ({exe}); reinstall it with pip")
+            os.execv(exe, [exe] + args)
     import ratchet
-    for run, recipe in runs:
-        env_id = recipe.get("id")
-        if env_id not in ratchet.list_envs():
-            try:
+    try:
+        for env_id, recipe in inherited.items():
+            if env_id not in ratchet.list_envs():
+                ratchet._rebuild(env_id, recipe, _ENVS_VARIABLE)
+        for run, recipe in runs:
+            env_id = recipe.get("id")
+            if env_id not in ratchet.list_envs():
                 ratchet._rebuild(env_id, recipe, os.path.join(run, "python_env.json"))
-            except ratchet.RatchetError as e:
-                print(f"ratchet: error: {e}", file=sys.stderr)
-                return 2
-    return ratchet._ratchet.cli_main(["ratchet"] + args)
+        for i, value in envs:
+            ids = ",".join(_register_env(ratchet, n, inherited) for n in value.split(","))
+            args[i] = ids if args[i] == value else "--env=" + ids
+    except ratchet.RatchetError as e:
+        return _error(e)
+    python_envs = {i: r for i, r in ratchet._recipes.items() if r is not None}
+    # for the runs sweep and tune start: the environments, and this very package whatever the cwd
+    os.environ[_ENVS_VARIABLE] = json.dumps(python_envs)
+    home = os.path.dirname(os.path.dirname(os.path.abspath(ratchet.__file__)))
+    os.environ["PYTHONPATH"] = os.pathsep.join([home] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+
+    def on_new_run(run_dir, env_id):
+        ratchet._write_env_recipe(env_id, run_dir)
+
+    return ratchet._ratchet.cli_main(["ratchet"] + args, [sys.executable, "-m", "ratchet._cli"], on_new_run)
 
 
 def console():

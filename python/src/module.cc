@@ -14,6 +14,7 @@
 
 #include "experiments.h"  // apps/ratchet: the command line, ratchet::cli::Main
 #include "py_env.h"
+#include "spawn.h"  // apps/ratchet: how sweep and tune start their runs
 #include "ratchet/ratchet.h"
 
 namespace py = pybind11;
@@ -239,6 +240,11 @@ TrainResult RunTraining(bool resume, const std::filesystem::path& dir, RunConfig
     callback_error.emplace();
     return true;
   };
+  opt.on_warning = [](const std::string& message) {
+    py::gil_scoped_acquire gil;
+    // a warning turned into an error by the user's filters surfaces as that error
+    if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) != 0) throw py::error_already_set();
+  };
   opt.on_update = [&](std::span<const double> row) -> bool {
     py::gil_scoped_acquire gil;
     if (PyErr_CheckSignals() != 0) {
@@ -285,6 +291,7 @@ PYBIND11_MODULE(_ratchet, m) {
         },
         py::arg("id"), py::arg("factory"), py::arg("max_episode_steps") = -1, py::arg("reward_threshold") = py::none());
   m.def("unregister_env", &UnregisterEnv);
+  m.def("clear_live_envs", &python::ClearLiveEnvs);
   m.def("algorithms", [] {
     std::vector<std::string> names;
     for (const AlgoEntry& a : Algorithms()) names.push_back(a.name);
@@ -294,14 +301,27 @@ PYBIND11_MODULE(_ratchet, m) {
   m.attr("DEFAULT_EVAL_MAX_STEPS") = kDefaultEvalMaxSteps;
   // The command line, in this process (where Python environments are registered); args[0] is the
   // program name. Returns the exit code.
-  m.def("cli_main", [](const std::vector<std::string>& args) {
+  m.def("cli_main", [](const std::vector<std::string>& args, const std::vector<std::string>& self_command,
+                       py::object on_new_run) {
+    cli::SetSelfCommand(self_command);  // how sweep and tune start their runs
+    if (!on_new_run.is_none())
+      cli::SetNewRunHook([&on_new_run](const std::filesystem::path& dir, const std::string& env) {
+        py::gil_scoped_acquire gil;
+        on_new_run(dir.string(), env);
+      });
     std::vector<std::string> copy = args;
     std::vector<char*> argv;
     for (std::string& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
+    struct Reset {  // the hook refers to on_new_run, which ends here
+      ~Reset() {
+        cli::SetNewRunHook(nullptr);
+        cli::SetSelfCommand({});
+      }
+    } reset;
     py::gil_scoped_release nogil;  // a Python environment takes it per call
     return cli::Main(static_cast<int>(copy.size()), argv.data());
-  });
+  }, py::arg("args"), py::arg("self_command") = std::vector<std::string>(), py::arg("on_new_run") = py::none());
   // every file Ratchet writes goes through one helper (temporary file, fsync, rename)
   m.def("write_file", [](const std::filesystem::path& path, const py::bytes& data) {
     WriteFileAtomically(path, std::string_view(data), "file");

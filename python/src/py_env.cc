@@ -2,7 +2,10 @@
 
 #include <pybind11/numpy.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
+#include <unordered_map>
 #include <limits>
 
 namespace py = pybind11;
@@ -27,6 +30,25 @@ Space ReadSpace(const py::object& space, const std::string& id, const char* whic
   std::vector<float> lo(low.data(), low.data() + low.size()), hi(high.data(), high.data() + high.size());
   return Space::Box(std::move(lo), std::move(hi));
 }
+
+// Environments that neither save their state nor pickle leave their live instance here when a
+// checkpoint is written, under a token the checkpoint records; a continuation in the same process
+// adopts the instance (exact), one in another process finds no instance and restarts episodes.
+// The table is never destroyed (it may outlive the interpreter); ClearLiveEnvs empties it.
+struct LiveEnvs {
+  uint64_t process = 0;  // tells this process's tokens from another's
+  uint64_t next = 1;
+  std::unordered_map<uint64_t, py::object> kept;
+};
+LiveEnvs& Live() {
+  static LiveEnvs* live = [] {
+    auto* l = new LiveEnvs;
+    l->process = std::random_device{}() ^ (static_cast<uint64_t>(std::random_device{}()) << 32);
+    return l;
+  }();
+  return *live;
+}
+constexpr char kLiveTag[8] = {'r', 'l', 'i', 'v', 'e', 'e', 'n', 'v'};
 
 class PythonEnv final : public Env {
  public:
@@ -73,18 +95,42 @@ class PythonEnv final : public Env {
 
   const EnvSpec& spec() const override { return spec_; }
 
-  bool can_save_state() const override { return state_ != State::kNone; }
+  bool can_save_state() const override { return true; }
   std::vector<uint8_t> SaveState() const override {
-    if (state_ == State::kNone) return Env::SaveState();
     py::gil_scoped_acquire gil;
+    if (state_ == State::kNone) {  // the live instance, kept in this process under a token
+      LiveEnvs& live = Live();
+      if (kept_ != 0) live.kept.erase(kept_);
+      kept_ = live.next++;
+      live.kept[kept_] = env_;
+      std::vector<uint8_t> token(kLiveTag, kLiveTag + sizeof kLiveTag);
+      for (const uint64_t v : {live.process, kept_})
+        for (int b = 0; b < 8; ++b) token.push_back(static_cast<uint8_t>(v >> (8 * b)));
+      return token;
+    }
     const py::object what = state_ == State::kMethods ? env_.attr("get_state")() : env_;
     const py::bytes b = py::module_::import("pickle").attr("dumps")(what, py::arg("protocol") = 4);
     const std::string_view s = b;
     return {s.begin(), s.end()};
   }
   void RestoreState(std::span<const uint8_t> state) override {
-    if (state_ == State::kNone) return Env::RestoreState(state);
     py::gil_scoped_acquire gil;
+    if (state.size() == sizeof kLiveTag + 16 && std::equal(kLiveTag, kLiveTag + sizeof kLiveTag, state.begin())) {
+      uint64_t process = 0, token = 0;
+      for (int b = 0; b < 8; ++b) {
+        process |= static_cast<uint64_t>(state[sizeof kLiveTag + b]) << (8 * b);
+        token |= static_cast<uint64_t>(state[sizeof kLiveTag + 8 + b]) << (8 * b);
+      }
+      LiveEnvs& live = Live();
+      const auto it = live.kept.find(token);
+      if (process != live.process || it == live.kept.end())
+        throw StateUnavailable("environment '" + spec_.id + "' does not save its state (give it get_state() and "
+                               "set_state(state), or make it picklable, to continue exactly in a new process)");
+      env_ = std::move(it->second);  // adopted: the checkpoint's instance goes on from where it was
+      live.kept.erase(it);
+      return;
+    }
+    if (state_ == State::kNone) throw Error(spec_.id + ": the saved state is not a live-instance token");
     const py::bytes b(reinterpret_cast<const char*>(state.data()), state.size());
     py::object restored;
     try {
@@ -203,6 +249,7 @@ class PythonEnv final : public Env {
   py::object env_;
   EnvSpec spec_;
   State state_ = State::kNone;
+  mutable uint64_t kept_ = 0;  // kNone: this instance's token in Live(), 0 when none
 };
 
 }  // namespace
@@ -212,6 +259,8 @@ std::string ShapeText(const py::array& a) {
   for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
   return s + (a.ndim() == 1 ? ",)" : ")");
 }
+
+void ClearLiveEnvs() { Live().kept.clear(); }
 
 std::unique_ptr<Env> MakePythonEnv(const py::object& factory, const std::string& id) {
   py::gil_scoped_acquire gil;

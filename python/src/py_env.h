@@ -17,6 +17,10 @@ namespace ratchet::python {
 // what was expected.
 std::unique_ptr<Env> MakePythonEnv(const pybind11::object& factory, const std::string& id);
 
+// Releases the live instances kept for continuations in this process (of environments that
+// neither save their state nor pickle); call with the GIL held, before the interpreter ends.
+void ClearLiveEnvs();
+
 // An array's shape as Python writes it: "(6,)", "(8, 17)".
 std::string ShapeText(const pybind11::array& a);
 

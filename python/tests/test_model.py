@@ -267,12 +267,42 @@ def test_get_state_and_set_state_continue_bit_identically(tmp_path):
     assert _progress(tmp_path / "stopped") == _progress(tmp_path / "straight")
 
 
-def test_an_env_without_saved_state_says_how_to_give_it_one(tmp_path):
+def test_an_env_without_saved_state_continues_exactly_in_its_process(tmp_path):
+    straight = ratchet.PPO(_NoState, run_dir=tmp_path / "straight", **_POINT_MASS_SETTINGS)
+    straight.learn(768)
+    stopped = ratchet.PPO(_NoState, run_dir=tmp_path / "stopped", **_POINT_MASS_SETTINGS)
+    stopped.learn(768, callback=lambda stats: stats["update"] < 2)
+    assert stopped.predict(np.zeros(6, np.float32))[0].shape == (2,)  # usable at once
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the live instances go on: no warning
+        stopped.learn(768 - 256, reset_num_timesteps=False)
+    assert _progress(tmp_path / "stopped") == _progress(tmp_path / "straight")
+
+
+def test_an_env_without_saved_state_continues_in_a_new_process_after_a_warning(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
     model = ratchet.PPO(_NoState, run_dir=tmp_path / "run", **_POINT_MASS_SETTINGS)
     model.learn(768, callback=lambda stats: stats["update"] < 2)
-    assert model.predict(np.zeros(6, np.float32))[0].shape == (2,)  # the model is usable
-    with pytest.raises(ratchet.RatchetError, match=r"get_state\(\)/set_state\(state\), or pickles"):
-        model.learn(256)
+    script = textwrap.dedent(f"""
+        import sys, warnings
+        sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+        import ratchet
+        m = ratchet.load({str(tmp_path / 'run')!r})
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            m.learn(256, reset_num_timesteps=False)
+        print(m.num_timesteps, len(w))
+        print(w[0].message)
+    """)
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    steps, count, message = p.stdout.split(None, 2)
+    assert (steps, count) == ("512", "1")
+    assert "does not save its state (give it get_state() and set_state(state), or make it picklable" in message
+    assert "start new episodes, so this continuation is not bit-identical" in message
 
 
 class _Emits(PointMass):
@@ -350,6 +380,21 @@ def test_a_gymnasium_instance_trains_with_the_preset_of_its_id(capsys):
     assert model.env_id.startswith("CartPole-v1-")
     assert "n_steps: 32" in model.config and "gae_lambda: 0.8" in model.config  # configs/ppo.yaml's CartPole-v1
     assert "using the ppo preset of CartPole-v1" in capsys.readouterr().err
+
+
+def test_a_gymnasium_id_ratchet_does_not_build_in_trains_through_gymnasium(tmp_path):
+    import subprocess
+    import sys
+    pytest.importorskip("gymnasium")
+    assert "MountainCar-v0" not in ratchet.list_envs()
+    model = ratchet.PPO("MountainCar-v0", seed=1, run_dir=tmp_path / "run", n_envs=2, n_steps=64, batch_size=64,
+                        eval_episodes=1)
+    model.learn(128)
+    assert model.num_timesteps == 128 and model.evaluate(1)[0] == -200.0  # untrained: the 200-step limit
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(ratchet.__file__))))
+    p = subprocess.run([sys.executable, "-m", "ratchet._cli", "eval", str(tmp_path / "run"), "--episodes", "1"],
+                       capture_output=True, text=True, timeout=120, env=env)
+    assert p.returncode == 0 and "MountainCar-v0" in p.stdout, p.stdout + p.stderr
 
 
 class _Drawn(PointMass):
@@ -467,6 +512,37 @@ def test_the_packages_ratchet_command_opens_runs_of_python_environments(tmp_path
     p = subprocess.run(cmd + ["resume", str(tmp_path / "run"), "--steps", "128", "--quiet"], capture_output=True,
                        text=True, timeout=60, env=env)
     assert p.returncode == 0 and "trained 128 steps" in p.stdout, p.stdout + p.stderr
-    p = subprocess.run(cmd + ["sweep", "--algo", "ppo", "--env", "x", str(tmp_path / "run")], capture_output=True,
-                       text=True, timeout=60, env=env)
-    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "one process per run" in p.stderr, p.stderr
+
+
+def test_the_packages_ratchet_command_trains_sweeps_and_tunes_a_python_environment(tmp_path):
+    import subprocess
+    import sys
+    cmd = [sys.executable, "-m", "ratchet._cli"]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.path.dirname(os.path.abspath(ratchet.__file__)))]))
+    env.pop("RATCHET_PYTHON_ENVS", None)
+    small = ["--set", "n_envs=2", "--set", "n_steps=64", "--set", "batch_size=64", "--set", "eval_episodes=2"]
+
+    def run(*args):
+        p = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+        assert p.returncode == 0, p.stdout + p.stderr
+        return p.stdout
+
+    # the environment named by its import path: every run records how to make it again
+    run("sweep", "--algo", "ppo", "--env", "conftest:PointMass", "--seeds", "1-2", "--steps", "256", "--jobs", "1",
+        "--out", "sw", *small)
+    runs = sorted((tmp_path / "sw").glob("ppo-PointMass-py*"))
+    assert len(runs) == 2 and all((r / "model.bin").exists() and (r / "python_env.json").exists() for r in runs), \
+        sorted(os.listdir(tmp_path / "sw"))
+    out = run("eval", str(runs[0]), "--episodes", "2")
+    assert "PointMass-py" in out
+    run("train", "--algo", "ppo", "--env", "conftest:PointMass", "--steps", "256", "--run-dir", "one", "--quiet",
+        *small)
+    assert (tmp_path / "one" / "python_env.json").exists()
+    (tmp_path / "space.yaml").write_text("learning_rate: {log_uniform: [1.0e-4, 1.0e-3]}\n")
+    out = run("tune", "--algo", "ppo", "--env", "conftest:PointMass", "--trials", "2", "--seeds", "1", "--steps", "256",
+              "--jobs", "1", "--space", "space.yaml", "--out", "tu", *small)
+    assert (tmp_path / "tu" / "best.yaml").exists(), out
+    p = subprocess.run(cmd + ["train", "--algo", "ppo", "--env", "conftest:NoSuchEnv"], capture_output=True, text=True,
+                       timeout=60, env=env, cwd=tmp_path)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "cannot import it" in p.stderr, p.stderr

@@ -48,6 +48,12 @@ void Collector::Restore(ByteReader& r, bool environments) {
   norm_.Restore(r);
   scaler_.Restore(r);
   venv_.Restore(r, environments);
+  if (environments && !venv_.restart_note().empty()) {
+    // copies that could not be restored start new episodes, seeded from the saved generator
+    venv_.Reset(rng_.Split(0x7265'7374'6172'74ULL).NextU64(), raw_obs_);
+    scaler_.EndEpisodes();
+    Observe();
+  }
 }
 
 void Collector::Observe() {

@@ -227,20 +227,40 @@ void VectorEnv::Save(ByteWriter& w) const {
 void VectorEnv::Restore(ByteReader& r, bool environments) {
   if (r.Get<uint64_t>() != static_cast<uint64_t>(n_))
     throw Error("checkpoint holds a different number of environment copies");
+  restart_note_.clear();
+  std::string why;  // the first local copy that cannot be restored
   for (int i = 0; i < n_; ++i) {
     const std::vector<uint8_t> state = r.GetVector<uint8_t>();
-    if (!environments || i < lo_ || i >= lo_ + num_local()) continue;  // not restored here
+    if (!environments || i < lo_ || i >= lo_ + num_local() || !why.empty()) continue;  // not restored here
     Env& env = *envs_[i - lo_];
-    if (state.empty() && !env.can_save_state())
-      throw Error("cannot continue training: environment '" + env.spec().id +
-                  "' does not save its state (a C++ environment implements Serialize; a Python one "
-                  "get_state()/set_state(state), or pickles), so a checkpoint cannot restore it; its model "
-                  "can still be used: evaluated, exported, saved");
-    env.RestoreState(state);
+    if (state.empty() && !env.can_save_state()) {
+      why = "environment '" + env.spec().id + "' does not save its state (a C++ environment implements "
+            "Serialize; a Python one get_state()/set_state(state), or pickles)";
+      continue;
+    }
+    try {
+      env.RestoreState(state);
+    } catch (const StateUnavailable& e) {
+      why = e.what();
+    }
   }
   r.GetArray(std::span<double>(ep_return_), "episode return");
   r.GetArray(std::span<int>(ep_length_), "episode length");
   stats_.clear();
+  if (comm_ != nullptr && environments) {  // every rank learns whether any copy was not restored
+    const std::vector<uint8_t> mine(why.begin(), why.end());
+    for (const std::vector<uint8_t>& theirs : comm_->AllGather(mine))
+      if (!theirs.empty()) {
+        why.assign(theirs.begin(), theirs.end());
+        break;
+      }
+  }
+  if (!why.empty()) {
+    restart_note_ = why + ": its " + std::to_string(n_) + " copies start new episodes, so this continuation "
+                    "is not bit-identical to an uninterrupted run";
+    std::fill(ep_return_.begin(), ep_return_.end(), 0.0);
+    std::fill(ep_length_.begin(), ep_length_.end(), 0);
+  }
 }
 
 std::vector<EpisodeStat> VectorEnv::TakeEpisodeStats() {

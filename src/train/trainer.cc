@@ -5,6 +5,7 @@
 #include <cmath>
 #include <deque>
 #include <fmt/format.h>
+#include <iostream>
 #include <ostream>
 
 #include "core/file.h"
@@ -195,6 +196,13 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
       anchor_remaining = p.anchor_remaining;
       best_eval = p.best_eval;
       last_eval = p.last_eval;
+      if (lead && !venv->restart_note().empty()) {
+        if (opt.on_warning) {
+          opt.on_warning(venv->restart_note());
+        } else {
+          std::cerr << "warning: " << venv->restart_note() << "\n";
+        }
+      }
       if (opt.restart_schedules && res.steps > 0) {
         anchor_steps = res.steps;
         anchor_remaining = 1.0;
