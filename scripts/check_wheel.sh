@@ -20,7 +20,7 @@ if [ -z "$wheel" ] || [ "$(cat "$store/stamp" 2>/dev/null)" != "$stamp" ]; then
   "$python" -m venv "$store/builder"
   # the build directory is kept, so a wheel of a changed tree compiles only what changed
   CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "$store/builder/bin/pip" wheel -q --disable-pip-version-check --no-deps \
-    -C build-dir="$store/build" -w "$store/dist" "$root"
+    --config-settings=build-dir="$store/build" -w "$store/dist" "$root"
   echo "$stamp" > "$store/stamp"
   wheel=$(ls "$store"/dist/ratchet-*.whl)
 fi
