@@ -234,9 +234,10 @@ struct EnvOptions {
 void RegisterEnv(const std::string& id, EnvFactory factory, EnvOptions options = {});
 // Removes a runtime registration; false when `id` is not one (built-ins cannot be removed).
 bool UnregisterEnv(const std::string& id);
-// Creates a registered environment, wrapped in its TimeLimit. Throws Error for an unknown id,
-// listing the known ones.
-std::unique_ptr<Env> MakeEnv(const std::string& id);
+// Creates a registered environment, wrapped in its TimeLimit: the registered one, or
+// max_episode_steps when it is 0 (none) or positive (Gymnasium's make(..., max_episode_steps)).
+// Throws Error for an unknown id, listing the known ones.
+std::unique_ptr<Env> MakeEnv(const std::string& id, int max_episode_steps = -1);
 // The registered ids, built-in first, then runtime registrations in registration order.
 std::vector<std::string> ListEnvs();
 // The spec of a registered id (with the registered id and limits).
@@ -292,8 +293,9 @@ struct EpisodeStat {
 class VectorEnv {
  public:
   // Builds num_envs copies of env `id`. pool may be null (serial); it is not owned. comm may be
-  // null (one process); it is not owned.
-  VectorEnv(const std::string& id, int num_envs, ThreadPool* pool = nullptr, Comm* comm = nullptr);
+  // null (one process); it is not owned. max_episode_steps: as MakeEnv's.
+  VectorEnv(const std::string& id, int num_envs, ThreadPool* pool = nullptr, Comm* comm = nullptr,
+            int max_episode_steps = -1);
 
   int num_envs() const { return n_; }
   const EnvSpec& spec() const { return envs_[0]->spec(); }
@@ -309,12 +311,17 @@ class VectorEnv {
   // episodes in progress end unreported.
   void ResetAll(std::span<float> obs);
   // actions (N, act_dim); writes obs (N, obs_dim), rewards (N), terminated (N), truncated (N).
+  // Copies whose `skip` entry is non-zero (empty: none) are not stepped: their observation row
+  // stays, reward 0, flags false (Gymnasium's next-step autoreset, whose reset step takes no action).
   void Step(std::span<const float> actions, std::span<float> obs, std::span<float> rewards,
-            std::span<uint8_t> terminated, std::span<uint8_t> truncated);
+            std::span<uint8_t> terminated, std::span<uint8_t> truncated, std::span<const uint8_t> skip = {});
   // The last observation of copy i's episode that ended in the latest Step.
   std::span<const float> final_obs(int i) const {
     return {final_obs_.data() + static_cast<size_t>(i) * obs_dim_, static_cast<size_t>(obs_dim_)};
   }
+  // The latest Step's rewards as the environments returned them (double; Step's are float), for
+  // this process's copies (the others' rows are 0).
+  std::span<const double> rewards64() const { return reward64_; }
   // Episodes finished since the last call, in copy order within each Step.
   std::vector<EpisodeStat> TakeEpisodeStats();
 
@@ -346,7 +353,7 @@ class VectorEnv {
   void ResetCopies(const uint64_t* seed, std::span<float> obs);
   // Steps the local copies, writing their rows of the outputs.
   void StepLocal(std::span<const float> actions, std::span<float> obs, std::span<float> rewards,
-                 std::span<uint8_t> terminated, std::span<uint8_t> truncated);
+                 std::span<uint8_t> terminated, std::span<uint8_t> truncated, std::span<const uint8_t> skip);
   // Hands every rank the other ranks' rows (and their errors, thrown on every rank).
   void Exchange(const std::string& error, std::span<float> obs, std::span<float> rewards,
                 std::span<uint8_t> terminated, std::span<uint8_t> truncated, bool stepped);
@@ -357,7 +364,7 @@ class VectorEnv {
   int n_ = 0, lo_ = 0;
   int obs_dim_, act_dim_;
   std::vector<float> final_obs_;  // every copy's (N rows)
-  std::vector<double> ep_return_;
+  std::vector<double> ep_return_, reward64_;
   std::vector<int> ep_length_;
   std::vector<uint8_t> finished_;  // per copy, set by the latest Step
   std::vector<EpisodeStat> stats_;

@@ -2,7 +2,7 @@
 
     import ratchet
     env = ratchet.make("CartPole-v1")                  # Gymnasium's Env API
-    envs = ratchet.make_vec("HalfCheetah-v4", 8)       # Gymnasium 0.29's vector API, stepped in C++
+    envs = ratchet.make_vec("HalfCheetah-v4", 8)       # a Gymnasium 1.x VectorEnv, stepped in C++
     model = ratchet.PPO("CartPole-v1", seed=1)         # presets and keys as `ratchet train`
     model.learn(100_000)
     action, _ = model.predict(obs)
@@ -31,7 +31,7 @@ import numpy as np
 from . import _ratchet, spaces
 from ._ratchet import RatchetError
 
-__all__ = ["make", "make_vec", "list_envs", "load_plugin", "register", "load", "DeployedPolicy", "RatchetError",
+__all__ = ["make", "make_vec", "list_envs", "load_plugin", "register", "load", "DeployedPolicy", "RatchetError", "InvalidAction", "RatchetEnv", "RatchetVectorEnv",
            "mpi_rank", "mpi_size", "build_report", "doctor", "VPG", "A2C", "NPG", "TRPO", "PPO", "PPOKL", "ACKTR", "spaces"]
 
 try:  # pragma: no cover
@@ -92,116 +92,262 @@ def doctor(algos=None, verbose=True):
     return same
 
 
+# Gymnasium's render_fps for the classic environments (the others: 1 / dt, as Gymnasium's MuJoCo)
+_RENDER_FPS = {"CartPole-v0": 50, "CartPole-v1": 50, "Pendulum-v1": 30, "Acrobot-v1": 15,
+               "MountainCarContinuous-v0": 30}
+_GYM_NAMESPACE = "ratchet"
+
+
 class _Spec:
-    def __init__(self, d):
-        self.id = d["id"]
-        self.max_episode_steps = d["max_episode_steps"] or None
-        self.reward_threshold = d["reward_threshold"]
+    """The spec of an environment when Gymnasium is not installed (Gymnasium's EnvSpec otherwise)."""
+
+    def __init__(self, id, max_episode_steps, reward_threshold):
+        self.id, self.max_episode_steps, self.reward_threshold = id, max_episode_steps, reward_threshold
+        self.kwargs = {}
 
     def __repr__(self):
         return f"EnvSpec(id={self.id!r}, max_episode_steps={self.max_episode_steps})"
 
 
-def _to_action(space, action):
-    if isinstance(space, spaces.Discrete):
-        return np.asarray([int(action)], dtype=np.float32)
-    return np.asarray(action, dtype=np.float32).reshape(-1)
+def _spec_of(id, d, max_episode_steps):
+    """Gymnasium's EnvSpec of ratchet/<id> (what gymnasium.make(spec) makes again), with the time
+    limit this instance has."""
+    if _gym is None:
+        return _Spec(id, max_episode_steps, d["reward_threshold"])
+    return _gym.envs.registration.EnvSpec(
+        id=f"{_GYM_NAMESPACE}/{id}", entry_point="ratchet:_gymnasium_env", vector_entry_point="ratchet:_gymnasium_vector_env",
+        reward_threshold=d["reward_threshold"], max_episode_steps=max_episode_steps, kwargs={"env_id": id},
+        disable_env_checker=False)
+
+
+def _render_fps(id, d):
+    return _RENDER_FPS.get(id) or (int(round(1.0 / d["dt"])) if d["dt"] > 0 else 50)
+
+
+def _check_options(id, options):
+    if options:  # never ignored silently
+        raise ValueError(f"{id}: reset options are not supported (got {sorted(options)}); start states are drawn "
+                         "from the environment's own distribution")
 
 
 class RatchetEnv(_EnvBase):
-    """One Ratchet environment with Gymnasium's Env API. Observations are float32 arrays."""
+    """One Ratchet environment with Gymnasium's Env API. Observations are float32 arrays.
+
+    render_mode None or "rgb_array" (frames of width x height); max_episode_steps replaces the
+    registered time limit (0: none). reset(seed=...) seeds the environment and np_random."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
 
-    def __init__(self, id, render_mode=None, width=320, height=240):
+    def __init__(self, id, render_mode=None, width=320, height=240, max_episode_steps=None):
         if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        self._env = _ratchet.Env(id)
+            raise ValueError(f"render_mode must be None or 'rgb_array' (Ratchet draws frames, it opens no window), "
+                             f"got {render_mode!r}")
+        limit = -1 if max_episode_steps is None else int(max_episode_steps)
+        self._env = _ratchet.Env(id, limit)
         d = self._env.spec()
-        self.spec = _Spec(d)
+        self.spec = _spec_of(id, d, d["max_episode_steps"] or None)
         self.observation_space = spaces.from_spec(d["observation_space"])
         self.action_space = spaces.from_spec(d["action_space"])
         self.render_mode = render_mode
-        if d["dt"] > 0:
-            self.metadata = dict(self.metadata, render_fps=int(round(1.0 / d["dt"])))
+        self.metadata = dict(self.metadata, render_fps=_render_fps(id, d))
+        self._id = id
         self._size = (width, height)
         self._seeded = False
+        self._needs_reset = True
 
     def reset(self, *, seed=None, options=None):
+        if _gym is not None:
+            super().reset(seed=seed)  # np_random, as Gymnasium's own environments seed it
+        _check_options(self._id, options)
         if seed is None and not self._seeded:
-            seed = secrets.randbits(63)  # never seeded: fresh entropy, as Gymnasium does
+            # never seeded: from np_random, itself from fresh entropy, as Gymnasium does
+            seed = int(self.np_random.integers(2**63)) if _gym is not None else secrets.randbits(63)
         if seed is not None:
             self._seeded = True
             for s in (self.observation_space, self.action_space):
                 s.seed(int(seed))
+        self._needs_reset = False
         return self._env.reset(None if seed is None else int(seed)), {}
 
     def step(self, action):
-        obs, reward, terminated, truncated, info = self._env.step(_to_action(self.action_space, action))
+        if self._needs_reset:
+            raise (_gym.error.ResetNeeded if _gym is not None else RuntimeError)(
+                f"{self._id}: call reset() before step()")
+        obs, reward, terminated, truncated, info = self._env.step(_to_action(self._id, self.action_space, action))
         return obs, float(reward), bool(terminated), bool(truncated), info
 
     def render(self):
+        if self.render_mode is None:
+            warnings.warn(f"{self._id}: render() without a render_mode returns nothing; make the environment with "
+                          "render_mode='rgb_array'", stacklevel=2)
+            return None
         return self._env.render(*self._size)
 
     def close(self):
         pass
 
 
+class InvalidAction(*((_gym.error.InvalidAction,) if _gym is not None else ()), ValueError):
+    """An action outside the action space (Gymnasium's InvalidAction, and a ValueError)."""
+
+
+def _to_action(id, space, action):
+    """The action as the core takes it; a discrete action must be an integer of the space."""
+    if isinstance(space, spaces.Discrete):
+        a = np.asarray(action)
+        if a.ndim != 0 or a.dtype.kind not in "iu" or not 0 <= int(a) < space.n:
+            raise InvalidAction(f"{id}: invalid action {action!r}: expected an integer in [0, {space.n})")
+        return np.asarray([int(a)], dtype=np.float32)
+    return np.asarray(action, dtype=np.float32).reshape(-1)
+
+
 def make(id, render_mode=None, **kwargs):
-    """A registered environment (built-in, plugin or Python) with Gymnasium's Env API."""
+    """A registered environment (built-in, plugin or Python) with Gymnasium's Env API. Keyword
+    arguments: width, height (of rendered frames), max_episode_steps."""
     return RatchetEnv(id, render_mode=render_mode, **kwargs)
+
+
+def _gymnasium_env(env_id, render_mode=None, **kwargs):
+    """gymnasium.make("ratchet/<id>"): the environment without a time limit of its own, since
+    Gymnasium's TimeLimit wrapper applies the spec's (or make's max_episode_steps)."""
+    return RatchetEnv(env_id, render_mode=render_mode, max_episode_steps=0, **kwargs)
+
+
+def _gymnasium_vector_env(env_id, num_envs, max_episode_steps=None, **kwargs):
+    """gymnasium.make_vec("ratchet/<id>", n): the vector environment, stepped in C++."""
+    return RatchetVectorEnv(env_id, num_envs, max_episode_steps=max_episode_steps, **kwargs)
+
+
+def _register_with_gymnasium():
+    """Every built-in environment as ratchet/<id> in Gymnasium's registry."""
+    if _gym is None:
+        return
+    for id in _ratchet.list_envs():
+        name = f"{_GYM_NAMESPACE}/{id}"
+        if name not in _gym.registry:
+            d = _ratchet.env_spec(id)
+            _gym.register(name, entry_point="ratchet:_gymnasium_env", vector_entry_point="ratchet:_gymnasium_vector_env",
+                          max_episode_steps=d["max_episode_steps"] or None, reward_threshold=d["reward_threshold"],
+                          kwargs={"env_id": id})
+
+
+if _gym is not None and hasattr(_gym.vector, "AutoresetMode"):
+    _NEXT_STEP, _SAME_STEP = _gym.vector.AutoresetMode.NEXT_STEP, _gym.vector.AutoresetMode.SAME_STEP
+else:  # Gymnasium 0.29, or none
+    _NEXT_STEP, _SAME_STEP = "next_step", "same_step"
+_GYMNASIUM_1 = _gym is not None and hasattr(_gym.vector, "AutoresetMode")
 
 
 class RatchetVectorEnv(_VecBase):
     """N copies of one environment stepped together in C++ (copy i seeded seed + i), with the GIL
-    released. The arrays returned by reset and step are views of the environment's own buffers,
-    rewritten in place by every step: copy them to keep them. A copy whose episode ends is reset in
-    the same step; info["final_observation"] and info["final_info"] (with the "_" masks) hold what
-    its episode ended with, as in Gymnasium 0.29."""
+    released; a gymnasium.vector.VectorEnv.
 
-    def __init__(self, id, num_envs, threads=1):
-        self._venv = _ratchet.VectorEnv(id, int(num_envs), int(threads))
+    autoreset_mode "next_step" (Gymnasium 1.x's default): a copy whose episode ends returns its
+    last observation with terminated/truncated set, and is reset by the next step, which takes no
+    action from it and returns its first observation, reward 0 and both flags false.
+    "same_step" (Gymnasium 0.29's behaviour): it is reset within the step that ends its episode;
+    info["final_obs"] and info["final_info"] (with the "_" masks) hold what the episode ended with
+    (info["final_observation"] under Gymnasium 0.29).
+
+    Rewards are float64. The arrays returned are fresh copies; with copy=False, observations,
+    flags and rewards are views of the environment's own buffers, rewritten by the next step (no
+    copying at all)."""
+
+    def __init__(self, id, num_envs, threads=1, autoreset_mode=None, copy=True, max_episode_steps=None,
+                 render_mode=None):
+        if render_mode is not None:
+            raise ValueError("the vector environment does not render; make one environment with render_mode='rgb_array'")
+        mode = autoreset_mode if autoreset_mode is not None else (_NEXT_STEP if _GYMNASIUM_1 else _SAME_STEP)
+        if _GYMNASIUM_1 and isinstance(mode, str):
+            mode = {"next_step": _NEXT_STEP, "same_step": _SAME_STEP}.get(mode.lower(), mode)
+        if mode not in (_NEXT_STEP, _SAME_STEP):
+            raise ValueError(f"autoreset_mode must be next_step or same_step, got {autoreset_mode!r}")
+        self._next_step = mode == _NEXT_STEP
+        limit = -1 if max_episode_steps is None else int(max_episode_steps)
+        self._venv = _ratchet.VectorEnv(id, int(num_envs), int(threads), limit)
         d = self._venv.spec()
+        self._id = id
         self.num_envs = self._venv.num_envs
-        self.spec = _Spec(d)
+        self.spec = _spec_of(id, d, d["max_episode_steps"] or None)
+        self.metadata = {"autoreset_mode": mode, "render_modes": [], "render_fps": _render_fps(id, d)}
+        self.render_mode = None
         self.single_observation_space = spaces.from_spec(d["observation_space"])
         self.single_action_space = spaces.from_spec(d["action_space"])
         self.observation_space = spaces.batch(self.single_observation_space, self.num_envs)
         self.action_space = spaces.batch(self.single_action_space, self.num_envs)
         self._obs, self._final_obs = self._venv.obs(), self._venv.final_obs()
         self._rew, self._term, self._trunc = self._venv.rewards(), self._venv.terminated(), self._venv.truncated()
+        self._rew64 = self._venv.rewards64()
         self._discrete = isinstance(self.single_action_space, spaces.Discrete)
+        self._copy = bool(copy)
+        self._autoreset = np.zeros(self.num_envs, bool)  # next_step: copies the next step resets
+        self._first_obs = None  # next_step: their first observations, while their rows show the last
+        self._needs_reset = True
         self.closed = False
 
     def reset(self, *, seed=None, options=None):
+        _check_options(self._id, options)
+        if isinstance(seed, (list, tuple)):
+            if len(seed) != self.num_envs or any(s is None for s in seed) or \
+                    any(int(b) != int(seed[0]) + i for i, b in enumerate(seed)):
+                raise ValueError(f"{self._id}: seed must be an int (copy i gets seed + i) or the list "
+                                 "[seed, seed + 1, ...], one per copy")
+            seed = seed[0]
         if seed is None:
             seed = secrets.randbits(63)
         self._venv.reset(int(seed))
-        return self._obs, {}
+        self._autoreset[:] = False
+        self._first_obs = None
+        self._needs_reset = False
+        return (self._obs.copy() if self._copy else self._obs), {}
 
     def step(self, actions):
-        a = np.asarray(actions, dtype=np.float32)
-        self._venv.step(a.reshape(self.num_envs, -1))
+        if self._needs_reset:
+            raise (_gym.error.ResetNeeded if _gym is not None else RuntimeError)(
+                f"{self._id}: call reset() before step()")
+        a = np.asarray(actions)
+        if self._discrete:
+            if a.shape != (self.num_envs,) or a.dtype.kind not in "iu" or \
+                    ((a < 0) | (a >= self.single_action_space.n)).any():
+                raise InvalidAction(f"{self._id}: actions must be {self.num_envs} integers in "
+                            f"[0, {self.single_action_space.n}), got {actions!r}")
+        a = a.astype(np.float32, copy=False)
+        skip = self._autoreset if self._next_step and self._autoreset.any() else None
+        self._venv.step(a.reshape(self.num_envs, -1), skip)
+        if self._first_obs is not None:  # the copies reset by this step show their first observation
+            self._obs[self._autoreset] = self._first_obs
+            self._first_obs = None
         infos = {}
         done = self._term | self._trunc
-        if done.any():
+        if self._next_step:
+            self._autoreset = done.copy()
+            if done.any():  # the episode's last observation now, its successor's first one next step
+                self._first_obs = self._obs[done].copy()
+                self._obs[done] = self._final_obs[done]
+        elif done.any():
             final_obs = np.empty(self.num_envs, dtype=object)
             final_info = np.empty(self.num_envs, dtype=object)
             for i in np.flatnonzero(done):
                 final_obs[i] = self._final_obs[i].copy()
                 final_info[i] = {}
-            infos = {"final_observation": final_obs, "_final_observation": done.copy(),
-                     "final_info": final_info, "_final_info": done.copy()}
-        return self._obs, self._rew, self._term, self._trunc, infos
+            keys = ("final_obs", "final_info") if _GYMNASIUM_1 else ("final_observation", "final_info")
+            infos = {keys[0]: final_obs, "_" + keys[0]: done.copy(), keys[1]: final_info, "_" + keys[1]: done.copy()}
+        if self._copy:
+            return self._obs.copy(), self._rew64.copy(), self._term.copy(), self._trunc.copy(), infos
+        return self._obs, self._rew64, self._term, self._trunc, infos
 
-    def close(self):
+    def close_extras(self, **kwargs):
+        self.closed = True
+
+    def close(self, **kwargs):
         self.closed = True
 
 
-def make_vec(id, num_envs, threads=1):
+def make_vec(id, num_envs, threads=1, autoreset_mode=None, copy=True, max_episode_steps=None):
     """A vector environment of num_envs copies of `id`, stepped in C++ on `threads` threads
-    (results are identical for any thread count)."""
-    return RatchetVectorEnv(id, num_envs, threads)
+    (results are identical for any thread count); see RatchetVectorEnv for the autoreset modes."""
+    return RatchetVectorEnv(id, num_envs, threads, autoreset_mode=autoreset_mode, copy=copy,
+                            max_episode_steps=max_episode_steps)
 
 
 #---------------------------------- Python environments ------------------------------------------
@@ -308,12 +454,16 @@ def _unregister_python_envs():
 
 def _env_id(env):
     """The registered id for env: an id string, or a Python env class / callable / instance."""
+    if isinstance(env, str) and env.startswith(_GYM_NAMESPACE + "/") and env[len(_GYM_NAMESPACE) + 1:] in _ratchet.list_envs():
+        return env[len(_GYM_NAMESPACE) + 1:]  # gymnasium's name of a Ratchet environment
     if isinstance(env, str):
         if env not in _ratchet.list_envs() and _gym is not None and env in getattr(_gym, "registry", {}):
             register(env, functools.partial(_gym.make, env))  # a Gymnasium id Ratchet does not build in
         return env
-    if isinstance(env, RatchetEnv):
-        return env.spec.id
+    inner = getattr(env, "unwrapped", None)
+    if isinstance(inner, RatchetEnv) and getattr(getattr(env, "spec", None), "max_episode_steps", None) == \
+            (_ratchet.env_spec(inner._id)["max_episode_steps"] or None):
+        return inner._id  # a Ratchet environment, made by ratchet.make or gymnasium.make: the built-in itself
     for id, factory in _registered.items():
         if factory is env:
             return id
@@ -759,3 +909,6 @@ class DeployedPolicy:
             a = a[..., 0].astype(np.int64)
             return int(a) if a.ndim == 0 else a
         return a
+
+
+_register_with_gymnasium()

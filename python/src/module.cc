@@ -48,7 +48,7 @@ py::dict SpecDict(const EnvSpec& s) {
 // One environment (with its TimeLimit), stepped from Python.
 class PyEnvHandle {
  public:
-  explicit PyEnvHandle(const std::string& id) : env_(MakeEnv(id)) {
+  PyEnvHandle(const std::string& id, int max_episode_steps) : env_(MakeEnv(id, max_episode_steps)) {
     const EnvSpec& s = env_->spec();
     obs_.assign(s.observation_space.flat_dim(), 0.0f);
     act_.assign(s.action_space.flat_dim(), 0.0f);
@@ -88,8 +88,8 @@ class PyEnvHandle {
 // own buffers, written in place by every step.
 class PyVectorEnv {
  public:
-  PyVectorEnv(const std::string& id, int num_envs, int threads)
-      : pool_(std::max(1, threads)), venv_(id, num_envs, &pool_) {
+  PyVectorEnv(const std::string& id, int num_envs, int threads, int max_episode_steps)
+      : pool_(std::max(1, threads)), venv_(id, num_envs, &pool_, nullptr, max_episode_steps) {
     const int n = venv_.num_envs();
     obs_.assign(static_cast<size_t>(n) * venv_.obs_dim(), 0.0f);
     final_obs_.assign(obs_.size(), 0.0f);
@@ -102,6 +102,10 @@ class PyVectorEnv {
   py::array_t<float> obs(py::object self) { return View(obs_, {num_envs(), venv_.obs_dim()}, self); }
   py::array_t<float> final_obs(py::object self) { return View(final_obs_, {num_envs(), venv_.obs_dim()}, self); }
   py::array_t<float> rewards(py::object self) { return View(rewards_, {num_envs()}, self); }
+  py::array_t<double> rewards64(py::object self) {
+    const std::span<const double> r = venv_.rewards64();
+    return py::array_t<double>({num_envs()}, {sizeof(double)}, r.data(), self);
+  }
   py::array_t<bool> terminated(py::object self) {
     return py::array_t<bool>({num_envs()}, {1}, reinterpret_cast<bool*>(term_.data()), self);
   }
@@ -112,15 +116,23 @@ class PyVectorEnv {
     py::gil_scoped_release nogil;
     venv_.Reset(seed, obs_);
   }
-  void step(const CArray<float>& actions) {
+  // skip: None, or one bool per copy (copies not stepped: Gymnasium's next-step autoreset)
+  void step(const CArray<float>& actions, std::optional<py::array_t<bool, py::array::c_style | py::array::forcecast>> skip) {
     const size_t want = static_cast<size_t>(num_envs()) * venv_.act_dim();
+    skip_.clear();
+    if (skip) {
+      if (skip->size() != num_envs())
+        throw Error(venv_.spec().id + ": step() got a skip mask of " + std::to_string(skip->size()) +
+                    " values, expected " + std::to_string(num_envs()));
+      skip_.assign(skip->data(), skip->data() + skip->size());
+    }
     if (static_cast<size_t>(actions.size()) != want)
       throw Error(venv_.spec().id + ": step() got " + std::to_string(actions.size()) + " action values, expected " +
                   std::to_string(want) + " (num_envs x action size)");
     act_.assign(actions.data(), actions.data() + actions.size());
     {
       py::gil_scoped_release nogil;
-      venv_.Step(act_, obs_, rewards_, term_, trunc_);
+      venv_.Step(act_, obs_, rewards_, term_, trunc_, skip_);
     }
     for (int i = 0; i < num_envs(); ++i)
       if (term_[i] || trunc_[i]) {
@@ -137,7 +149,7 @@ class PyVectorEnv {
   ThreadPool pool_;
   VectorEnv venv_;
   std::vector<float> obs_, final_obs_, rewards_, act_;
-  std::vector<uint8_t> term_, trunc_;
+  std::vector<uint8_t> term_, trunc_, skip_;
 };
 
 // Checks that obs is one observation (obs_dim,) or a batch (n, obs_dim) of finite values, as
@@ -371,23 +383,25 @@ PYBIND11_MODULE(_ratchet, m) {
   });
 
   py::class_<PyEnvHandle>(m, "Env")
-      .def(py::init<const std::string&>())
+      .def(py::init<const std::string&, int>(), py::arg("id"), py::arg("max_episode_steps") = -1)
       .def("spec", &PyEnvHandle::spec)
       .def("reset", &PyEnvHandle::reset, py::arg("seed") = py::none())
       .def("step", &PyEnvHandle::step)
       .def("render", &PyEnvHandle::render);
 
   py::class_<PyVectorEnv>(m, "VectorEnv")
-      .def(py::init<const std::string&, int, int>())
+      .def(py::init<const std::string&, int, int, int>(), py::arg("id"), py::arg("num_envs"), py::arg("threads") = 1,
+           py::arg("max_episode_steps") = -1)
       .def("spec", &PyVectorEnv::spec)
       .def_property_readonly("num_envs", &PyVectorEnv::num_envs)
       .def("obs", [](py::object self) { return self.cast<PyVectorEnv&>().obs(self); })
       .def("final_obs", [](py::object self) { return self.cast<PyVectorEnv&>().final_obs(self); })
       .def("rewards", [](py::object self) { return self.cast<PyVectorEnv&>().rewards(self); })
+      .def("rewards64", [](py::object self) { return self.cast<PyVectorEnv&>().rewards64(self); })
       .def("terminated", [](py::object self) { return self.cast<PyVectorEnv&>().terminated(self); })
       .def("truncated", [](py::object self) { return self.cast<PyVectorEnv&>().truncated(self); })
       .def("reset", &PyVectorEnv::reset)
-      .def("step", &PyVectorEnv::step);
+      .def("step", &PyVectorEnv::step, py::arg("actions"), py::arg("skip") = py::none());
 
   py::class_<EvalResult>(m, "EvalResult")
       .def_readonly("returns", &EvalResult::returns)

@@ -164,9 +164,11 @@ bool UnregisterEnv(const std::string& id) {
   return false;
 }
 
-std::unique_ptr<Env> MakeEnv(const std::string& id) {
+std::unique_ptr<Env> MakeEnv(const std::string& id, int max_episode_steps) {
+  if (max_episode_steps < -1) throw Error(fmt::format("max_episode_steps must be -1, 0 or positive, got {}", max_episode_steps));
   if (const Entry* e = FindBuiltin(id)) {
-    const EnvSpec spec = e->spec();
+    EnvSpec spec = e->spec();
+    if (max_episode_steps >= 0) spec.max_episode_steps = max_episode_steps;
     return std::make_unique<TimeLimit>(e->make(spec), spec.max_episode_steps);
   }
   EnvFactory factory;
@@ -187,6 +189,7 @@ std::unique_ptr<Env> MakeEnv(const std::string& id) {
       got.action_space.flat_dim() != spec.action_space.flat_dim() || got.action_space.n != spec.action_space.n)
     throw Error(fmt::format("the factory of environment '{}' built an environment whose spaces differ from "
                             "the ones it had at registration", id));
+  if (max_episode_steps >= 0) spec.max_episode_steps = max_episode_steps;
   const int max_steps = spec.max_episode_steps;
   return std::make_unique<TimeLimit>(std::move(env), max_steps, std::move(spec));
 }

@@ -14,7 +14,7 @@ double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 
 }  // namespace
 
-VectorEnv::VectorEnv(const std::string& id, int num_envs, ThreadPool* pool, Comm* comm)
+VectorEnv::VectorEnv(const std::string& id, int num_envs, ThreadPool* pool, Comm* comm, int max_episode_steps)
     : pool_(pool), comm_(comm != nullptr && comm->size() > 1 ? comm : nullptr), n_(num_envs) {
   if (num_envs < 1) throw Error("n_envs must be at least 1, got " + std::to_string(num_envs));
   int hi = num_envs;
@@ -26,11 +26,12 @@ VectorEnv::VectorEnv(const std::string& id, int num_envs, ThreadPool* pool, Comm
     lo_ = static_cast<int>(num_envs * r / k);
     hi = static_cast<int>(num_envs * (r + 1) / k);
   }
-  for (int i = lo_; i < hi; ++i) envs_.push_back(MakeEnv(id));
+  for (int i = lo_; i < hi; ++i) envs_.push_back(MakeEnv(id, max_episode_steps));
   obs_dim_ = envs_[0]->spec().observation_space.flat_dim();
   act_dim_ = envs_[0]->spec().action_space.flat_dim();
   final_obs_.assign(static_cast<size_t>(num_envs) * obs_dim_, 0.0f);
   ep_return_.assign(num_envs, 0.0);
+  reward64_.assign(num_envs, 0.0);
   ep_length_.assign(num_envs, 0);
   finished_.assign(num_envs, 0);
 }
@@ -66,16 +67,23 @@ void VectorEnv::ResetCopies(const uint64_t* seed, std::span<float> obs) {
 }
 
 void VectorEnv::StepLocal(std::span<const float> actions, std::span<float> obs, std::span<float> rewards,
-                          std::span<uint8_t> terminated, std::span<uint8_t> truncated) {
+                          std::span<uint8_t> terminated, std::span<uint8_t> truncated, std::span<const uint8_t> skip) {
   const int n = num_local();
   // each copy touches only its own rows, so any split over threads gives the same bits
   auto step_range = [&](int begin, int end) {
     for (int k = begin; k < end; ++k) {
       const int i = lo_ + k;
       auto o = obs.subspan(static_cast<size_t>(i) * obs_dim_, obs_dim_);
+      if (!skip.empty() && skip[i] != 0) {
+        rewards[i] = 0.0f;
+        reward64_[i] = 0.0;
+        terminated[i] = truncated[i] = finished_[i] = 0;
+        continue;
+      }
       const StepResult r =
           envs_[k]->Step(actions.subspan(static_cast<size_t>(i) * act_dim_, act_dim_), o);
       rewards[i] = static_cast<float>(r.reward);
+      reward64_[i] = r.reward;
       terminated[i] = r.terminated;
       truncated[i] = r.truncated;
       ep_return_[i] += r.reward;
@@ -120,16 +128,17 @@ void VectorEnv::StepLocal(std::span<const float> actions, std::span<float> obs, 
 
 void VectorEnv::Step(std::span<const float> actions, std::span<float> obs,
                      std::span<float> rewards, std::span<uint8_t> terminated,
-                     std::span<uint8_t> truncated) {
+                     std::span<uint8_t> truncated, std::span<const uint8_t> skip) {
   const int n = num_envs();
   RATCHET_CHECK(actions.size() == static_cast<size_t>(n) * act_dim_ &&
                     obs.size() == static_cast<size_t>(n) * obs_dim_ && rewards.size() == size_t(n) &&
-                    terminated.size() == size_t(n) && truncated.size() == size_t(n),
+                    terminated.size() == size_t(n) && truncated.size() == size_t(n) &&
+                    (skip.empty() || skip.size() == size_t(n)),
                 "VectorEnv::Step buffer sizes");
   const auto t0 = Clock::now();
   std::string error;
   try {
-    StepLocal(actions, obs, rewards, terminated, truncated);
+    StepLocal(actions, obs, rewards, terminated, truncated, skip);
   } catch (const std::exception& e) {
     if (comm_ == nullptr) throw;
     error = e.what();  // every rank learns of it in the exchange
