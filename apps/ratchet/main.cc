@@ -200,6 +200,7 @@ struct GifOptions {
 int Eval(const std::string& run_dir, const std::string& episodes_text, const std::string& seed_text,
          const std::vector<bool>& modes, const GifOptions& gif, bool best, const std::string& max_steps_text) {
   const int64_t episodes = ParseCount(episodes_text, "--episodes", false);
+  if (episodes > 1'000'000) throw Error(fmt::format("--episodes must be at most 1e6, got {}", episodes_text));
   EvalLimits limits;
   if (!max_steps_text.empty()) {
     const int64_t max_steps = ParseCount(max_steps_text, "--max-steps", false);

@@ -113,15 +113,26 @@ int ExperimentCommands::Tune() {
     std::vector<std::string> sets = fixed;
     std::map<std::string, std::string> mine;
     for (size_t i = 0; i < space.params.size(); ++i) mine[space.params[i].name] = a.Text(space, i);
-    // a minibatch larger than the rollout is lowered to the rollout (as RL Zoo's sampler does)
-    if (mine.count("batch_size")) {
+    // a rollout longer than --steps is shortened to fit (a proposal that cannot run is no reason
+    // to end the session), and a minibatch larger than the rollout is lowered to the rollout (as
+    // RL Zoo's sampler does)
+    if (mine.count("n_steps") || mine.count("batch_size")) {
       ResolveOptions probe{tune_algo_, tune_env_, seeds[0], steps, tune_preset_, fixed, ""};
       for (const auto& [k, v] : mine)
-        if (k != "batch_size") probe.sets.push_back(k + "=" + v);
-      probe.sets.push_back("batch_size=1");
+        if (k != "batch_size" && k != "n_steps") probe.sets.push_back(k + "=" + v);
+      if (mine.count("n_steps")) probe.sets.push_back("n_steps=1");
+      if (mine.count("batch_size")) probe.sets.push_back("batch_size=1");
       const RunConfig cfg = ResolveRunConfig(probe);
-      const int64_t rollout = static_cast<int64_t>(cfg.train.n_steps) * cfg.train.n_envs;
-      if (std::stoll(mine["batch_size"]) > rollout) mine["batch_size"] = std::to_string(rollout);
+      int64_t n_steps = cfg.train.n_steps;
+      if (mine.count("n_steps")) {
+        n_steps = std::stoll(mine["n_steps"]);
+        if (n_steps * cfg.train.n_envs > steps) {
+          n_steps = std::max<int64_t>(1, steps / cfg.train.n_envs);
+          mine["n_steps"] = std::to_string(n_steps);
+        }
+      }
+      const int64_t rollout = n_steps * cfg.train.n_envs;
+      if (mine.count("batch_size") && std::stoll(mine["batch_size"]) > rollout) mine["batch_size"] = std::to_string(rollout);
     }
     for (const SearchParam& p : space.params) sets.push_back(p.name + "=" + mine[p.name]);
     return sets;

@@ -1,5 +1,7 @@
 #include <Eigen/QR>
 #include <cmath>
+#include <fmt/format.h>
+#include <limits>
 
 #include "ratchet/nn.h"
 
@@ -28,6 +30,14 @@ Mlp<T>::Mlp(MlpSpec spec) : spec_(std::move(spec)) {
     width_.push_back(h);
   }
   width_.push_back(spec_.out);
+  // parameter counts and offsets are int: a network past 2^31 - 1 parameters (8 GiB of floats)
+  // is refused before any of it is allocated
+  int64_t total = 0;
+  for (int l = 0; l + 1 < static_cast<int>(width_.size()); ++l)
+    total += static_cast<int64_t>(width_[l + 1]) * width_[l] + width_[l + 1];
+  if (total > std::numeric_limits<int>::max())
+    throw Error(fmt::format("the network has {} parameters, more than the {} a network can hold; use narrower "
+                            "hidden layers (net_arch)", total, std::numeric_limits<int>::max()));
   for (int l = 0; l + 1 < static_cast<int>(width_.size()); ++l) {
     offset_.push_back(num_params_);
     num_params_ += width_[l + 1] * width_[l] + width_[l + 1];

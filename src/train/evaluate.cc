@@ -34,6 +34,7 @@ EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episode
                     bool deterministic, const ObsNormalizer* norm, const EvalLimits& limits) {
   PinProductBlocking();
   if (limits.max_steps < 0) throw Error(fmt::format("evaluation max_steps must be positive, got {}", limits.max_steps));
+  if (episodes < 1) throw Error(fmt::format("evaluation needs at least one episode, got {}", episodes));
   std::unique_ptr<Env> env = MakeEnv(env_id);
   const EnvSpec& spec = env->spec();
   const int od = spec.observation_space.flat_dim();

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fmt/format.h>
+#include <limits>
 #include <fstream>
 #include <sstream>
 #include <yaml-cpp/yaml.h>
@@ -50,6 +51,13 @@ void TrainConfig::Validate() {
         "n_timesteps ({}) is smaller than one rollout of n_steps * n_envs = {} steps; raise the "
         "step count or lower n_steps",
         n_timesteps, static_cast<int64_t>(n_steps) * n_envs));
+  // update counts are 32-bit (progress.csv, checkpoints): a budget beyond them would wrap
+  const int64_t updates = n_timesteps / (static_cast<int64_t>(n_steps) * n_envs);
+  if (updates > std::numeric_limits<int32_t>::max())
+    throw Error(fmt::format("n_timesteps ({}) means {} updates of n_steps * n_envs = {} steps, more than the "
+                            "{} a run can count; lower the step count or raise n_steps",
+                            n_timesteps, updates, static_cast<int64_t>(n_steps) * n_envs,
+                            std::numeric_limits<int32_t>::max()));
 }
 
 ConfigBinder RunConfig::Binder() {

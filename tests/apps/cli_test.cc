@@ -75,6 +75,11 @@ TEST(CliTest, EvalOfMissingOrBrokenRunDirectory) {
   r = RunCli("eval " + dir.string() + " --episodes -3");
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("--episodes must be a positive integer"), std::string::npos) << r.err;
+  for (const char* huge : {"2147483648", "1e12"}) {  // once a crash (the count cast to int)
+    r = RunCli("eval " + dir.string() + " --episodes " + huge);
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("--episodes must be at most 1e6"), std::string::npos) << r.err;
+  }
 }
 
 TEST(CliTest, TrainThenEvalAndRefuseToOverwrite) {

@@ -78,6 +78,21 @@ Cli RunCli(const std::string& args, const fs::path& io) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, testing::ReadFile(io / "out"), testing::ReadFile(io / "err")};
 }
 
+TEST(TuneCliTest, AProposedRolloutLongerThanTheBudgetIsShortenedNotFatal) {
+  const fs::path dir = testing::FreshDir("tune_cli_rollout");
+  std::ofstream(dir / "space.yaml") << "n_steps: {categorical: [2048]}\nbatch_size: {categorical: [256]}\n";
+  // CartPole's preset has 8 copies: 2048 x 8 steps per rollout do not fit in 1024
+  const Cli r = RunCli(fmt::format("tune --algo ppo --env CartPole-v1 --trials 2 --seeds 1 --steps 1024 --jobs 1 "
+                                   "--space {} --out {}", (dir / "space.yaml").string(), (dir / "session").string()),
+                       dir);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  const std::string trials = testing::ReadFile(dir / "session" / "trials.yaml");
+  EXPECT_NE(trials.find("n_steps=128"), std::string::npos) << trials;
+  EXPECT_NE(trials.find("batch_size=256"), std::string::npos) << trials;  // within the 1024-step rollout
+  EXPECT_EQ(trials.find("state: failed"), std::string::npos) << trials;
+  EXPECT_NE(trials.find("number: 1"), std::string::npos) << trials;
+}
+
 TEST(TuneCliTest, SessionsResumeToTheTrialsOfAnUninterruptedSession) {
   const fs::path dir = testing::FreshDir("tune_cli");
   {

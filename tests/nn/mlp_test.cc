@@ -117,6 +117,19 @@ INSTANTIATE_TEST_SUITE_P(Activations, MlpGradTest,
                          ::testing::Values(Activation::kTanh, Activation::kRelu),
                          [](const auto& info) { return ActivationName(info.param); });
 
+TEST(MlpTest, ANetworkPastTheParameterCountIsRefusedBeforeAllocating) {
+  MlpSpec spec;
+  spec.in = 4;
+  spec.out = 2;
+  spec.hidden = {46341, 46341};  // 46341^2 > 2^31 - 1
+  try {
+    Mlp<float> net(spec);
+    FAIL() << "accepted " << net.num_params();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("more than the 2147483647 a network can hold"), std::string::npos) << e.what();
+  }
+}
+
 TEST(MlpTest, ParameterLayoutAndCount) {
   Mlp<float> mlp({4, {64, 64}, 2, Activation::kTanh});
   EXPECT_EQ(mlp.num_params(), 4 * 64 + 64 + 64 * 64 + 64 + 64 * 2 + 2);

@@ -68,6 +68,11 @@ TEST(ConfigTest, BadSetsNameTheProblem) {
             std::string::npos);
   EXPECT_NE(ErrorOf([] { ResolveRunConfig(Opts({"n_timesteps=100"})); }).find("smaller than one rollout"),
             std::string::npos);
+  // budgets whose update count would not fit the 32-bit counters: refused, never wrapped
+  for (const char* steps : {"n_timesteps=1000000000000000000", "n_timesteps=1099511630336"})  // 256 (2^32 + 10)
+    EXPECT_NE(ErrorOf([&] { ResolveRunConfig(Opts({"n_steps=32", "n_envs=8", steps})); }).find("more than the 2147483647"),
+              std::string::npos) << steps;
+  EXPECT_NO_THROW(ResolveRunConfig(Opts({"n_steps=32", "n_envs=8", "n_timesteps=549755813632"})));  // 2^31 - 1 updates
 }
 
 TEST(ConfigTest, PresetWithUnknownKeyIsRejected) {
