@@ -73,6 +73,10 @@ class PyEnvHandle {
     return py::make_tuple(py::array_t<float>(static_cast<py::ssize_t>(obs_.size()), obs_.data()), r.reward,
                           r.terminated, r.truncated, info);
   }
+  py::bytes save_state() const {
+    const std::vector<uint8_t> b = env_->SaveState();
+    return py::bytes(reinterpret_cast<const char*>(b.data()), b.size());
+  }
   py::array_t<uint8_t> render(int width, int height) {
     std::vector<uint8_t> rgb;
     env_->Render(width, height, &rgb);
@@ -387,7 +391,8 @@ PYBIND11_MODULE(_ratchet, m) {
       .def("spec", &PyEnvHandle::spec)
       .def("reset", &PyEnvHandle::reset, py::arg("seed") = py::none())
       .def("step", &PyEnvHandle::step)
-      .def("render", &PyEnvHandle::render);
+      .def("render", &PyEnvHandle::render)
+      .def("save_state", &PyEnvHandle::save_state);
 
   py::class_<PyVectorEnv>(m, "VectorEnv")
       .def(py::init<const std::string&, int, int, int>(), py::arg("id"), py::arg("num_envs"), py::arg("threads") = 1,

@@ -39,9 +39,10 @@ StepResult CartPole::OnStep(std::span<const float> action, std::span<float> obs)
   double& theta_dot = s_[3];
   const double costheta = std::cos(theta);
   const double sintheta = std::sin(theta);
-  const double temp = (force + kPoleMassLength * theta_dot * theta_dot * sintheta) / kTotalMass;
+  // grouped as Gymnasium's cartpole.py (np.square), so that equal states give equal bits
+  const double temp = (force + kPoleMassLength * (theta_dot * theta_dot) * sintheta) / kTotalMass;
   const double thetaacc = (kGravity * sintheta - costheta * temp) /
-                          (kLength * (4.0 / 3.0 - kMassPole * costheta * costheta / kTotalMass));
+                          (kLength * (4.0 / 3.0 - kMassPole * (costheta * costheta) / kTotalMass));
   const double xacc = temp - kPoleMassLength * thetaacc * costheta / kTotalMass;
   // explicit Euler: every right-hand side uses the old values
   x = x + kTau * x_dot;

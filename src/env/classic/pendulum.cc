@@ -39,7 +39,7 @@ StepResult Pendulum::OnStep(std::span<const float> action, std::span<float> obs)
   const double th = s_[0], thdot = s_[1];
   const double u = std::clamp(static_cast<double>(action[0]), -kMaxTorque, kMaxTorque);
   const double a = AngleNormalize(th);
-  const double cost = a * a + 0.1 * thdot * thdot + 0.001 * u * u;
+  const double cost = a * a + 0.1 * (thdot * thdot) + 0.001 * (u * u);  // grouped as Gymnasium's pendulum.py
   double newthdot = thdot + (3 * kG / (2 * kL) * std::sin(th) + 3.0 / (kM * kL * kL) * u) * kDt;
   newthdot = std::clamp(newthdot, -kMaxSpeed, kMaxSpeed);
   s_[0] = th + newthdot * kDt;
