@@ -86,6 +86,23 @@ def test_gymnasiums_errors_for_misuse():
         venv.step(np.array([0.5, 1.0]))
 
 
+MUJOCO = [e for e in BUILTIN if e.endswith("-v4")]
+
+
+@pytest.mark.parametrize("id", MUJOCO)
+def test_mujoco_info_keys_are_gymnasiums(id):
+    pytest.importorskip("mujoco")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "out of date, consider v5"
+        theirs = gym.make(id).unwrapped
+    theirs.reset(seed=0)
+    ours = ratchet.make(id)
+    ours.reset(seed=0)
+    a = np.zeros(ours.action_space.shape, np.float32)
+    for _ in range(3):
+        assert sorted(ours.step(a)[4]) == sorted(theirs.step(a)[4])
+
+
 def test_reset_seeds_np_random():
     env = ratchet.make("Pendulum-v1")
     a = env.reset(seed=5)[0]

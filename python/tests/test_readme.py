@@ -20,7 +20,7 @@ def test_the_python_quick_start_runs_as_written(tmp_path, monkeypatch, capsys):
     exec(compile(blocks[0], "README.md (Python)", "exec"), {})
     printed = capsys.readouterr().out
     # the numbers its comments quote
-    assert printed.startswith("75520 (500.0, 0.0)"), printed
+    assert printed.startswith("68608 (500.0, 0.0)"), printed
     # a run stopped by its callback: its newest checkpoint is the model
     assert os.listdir(tmp_path / "runs" / "my-ppo" / "checkpoints")
     assert os.path.isfile(tmp_path / "my-ppo.zip") and os.path.isfile(tmp_path / "policy.rpol")

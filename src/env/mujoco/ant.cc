@@ -46,6 +46,7 @@ class Ant final : public MujocoEnv {
     info_.Set("distance_from_origin", std::hypot(x_after, y_after));
     info_.Set("x_velocity", x_velocity);
     info_.Set("y_velocity", y_velocity);
+    info_.Set("forward_reward", x_velocity);
     return {x_velocity + healthy_reward - ctrl_cost, !AntHealthy(sim_.qpos(), sim_.qvel()), false};
   }
   void WriteObs(std::span<float> obs) const override { WritePositionsVelocities(obs, 2, 0.0); }

@@ -52,9 +52,6 @@ class PlanarWalker final : public MujocoEnv {
     const bool healthy = Healthy();
     info_.Set("x_position", x_after);
     info_.Set("x_velocity", x_velocity);
-    info_.Set("forward_reward", x_velocity);
-    info_.Set("healthy_reward", healthy_reward);
-    info_.Set("ctrl_cost", ctrl_cost);
     return {x_velocity + healthy_reward - ctrl_cost, !healthy, false};
   }
   void WriteObs(std::span<float> obs) const override { WritePositionsVelocities(obs, 1, 10.0); }

@@ -54,6 +54,7 @@ class Humanoid final : public MujocoEnv {
     info_.Set("distance_from_origin", std::hypot(x_after, y_after));
     info_.Set("x_velocity", x_velocity);
     info_.Set("y_velocity", y_velocity);
+    info_.Set("forward_reward", forward_reward);
     return {forward_reward + healthy_reward - ctrl_cost, !(1.0 < z && z < 2.0), false};
   }
   void WriteObs(std::span<float> obs) const override {

@@ -28,9 +28,6 @@ class InvertedDoublePendulum final : public MujocoEnv {
     const double dist_penalty = 0.01 * x * x + (y - 2) * (y - 2);
     const double vel_penalty = 1e-3 * v[1] * v[1] + 5e-3 * v[2] * v[2];
     const double alive_bonus = 10.0;
-    info_.Set("dist_penalty", dist_penalty);
-    info_.Set("vel_penalty", vel_penalty);
-    info_.Set("alive_bonus", alive_bonus);
     StepResult r;
     r.reward = alive_bonus - dist_penalty - vel_penalty;
     r.terminated = y <= 1;

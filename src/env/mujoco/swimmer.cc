@@ -34,6 +34,7 @@ class Swimmer final : public MujocoEnv {
     info_.Set("distance_from_origin", std::hypot(x_after, y_after));
     info_.Set("x_velocity", x_velocity);
     info_.Set("y_velocity", y_velocity);
+    info_.Set("forward_reward", forward_reward);
     return {forward_reward - ctrl_cost, false, false};
   }
   void WriteObs(std::span<float> obs) const override { WritePositionsVelocities(obs, 2, 0.0); }

@@ -108,8 +108,7 @@ TEST(InvertedDoublePendulumTest, RewardTermsMatchTheFormula) {
     const double x = sim.data()->site_xpos[0], y = sim.data()->site_xpos[2];
     const double v1 = sim.qvel()[1], v2 = sim.qvel()[2];
     const double dist = 0.01 * x * x + (y - 2) * (y - 2), vel = 1e-3 * v1 * v1 + 5e-3 * v2 * v2;
-    EXPECT_DOUBLE_EQ(env->info().Get("dist_penalty"), dist);
-    EXPECT_DOUBLE_EQ(env->info().Get("vel_penalty"), vel);
+    EXPECT_TRUE(env->info().items.empty());  // Gymnasium's v4 gives no info here
     EXPECT_DOUBLE_EQ(r.reward, 10 - dist - vel);
     EXPECT_EQ(r.terminated, y <= 1);
     EXPECT_FLOAT_EQ(obs[1], std::sin(sim.qpos()[1]));
@@ -280,7 +279,6 @@ void CheckLocomotion(const char* id, double ctrl_weight, bool terminates) {
       EXPECT_DOUBLE_EQ(env->info().Get("reward_ctrl"), -ctrl_weight * ctrl);
       EXPECT_DOUBLE_EQ(r.reward, x_velocity - ctrl_weight * ctrl);
     } else {
-      EXPECT_DOUBLE_EQ(env->info().Get("ctrl_cost"), ctrl_weight * ctrl);
       EXPECT_DOUBLE_EQ(r.reward, x_velocity + 1.0 - ctrl_weight * ctrl);  // healthy reward always
       const bool healthy = name == "Hopper-v4" ? HopperHealthy(task.sim().qpos(), task.sim().qvel())
                                                : Walker2dHealthy(task.sim().qpos());
