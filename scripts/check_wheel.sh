@@ -2,7 +2,9 @@
 # The Python package as a user installs it: builds a wheel of this tree (`pip wheel .`, build
 # isolation, once per state of the sources: kept in BUILD/wheel and reused), installs it into a
 # clean virtual environment with no compiler involved, and uses it there: the `ratchet` command,
-# training a Python environment of the user's own, and `ratchet eval` / `sweep` on it.
+# training a Python environment of the user's own, and `ratchet eval` / `sweep` on it; then, since
+# the wheel runs the mujoco package's MuJoCo as Gymnasium does, the alignment tests against
+# Gymnasium (python/tests/test_alignment.py), MuJoCo tasks included.
 # Usage: scripts/check_wheel.sh BUILD_DIR (ctest runs it as the test python_wheel).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -30,7 +32,7 @@ echo "check_wheel: $(basename "$wheel") ($(du -k "$wheel" | cut -f1) KiB)"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$python" -m venv "$work/venv"
-"$work/venv/bin/pip" install -q --disable-pip-version-check "$wheel"
+"$work/venv/bin/pip" install -q --disable-pip-version-check "$wheel" $(grep -E '^numpy==' "$root/python/requirements-test.txt")
 export PATH="$work/venv/bin:$PATH"
 unset PYTHONPATH RATCHET_PYTHON_ENVS
 cd "$work"
@@ -72,3 +74,10 @@ PYTHONPATH="$work" ratchet sweep --algo ppo --env parking:Parking --seeds 1-2 --
   --set n_envs=2 --set n_steps=64 --set batch_size=64 --set eval_episodes=1 > sweep.log
 [ "$(ls -d sweep/ppo-Parking-py*/model.bin | wc -l)" = 2 ] || { cat sweep.log; exit 1; }
 echo "check_wheel: the installed package trains, evaluates and sweeps a Python environment"
+
+# the package's MuJoCo is the mujoco package's, Gymnasium's too: the MuJoCo tasks are compared with
+# Gymnasium's step for step (and the classic ones again), with the test packages' pinned versions
+pip install -q --disable-pip-version-check $(grep -E '^(gymnasium|imageio)==' "$root/python/requirements-test.txt") \
+  "pytest==$(/usr/bin/python3 -c 'import pytest; print(pytest.__version__)')"
+python -m pytest -q -p no:cacheprovider "$root/python/tests/test_alignment.py" -rs | tee alignment.log
+! grep -q "SKIPPED" alignment.log || { echo "check_wheel: the alignment tests were skipped"; exit 1; }

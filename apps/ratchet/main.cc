@@ -374,9 +374,12 @@ int RunCommandLine(int argc, char** argv) {
   resume->add_flag("--quiet", resume_quiet, "no progress line");
 
   std::string export_dir, export_out;
-  CLI::App* exp = app.add_subcommand("export", "write a run's policy as a deployable .rpol file (ratchet::DeployedPolicy)");
+  std::string export_format;
+  CLI::App* exp = app.add_subcommand("export", "write a run's policy as a deployable file: .rpol (ratchet::DeployedPolicy) "
+                                               "or ONNX (normalisation inside)");
   exp->add_option("run_dir", export_dir, "run directory written by `ratchet train`")->required();
-  exp->add_option("-o,--output", export_out, "output file, e.g. policy.rpol")->required();
+  exp->add_option("-o,--output", export_out, "output file, e.g. policy.rpol or policy.onnx")->required();
+  exp->add_option("--format", export_format, "rpol or onnx (default: from the output's extension, else rpol)");
   bool export_best = false;
   exp->add_flag("--best", export_best, "export the best periodically evaluated model (best_model.bin)");
 
@@ -454,11 +457,20 @@ int RunCommandLine(int argc, char** argv) {
       if (!m.source.empty())
         std::cerr << fmt::format("ratchet: note: {} has no model.bin yet (still training, or interrupted): "
                                  "exporting its newest {}\n", export_dir, m.source);
-      ExportPolicy(m, export_out);
-      std::cout << fmt::format("wrote {} ({}{} on {}, {} network parameters{})\n", export_out,
+      std::string format = export_format;
+      if (format.empty()) format = fs::path(export_out).extension() == ".onnx" ? "onnx" : "rpol";
+      if (format == "onnx") {
+        ExportOnnx(m, export_out);
+      } else if (format == "rpol") {
+        ExportPolicy(m, export_out);
+      } else {
+        throw Error(fmt::format("--format must be rpol or onnx, got '{}'", format));
+      }
+      std::cout << fmt::format("wrote {} ({}{} on {}, {} network parameters{}{})\n", export_out,
                                export_best ? "best model of " : "",
                                m.cfg.train.algo, m.cfg.train.env, m.policy->mlp().num_params(),
-                               m.norm.enabled ? ", observation normaliser" : "");
+                               m.norm.enabled ? ", observation normaliser" : "",
+                               format == "onnx" ? "; ONNX, opset 13" : "");
       return 0;
     }
     if (*config) {

@@ -251,6 +251,13 @@ std::string EnvDescriptionOf(const std::string& id);
 // The MuJoCo library the MuJoCo environments run on: its version at run time and the version of
 // the headers they were compiled against ("2.2.2 (headers 222)").
 std::string MujocoVersion();
+// The simulator state (qpos, qvel) of a built-in MuJoCo environment, seen through its wrappers
+// (TimeLimit); nullopt for any other environment. Gymnasium's MuJoCo tasks take the same pair in
+// set_state(qpos, qvel), which is how the alignment tests start both from equal states.
+struct MujocoStateVectors {
+  std::vector<double> qpos, qvel;
+};
+std::optional<MujocoStateVectors> MujocoState(Env& env);
 
 //---------------------------------- Plugins ---------------------------------------------------
 

@@ -202,6 +202,14 @@ void SaveTrainedModel(TrainedModel& m, const std::filesystem::path& run_dir);
 // The run's policy as a self-contained deployable file (.rpol, read by ratchet::DeployedPolicy):
 // network, frozen observation normaliser, action space and clipping.
 void ExportPolicy(const TrainedModel& m, const std::filesystem::path& path);
+// The run's policy as an ONNX model (opset 13, IR version 7): one graph from the raw observation
+// ("obs", float [batch, obs_dim]) to the deterministic action ("action": the mean clipped to the
+// bounds, float [batch, act_dim], or the argmax of the logits, int64 [batch]), with the
+// normaliser inside (computed in double, as training does), the distribution ("mean" and
+// "log_std", or "logits") and the value ("value", [batch, 1]) as further outputs, and metadata
+// (algo, env, ratchet_version, observation_space, action_space). OnnxPolicyBytes is the file.
+std::string OnnxPolicyBytes(const TrainedModel& m);
+void ExportOnnx(const TrainedModel& m, const std::filesystem::path& path);
 
 //---------------------------------- Trainer ---------------------------------------------------
 

@@ -829,9 +829,20 @@ class _Algorithm:
         r = self._current().record(path, int(episodes), int(seed), int(width), int(height), int(max_frames))
         return list(r["returns"])
 
-    def export(self, path):
-        """Writes the policy as a .rpol file (ratchet.DeployedPolicy, or C++ ratchet::DeployedPolicy)."""
-        self._current().export(os.fspath(path))
+    def export(self, path, format=None):
+        """Writes the policy for deployment: format "rpol" (ratchet.DeployedPolicy, or C++
+        ratchet::DeployedPolicy; exact to the bit) or "onnx" (one ONNX graph, opset 13, from raw
+        observation to action with the normaliser inside, plus the distribution and the value as
+        further outputs). Default: from the path's extension (.onnx), else rpol."""
+        path = os.fspath(path)
+        if format is None:
+            format = "onnx" if path.lower().endswith(".onnx") else "rpol"
+        if format == "onnx":
+            self._current().export_onnx(path)
+        elif format == "rpol":
+            self._current().export(path)
+        else:
+            raise RatchetError(f"format must be 'rpol' or 'onnx', got {format!r}")
 
     @property
     def observation_space(self):

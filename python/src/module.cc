@@ -73,6 +73,13 @@ class PyEnvHandle {
     return py::make_tuple(py::array_t<float>(static_cast<py::ssize_t>(obs_.size()), obs_.data()), r.reward,
                           r.terminated, r.truncated, info);
   }
+  // (qpos, qvel) of a MuJoCo task, None for any other environment
+  py::object mujoco_state() {
+    const auto st = MujocoState(*env_);
+    if (!st) return py::none();
+    return py::make_tuple(py::array_t<double>(static_cast<py::ssize_t>(st->qpos.size()), st->qpos.data()),
+                          py::array_t<double>(static_cast<py::ssize_t>(st->qvel.size()), st->qvel.data()));
+  }
   py::bytes save_state() const {
     const std::vector<uint8_t> b = env_->SaveState();
     return py::bytes(reinterpret_cast<const char*>(b.data()), b.size());
@@ -220,6 +227,7 @@ class PyModel {
     return r;
   }
   void export_policy(const std::filesystem::path& path) { ExportPolicy(m_, path); }
+  void export_onnx(const std::filesystem::path& path) { ExportOnnx(m_, path); }
   // The GIF `ratchet eval --gif` writes: deterministic episodes (episode k reset with seed + k).
   py::dict record(const std::filesystem::path& path, int episodes, uint64_t seed, int width, int height,
                   int max_frames) {
@@ -295,6 +303,7 @@ PYBIND11_MODULE(_ratchet, m) {
   py::register_exception<Error>(m, "RatchetError", PyExc_ValueError);
 
   m.def("list_envs", &ListEnvs);
+  m.def("mujoco_version", &MujocoVersion);
   m.def("env_spec", [](const std::string& id) { return SpecDict(EnvSpecOf(id)); });
   m.def("load_plugin", &LoadPlugin);
   m.def("register_python_env",
@@ -392,7 +401,8 @@ PYBIND11_MODULE(_ratchet, m) {
       .def("reset", &PyEnvHandle::reset, py::arg("seed") = py::none())
       .def("step", &PyEnvHandle::step)
       .def("render", &PyEnvHandle::render)
-      .def("save_state", &PyEnvHandle::save_state);
+      .def("save_state", &PyEnvHandle::save_state)
+      .def("mujoco_state", &PyEnvHandle::mujoco_state);
 
   py::class_<PyVectorEnv>(m, "VectorEnv")
       .def(py::init<const std::string&, int, int, int>(), py::arg("id"), py::arg("num_envs"), py::arg("threads") = 1,
@@ -465,6 +475,7 @@ PYBIND11_MODULE(_ratchet, m) {
       .def("evaluate", &PyModel::evaluate, py::arg("episodes"), py::arg("seed"), py::arg("deterministic"),
            py::arg("max_steps") = 0)
       .def("export", &PyModel::export_policy)
+      .def("export_onnx", &PyModel::export_onnx)
       .def("save_initial", &PyModel::save_initial)
       .def("record", &PyModel::record);
 

@@ -8,6 +8,7 @@ the C library). So that the test checks the dynamics on every machine, Gymnasium
 given the C library's sin/cos (math.sin/math.cos, what Ratchet calls); then every observation,
 reward and flag is bit-identical. test_with_numpys_sin_cos... states what remains with NumPy's."""
 import math
+import warnings
 import struct
 import types
 
@@ -102,3 +103,58 @@ def test_with_numpys_sin_cos_the_differences_stay_within_stated_bounds():
         if first is not None:
             _, _, obs_ulps, reward_gap = first
             assert obs_ulps <= 64 and reward_gap <= 1e-12, (id, first)
+
+
+# MuJoCo tasks: compared when Ratchet runs the same libmujoco as Gymnasium's tasks (a build with
+# RATCHET_MUJOCO=python, as pip builds the package); Debian's 2.2.2 build skips, saying so.
+MUJOCO = [e for e in ratchet.list_envs() if e.endswith("-v4")]
+
+
+# Gymnasium sums the squared action in float32 (np.square, np.sum of the float32 action) for the
+# control cost; Ratchet in double. Rewards and the info values built on the control cost differ by
+# that rounding alone: at most this much.
+_CONTROL_COST_ROUNDING = 1e-6
+
+
+def _mujoco_first_difference(id, at_least=1200, length=400):
+    ours = ratchet.make(id, max_episode_steps=0)
+    theirs = gym.make(id).unwrapped
+    rng = np.random.default_rng(0)
+    steps, ep = 0, -1
+    while steps < at_least:  # episodes of random actions (short where the task terminates)
+        ep += 1
+        ours.reset(seed=ep)
+        theirs.reset(seed=0)
+        theirs.set_state(*ours._env.mujoco_state())
+        for t in range(length):
+            a = rng.uniform(-1, 1, ours.action_space.shape).astype(np.float32)
+            o1, r1, te1, _, i1 = ours.step(a)
+            o2, r2, te2, _, i2 = theirs.step(a)
+            steps += 1
+            o2 = np.asarray(o2, np.float32)
+            if not np.array_equal(o1, o2):
+                return steps, ("observation", ep, t, _ulps(o1, o2))
+            if abs(r1 - r2) > _CONTROL_COST_ROUNDING:
+                return steps, ("reward", ep, t, r1 - r2)
+            if te1 != te2:
+                return steps, ("terminated", ep, t, te1)
+            for k in i2:
+                if abs(float(i1[k]) - float(i2[k])) > _CONTROL_COST_ROUNDING:
+                    return steps, (f"info {k}", ep, t, float(i1[k]) - float(i2[k]))
+            if te1:
+                break
+    return steps, None
+
+
+@pytest.mark.parametrize("id", MUJOCO)
+def test_mujoco_tasks_bit_identical_to_gymnasiums_on_the_same_mujoco(id):
+    mujoco = pytest.importorskip("mujoco")
+    ours = ratchet._ratchet.mujoco_version().split()[0]
+    if ours != mujoco.mj_versionString():
+        pytest.skip(f"Ratchet runs MuJoCo {ours}, Gymnasium's tasks MuJoCo {mujoco.mj_versionString()}; a build "
+                    "with RATCHET_MUJOCO=python (pip's) is compared")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # v4 "is out of date"
+        steps, first = _mujoco_first_difference(id)
+    assert first is None, f"{id}: first difference after {steps} steps: {first}"
+    assert steps >= 1200

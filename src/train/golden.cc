@@ -99,6 +99,8 @@ std::string GoldenBuildMismatch() {
   if (!b.portable) return fmt::format("this is a {} build; the golden bits are those of the portable x86-64-v3 build", b.isa);
   if (std::strcmp(b.isa, "x86-64-v3") != 0)
     return fmt::format("this build targets {}; the golden bits are those of x86-64-v3", b.isa);
+  if (const std::string mj = MujocoVersion(); !mj.starts_with("2.2.2 "))
+    return fmt::format("this build runs MuJoCo {}; the golden bits are those of Debian's MuJoCo 2.2.2", mj);
   return "";
 }
 

@@ -26,6 +26,15 @@ MujocoEnv::MujocoEnv(const std::string& id, const std::string& model, int frame_
 
 MujocoEnv::~MujocoEnv() = default;
 
+std::optional<MujocoStateVectors> MujocoState(Env& env) {
+  Env* e = &env;
+  while (auto* limit = dynamic_cast<TimeLimit*>(e)) e = &limit->inner();
+  const auto* task = dynamic_cast<const MujocoEnv*>(e);
+  if (task == nullptr) return std::nullopt;
+  const auto qpos = task->sim().qpos(), qvel = task->sim().qvel();
+  return MujocoStateVectors{{qpos.begin(), qpos.end()}, {qvel.begin(), qvel.end()}};
+}
+
 void MujocoEnv::Render(int width, int height, std::vector<uint8_t>* rgb) {
   if (width <= 0 || height <= 0 || width > 4096 || height > 4096)
     throw Error(fmt::format("render size {}x{} is out of range (1..4096)", width, height));

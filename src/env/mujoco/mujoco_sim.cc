@@ -17,12 +17,19 @@ MjModelPtr LoadMujocoModelXml(const std::string& xml, const std::string& name) {
   mjVFS vfs;
   mj_defaultVFS(&vfs);
   const std::string file = "model.xml";
+#if mjVERSION_HEADER >= 300  // MuJoCo 3 and later (the `mujoco` Python package's)
+  if (mj_addBufferVFS(&vfs, file.c_str(), xml.data(), static_cast<int>(xml.size())) != 0) {
+    mj_deleteVFS(&vfs);
+    throw Error(fmt::format("MuJoCo model '{}': cannot stage the XML in memory", name));
+  }
+#else  // MuJoCo 2.2 (Debian 12's)
   if (mj_makeEmptyFileVFS(&vfs, file.c_str(), static_cast<int>(xml.size())) != 0) {
     mj_deleteVFS(&vfs);
     throw Error(fmt::format("MuJoCo model '{}': cannot stage the XML in memory", name));
   }
   const int idx = mj_findFileVFS(&vfs, file.c_str());
   std::memcpy(vfs.filedata[idx], xml.data(), xml.size());
+#endif
   char err[1000] = "";
   mjModel* m = mj_loadXML(file.c_str(), &vfs, err, sizeof(err));
   mj_deleteVFS(&vfs);
