@@ -539,6 +539,9 @@ int RunCommandLine(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "ratchet: error: " << e.what() << "\n";
     return 1;
+  } catch (...) {  // a plugin's code outside the guarded calls
+    std::cerr << "ratchet: error: something that is not a std::exception was thrown (by a plugin's code?)\n";
+    return 2;
   }
   return 0;
 }

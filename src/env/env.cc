@@ -188,20 +188,43 @@ TimeLimit::TimeLimit(std::unique_ptr<Env> env, int max_steps, std::optional<EnvS
       spec_(std::move(spec)),
       check_(dynamic_cast<const EnvBase*>(env_.get()) == nullptr) {}
 
+namespace {
+
+// Runs an environment's own code: anything it throws that is not a std::exception becomes an
+// Error naming the environment (and its plugin), instead of ending the process.
+template <typename F>
+auto Guarded(const std::string& id, const char* what, F&& f) {
+  try {
+    return f();
+  } catch (const std::exception&) {
+    throw;
+  } catch (...) {
+    std::string source;
+    try {
+      source = EnvSourceOf(id);
+    } catch (const Error&) {
+    }
+    throw Error(fmt::format("environment '{}'{}: {} threw something that is not a std::exception", id,
+                            source.empty() ? "" : " (plugin " + source + ")", what));
+  }
+}
+
+}  // namespace
+
 void TimeLimit::Reset(uint64_t seed, std::span<float> obs) {
   elapsed_ = 0;
-  env_->Reset(seed, obs);
+  Guarded(spec().id, "Reset", [&] { env_->Reset(seed, obs); });
   if (check_) CheckResetOutput(spec().id, obs);
 }
 
 void TimeLimit::Reset(std::span<float> obs) {
   elapsed_ = 0;
-  env_->Reset(obs);
+  Guarded(spec().id, "Reset", [&] { env_->Reset(obs); });
   if (check_) CheckResetOutput(spec().id, obs);
 }
 
 StepResult TimeLimit::Step(std::span<const float> action, std::span<float> obs) {
-  StepResult r = env_->Step(action, obs);
+  StepResult r = Guarded(spec().id, "Step", [&] { return env_->Step(action, obs); });
   ++elapsed_;
   if (check_) CheckStepOutput(spec().id, elapsed_, r, obs);
   if (max_steps_ > 0 && elapsed_ >= max_steps_) r.truncated = true;

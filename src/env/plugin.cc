@@ -56,6 +56,11 @@ void LoadPlugin(const std::string& path) {
     internal::DropRuntimeEnvsFrom(mark);
     // the library stays mapped: code of its own may still be referenced by the exception
     throw Error(fmt::format("plugin '{}' failed to register its environments: {}", path, e.what()));
+  } catch (...) {
+    internal::SetLoadingPlugin("");
+    internal::DropRuntimeEnvsFrom(mark);
+    throw Error(fmt::format("plugin '{}' failed to register its environments: it threw something that is not a "
+                            "std::exception", path));
   }
   internal::SetLoadingPlugin("");
   Loaded().push_back(abs);  // the handle is kept open for the life of the process

@@ -181,7 +181,15 @@ std::unique_ptr<Env> MakeEnv(const std::string& id, int max_episode_steps) {
     }
   }
   if (!factory) Unknown(id);
-  std::unique_ptr<Env> env = factory();
+  std::unique_ptr<Env> env;
+  try {
+    env = factory();
+  } catch (const std::exception&) {
+    throw;
+  } catch (...) {
+    throw Error(fmt::format("the factory of environment '{}'{} threw something that is not a std::exception", id,
+                            EnvSourceOf(id).empty() ? "" : " (plugin " + EnvSourceOf(id) + ")"));
+  }
   if (!env) throw Error(fmt::format("the factory of environment '{}' returned no environment", id));
   const EnvSpec& got = env->spec();
   if (got.observation_space.flat_dim() != spec.observation_space.flat_dim() ||

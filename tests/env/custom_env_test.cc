@@ -48,6 +48,31 @@ class Drifter final : public EnvBase {
   float x_ = 0;
 };
 
+// Throws an int from its step: not a std::exception.
+class Thrower final : public EnvBase {
+ public:
+  Thrower() : EnvBase(Drifter::MakeSpec()) {}
+
+ protected:
+  void OnReset(std::span<float> obs) override { obs[0] = 0.0f; }
+  StepResult OnStep(std::span<const float>, std::span<float>) override { throw 42; }
+};
+
+TEST(RegisterEnvTest, ForeignExceptionsFromAnEnvBecomeErrorsNamingIt) {
+  static const bool once = [] {
+    RegisterEnv("Thrower-v0", [] { return std::make_unique<Thrower>(); });
+    return true;
+  }();
+  (void)once;
+  std::unique_ptr<Env> env = MakeEnv("Thrower-v0");
+  std::vector<float> obs(1);
+  env->Reset(1, obs);
+  const float a = 0.0f;
+  const std::string why = ErrorOf([&] { env->Step({&a, 1}, obs); });
+  EXPECT_NE(why.find("environment 'Thrower-v0': Step threw something that is not a std::exception"), std::string::npos)
+      << why;
+}
+
 TEST(RegisterEnvTest, ARegisteredEnvIsListedWithItsOptions) {
   RegisterPointMass();
   const auto ids = ListEnvs();
