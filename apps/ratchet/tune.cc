@@ -26,13 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string ReadText(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw Error(fmt::format("cannot read '{}'", p.string()));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string ReadText(const fs::path& p) { return ReadTextFile(p, "tuning file"); }
 
 // The eval_return_mean values of a run's progress.csv so far (an unreadable or partial file: the
 // complete rows only).
@@ -162,7 +156,7 @@ int ExperimentCommands::Tune() {
       done = ParseTrials(ReadText(out / "trials.yaml"), space, (out / "trials.yaml").string());
   } else {
     WriteTuneFiles(out, space, {}, std::nullopt);
-    std::ofstream(out / "session.yaml") << identity;
+    WriteFileAtomically(out / "session.yaml", identity, "tuning session");
   }
   std::sort(done.begin(), done.end(), [](const TuneTrial& a, const TuneTrial& b) { return a.number < b.number; });
   // trials that were running when the last session stopped start again from scratch

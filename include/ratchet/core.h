@@ -80,6 +80,10 @@ class Rng {
 // flushed, checked, fsynced, renamed over it. Throws Error naming the path (`what` names the
 // file: "run config") on any failure; the target is then untouched.
 void WriteFileAtomically(const std::filesystem::path& path, std::string_view text, std::string_view what);
+// Reads a text file as Ratchet reads its own: a regular file only (a directory, FIFO or device is
+// refused, never opened, so never a hang) of at most max_bytes. Throws Error naming the path.
+std::string ReadTextFile(const std::filesystem::path& path, std::string_view what,
+                         uint64_t max_bytes = uint64_t{64} << 20);
 
 //---------------------------------- Build -----------------------------------------------------
 

@@ -76,15 +76,34 @@ void WriteFileAtomically(const std::filesystem::path& path, std::string_view tex
                       what);
 }
 
-std::vector<uint8_t> ReadWholeFile(const std::filesystem::path& path, std::string_view what) {
+std::vector<uint8_t> ReadWholeFile(const std::filesystem::path& path, std::string_view what, uint64_t max_bytes) {
+  std::string name = "cannot read ";
+  name.append(what).append(" ").append(Quote(path));
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw Error("cannot read " + std::string(what) + " " + Quote(path) + ": it is a directory");
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) throw Error(name);
+  if (std::filesystem::is_directory(st)) throw Error(name.append(": it is a directory"));
+  if (!std::filesystem::is_regular_file(st)) throw Error(name.append(": it is not a regular file (a FIFO or a device?)"));
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > max_bytes)
+    throw Error(name.append(": it is ").append(std::to_string(size)).append(" bytes, more than the ")
+                    .append(std::to_string(max_bytes)).append(" such a file can be"));
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot read " + std::string(what) + " " + Quote(path));
-  std::vector<uint8_t> buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error("cannot read " + std::string(what) + " " + Quote(path) + ": read error");
+  if (!in) throw Error(name);
+  std::vector<uint8_t> buf;
+  buf.reserve(static_cast<size_t>(ec ? 0 : size));
+  char chunk[1 << 16];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    buf.insert(buf.end(), chunk, chunk + in.gcount());
+    if (buf.size() > max_bytes) throw Error(name.append(": it grew past the size limit while read"));
+  }
+  if (in.bad()) throw Error(name.append(": read error"));
   return buf;
+}
+
+std::string ReadTextFile(const std::filesystem::path& path, std::string_view what, uint64_t max_bytes) {
+  const std::vector<uint8_t> b = ReadWholeFile(path, what, max_bytes);
+  return std::string(b.begin(), b.end());
 }
 
 uint64_t Checksum(std::span<const uint8_t> bytes) { return Fnv1a(bytes.data(), bytes.size()); }

@@ -24,8 +24,12 @@ void WriteFileAtomically(const std::filesystem::path& path, std::span<const uint
                          std::string_view what);
 void WriteFileAtomically(const std::filesystem::path& path, std::string_view text,
                          std::string_view what);
-// Throws Error "cannot read <what> '<path>'" when the file is missing or unreadable.
-std::vector<uint8_t> ReadWholeFile(const std::filesystem::path& path, std::string_view what);
+// Throws Error "cannot read <what> '<path>'" when the file is missing or unreadable, is not a
+// regular file (a directory, a FIFO, a device: never opened, so never a hang), or is larger than
+// max_bytes.
+std::vector<uint8_t> ReadWholeFile(const std::filesystem::path& path, std::string_view what,
+                                   uint64_t max_bytes = uint64_t{1} << 32);
+// ReadTextFile (ratchet/core.h) reads text files (configurations, search spaces, sessions) so.
 
 // FNV-1a (64 bit) of bytes: the checksum of framed files, also used to fingerprint inputs.
 uint64_t Checksum(std::span<const uint8_t> bytes);

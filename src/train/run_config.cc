@@ -80,14 +80,7 @@ std::string RunConfig::ToYaml() {
 
 namespace {
 
-std::string ReadFile(const std::filesystem::path& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("cannot read {} '{}'", what, path.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error(fmt::format("cannot read {} '{}'", what, path.string()));
-  return ss.str();
-}
+std::string ReadFile(const std::filesystem::path& path, const std::string& what) { return ReadTextFile(path, what); }
 
 RunConfig MakeEmpty(const std::string& algo, const std::string& env) {
   RunConfig cfg;

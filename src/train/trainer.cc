@@ -467,6 +467,12 @@ TrainResult Resume(const std::filesystem::path& run_dir, const TrainOptions& opt
     old_total = saved.train.n_timesteps;
     cfg.train.stop_at = 0;
     if (steps) {
+      ByteReader counters(ck.payload, "checkpoint");
+      counters.Get<int>();  // updates, then the steps they trained
+      const int64_t done = counters.Get<int64_t>();
+      if (*steps < done)
+        throw Error(fmt::format("--steps {} is below the {} steps '{}' has trained already: it is the new total, "
+                                "so give at least {} (nothing was changed)", *steps, done, run_dir.string(), done));
       cfg.train.n_timesteps = *steps;
       cfg.train.Validate();
     }

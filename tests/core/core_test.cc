@@ -1,3 +1,5 @@
+#include <sys/stat.h>
+
 #include <atomic>
 #include <cmath>
 #include <set>
@@ -7,6 +9,20 @@
 
 namespace ratchet {
 namespace {
+
+TEST(FileTest, OnlyRegularFilesOfBoundedSizeAreRead) {
+  const auto dir = testing::FreshDir("files");
+  const auto fifo = dir / "fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // a FIFO would block the read for ever: refused without being opened
+  EXPECT_NE(testing::ErrorOf([&] { ReadTextFile(fifo, "run config"); }).find("not a regular file"), std::string::npos);
+  EXPECT_NE(testing::ErrorOf([&] { ReadTextFile("/dev/zero", "run config"); }).find("not a regular file"),
+            std::string::npos);
+  WriteFileAtomically(dir / "big.yaml", std::string(2000, 'x'), "test file");
+  EXPECT_NE(testing::ErrorOf([&] { ReadTextFile(dir / "big.yaml", "preset", 1000); }).find("more than the 1000"),
+            std::string::npos);
+  EXPECT_EQ(ReadTextFile(dir / "big.yaml", "preset").size(), 2000u);
+}
 
 TEST(RngTest, SameSeedSameSequence) {
   Rng a(42), b(42);

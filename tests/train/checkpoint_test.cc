@@ -75,6 +75,21 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
+TEST(CheckpointTest, AResumeTotalBelowTheStepsDoneIsRefusedAndChangesNothing) {
+  const auto dir = testing::FreshDir("ckpt_below");
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "CartPole-v1";
+  o.sets = {"n_timesteps=2048", "stop_at=1024"};
+  RunConfig cfg = ResolveRunConfig(o);
+  Train(cfg, dir, {});
+  const std::string config = testing::ReadFile(dir / "config.yaml");
+  const std::string why = testing::ErrorOf([&] { Resume(dir, {}, 256); });
+  EXPECT_NE(why.find("--steps 256 is below the 1024 steps"), std::string::npos) << why;
+  EXPECT_EQ(testing::ReadFile(dir / "config.yaml"), config);
+  EXPECT_EQ(Resume(dir, {}, 1024).steps, 1024);  // the total already reached: nothing more to train
+}
+
 TEST(CheckpointTest, BadCheckpointsAreRefusedAndNothingIsOverwritten) {
   const auto dir = testing::FreshDir("ckpt_bad");
   ResolveOptions o;
