@@ -161,8 +161,15 @@ int ExperimentCommands::Tune() {
   std::sort(done.begin(), done.end(), [](const TuneTrial& a, const TuneTrial& b) { return a.number < b.number; });
   // trials that were running when the last session stopped start again from scratch
   for (const auto& e : fs::directory_iterator(out / "trials")) {
+    // only what a trial of this session writes: t<number>-s<seed> (and its .log); anything else
+    // in the directory is left alone
     int number = -1;
-    if (std::sscanf(e.path().filename().c_str(), "t%d-", &number) != 1) continue;
+    long long seed = 0;
+    int end = 0;
+    const std::string name = e.path().filename().string();
+    if (std::sscanf(name.c_str(), "t%d-s%lld%n", &number, &seed, &end) != 2 || number < 0) continue;
+    if (name.substr(static_cast<size_t>(end)) != "" && name.substr(static_cast<size_t>(end)) != ".log") continue;
+    if (fmt::format("t{}-s{}", number, seed) != name.substr(0, static_cast<size_t>(end))) continue;
     if (std::none_of(done.begin(), done.end(), [&](const TuneTrial& t) { return t.number == number; }))
       fs::remove_all(e.path());
   }
@@ -191,7 +198,8 @@ int ExperimentCommands::Tune() {
     const TuneTrial* best = BestTrial(done);
     if (best == nullptr) return std::nullopt;
     std::vector<std::string> sets = tune_sets_;
-    for (size_t i = 0; i < space.params.size(); ++i) sets.push_back(best->sets[fixed.size() + i]);
+    for (size_t i = 0; i < space.params.size(); ++i)
+      sets.push_back(best->sets[best->sets.size() - space.params.size() + i]);  // ParseTrials checked them
     RunConfig cfg = ResolveRunConfig({tune_algo_, tune_env_, std::nullopt, std::nullopt, tune_preset_, sets, ""});
     std::vector<std::pair<std::string, std::string>> keys;
     for (const auto& [k, v] : cfg.Binder().Dump())

@@ -1,5 +1,6 @@
 // Tuning sessions: the median pruner, the session file, the ranked tables and the best preset.
 #include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 #include <numeric>
 #include <yaml-cpp/yaml.h>
@@ -90,13 +91,31 @@ std::vector<TuneTrial> ParseTrials(const std::string& yaml, const SearchSpace& s
       else if (state == "pruned") t.state = TuneTrial::State::kPruned;
       else if (state == "failed") t.state = TuneTrial::State::kFailed;
       else throw Error(fmt::format("{}: trial {} has an unknown state '{}'", source, t.number, state));
+      if (t.number < 0 || std::any_of(out.begin(), out.end(), [&](const TuneTrial& o) { return o.number == t.number; }))
+        throw Error(fmt::format("{}: trial number {} is {}", source, t.number, t.number < 0 ? "negative" : "repeated"));
       const std::string score = n["score"].as<std::string>();
       t.score = score.empty() ? NAN : std::stod(score);
+      if (!score.empty() && !std::isfinite(t.score))
+        throw Error(fmt::format("{}: trial {} has a score that is not finite ({})", source, t.number, score));
       for (const YAML::Node& v : n["values"]) t.assignment.numbers.push_back(v.as<double>());
       if (t.assignment.numbers.size() != space.params.size())
         throw Error(fmt::format("{}: trial {} has {} values for a space of {} keys (another search space?)", source,
                                 t.number, t.assignment.numbers.size(), space.params.size()));
+      for (size_t i = 0; i < space.params.size(); ++i) {
+        const SearchParam& p = space.params[i];
+        const double v = t.assignment.numbers[i];
+        const bool ok = p.kind == SearchParam::Kind::kCategorical
+                            ? v >= 0 && v < static_cast<double>(p.choices.size()) && v == std::floor(v)
+                            : std::isfinite(v) && v >= p.low && v <= p.high;
+        if (!ok) throw Error(fmt::format("{}: trial {} has a value {} for {} outside its range", source, t.number, v, p.name));
+      }
       for (const YAML::Node& v : n["sets"]) t.sets.push_back(v.as<std::string>());
+      // the proposal's own settings close the list, one per key of the space, in its order
+      const size_t first = t.sets.size() >= space.params.size() ? t.sets.size() - space.params.size() : 0;
+      for (size_t i = 0; i < space.params.size(); ++i)
+        if (first + i >= t.sets.size() || !t.sets[first + i].starts_with(space.params[i].name + "="))
+          throw Error(fmt::format("{}: trial {} does not end its sets with {}=... (edited?)", source, t.number,
+                                  space.params[i].name));
       for (const YAML::Node& v : n["curve"]) t.curve.push_back(v.as<double>());
       t.note = n["note"] ? n["note"].as<std::string>() : "";
       out.push_back(std::move(t));
@@ -105,6 +124,8 @@ std::vector<TuneTrial> ParseTrials(const std::string& yaml, const SearchSpace& s
     throw Error(fmt::format("{}: malformed trial record: {}", source, e.what()));
   } catch (const std::invalid_argument&) {
     throw Error(fmt::format("{}: a score that is not a number", source));
+  } catch (const std::out_of_range&) {
+    throw Error(fmt::format("{}: a score beyond the range of a double", source));
   }
   return out;
 }

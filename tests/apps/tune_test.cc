@@ -66,6 +66,33 @@ TEST(TuneSessionFileTest, RoundTripsAndRefusesAnotherSpace) {
             std::string::npos);
 }
 
+TEST(TuneSessionFileTest, EditedRecordsAreRefusedNamingTheProblem) {
+  const SearchSpace space = ParseSearchSpace("lr: {log_uniform: [1.0e-5, 1.0e-2]}\nact: {categorical: [tanh, relu]}", "s");
+  TuneTrial a;
+  a.number = 0;
+  a.assignment.numbers = {1e-3, 1};
+  a.sets = {"threads=1", "lr=0.001", "act=relu"};
+  a.score = 1.0;
+  auto error_of = [&](std::vector<TuneTrial> trials, const std::string& edit_from = "", const std::string& edit_to = "") {
+    std::string yaml = TrialsYaml(space, trials);
+    if (!edit_from.empty()) yaml.replace(yaml.find(edit_from), edit_from.size(), edit_to);
+    return testing::ErrorOf([&] { ParseTrials(yaml, space, "trials.yaml"); });
+  };
+  TuneTrial empty_sets = a;
+  empty_sets.sets.clear();  // once a SIGSEGV in tune
+  EXPECT_NE(error_of({empty_sets}).find("does not end its sets with lr="), std::string::npos);
+  TuneTrial bad_index = a;
+  bad_index.assignment.numbers[1] = 7;  // a categorical index out of range: once std::out_of_range
+  EXPECT_NE(error_of({bad_index}).find("outside its range"), std::string::npos);
+  EXPECT_NE(error_of({a}, "score: 1", "score: 1e999").find("beyond the range of a double"), std::string::npos);
+  TuneTrial again = a;
+  EXPECT_NE(error_of({a, again}).find("trial number 0 is repeated"), std::string::npos);
+  TuneTrial negative = a;
+  negative.number = -2;
+  EXPECT_NE(error_of({negative}).find("trial number -2 is negative"), std::string::npos);
+  EXPECT_EQ(ParseTrials(TrialsYaml(space, {a}), space, "trials.yaml").size(), 1u);
+}
+
 struct Cli {
   int code;
   std::string out, err;
@@ -81,6 +108,8 @@ Cli RunCli(const std::string& args, const fs::path& io) {
 TEST(TuneCliTest, AProposedRolloutLongerThanTheBudgetIsShortenedNotFatal) {
   const fs::path dir = testing::FreshDir("tune_cli_rollout");
   std::ofstream(dir / "space.yaml") << "n_steps: {categorical: [2048]}\nbatch_size: {categorical: [256]}\n";
+  // a directory of the user's among the trials: left alone (once deleted as "trial 99")
+  fs::create_directories(dir / "session" / "trials" / "t99-keepme");
   // CartPole's preset has 8 copies: 2048 x 8 steps per rollout do not fit in 1024
   const Cli r = RunCli(fmt::format("tune --algo ppo --env CartPole-v1 --trials 2 --seeds 1 --steps 1024 --jobs 1 "
                                    "--space {} --out {}", (dir / "space.yaml").string(), (dir / "session").string()),
@@ -91,6 +120,7 @@ TEST(TuneCliTest, AProposedRolloutLongerThanTheBudgetIsShortenedNotFatal) {
   EXPECT_NE(trials.find("batch_size=256"), std::string::npos) << trials;  // within the 1024-step rollout
   EXPECT_EQ(trials.find("state: failed"), std::string::npos) << trials;
   EXPECT_NE(trials.find("number: 1"), std::string::npos) << trials;
+  EXPECT_TRUE(fs::exists(dir / "session" / "trials" / "t99-keepme"));
 }
 
 TEST(TuneCliTest, SessionsResumeToTheTrialsOfAnUninterruptedSession) {
