@@ -262,11 +262,14 @@ struct TrainResult {
 
 // What a directory holds, as far as training into it is concerned.
 struct RunDirStatus {
-  bool exists = false, empty = false;
+  bool exists = false;
+  bool empty = false;  // nothing in it but a lock and a Python run's python_env.json
+  bool ours = false;   // Train made it (its marker, .ratchet-run, is the first file Train writes)
   bool has_checkpoint = false, has_model = false;
   std::string in_use;  // non-empty: another process trains there (the message names its pid)
-  // Train may start (again) here: it is empty, or a run stopped before its first checkpoint.
-  bool restartable() const { return exists && !has_checkpoint && !has_model; }
+  // Train may start (again) here: it is empty, or a run Train made that stopped before its first
+  // checkpoint. Any other directory is never written into by Train.
+  bool restartable() const { return exists && !has_checkpoint && !has_model && (empty || ours); }
 };
 RunDirStatus InspectRunDir(const std::filesystem::path& dir);
 

@@ -94,7 +94,11 @@ std::vector<SweepRun> PlanSweep(const SweepOptions& opt) {
         run.cfg = ResolveRunConfig(ro);
         run.dir = opt.out / fmt::format("{}-{}-s{}", run.cfg.train.name(), env, seed);
         namespace fs = std::filesystem;
-        if (!fs::exists(run.dir) || (fs::is_directory(run.dir) && fs::is_empty(run.dir))) {
+        const RunDirStatus st = InspectRunDir(run.dir);
+        if (!st.in_use.empty()) {
+          run.state = SweepRun::State::kConflict;  // a live run: never restarted under its trainer
+          run.why = "in use: " + st.in_use;
+        } else if (!fs::exists(run.dir) || (st.exists && st.empty)) {
           run.state = SweepRun::State::kNew;
         } else if (!fs::exists(run.dir / "config.yaml")) {
           run.state = SweepRun::State::kConflict;
@@ -112,8 +116,11 @@ std::vector<SweepRun> PlanSweep(const SweepOptions& opt) {
             run.state = SweepRun::State::kDone;
           } else if (fs::exists(run.dir / "checkpoints") && !fs::is_empty(run.dir / "checkpoints")) {
             run.state = SweepRun::State::kResume;
-          } else {
+          } else if (st.ours) {
             run.state = SweepRun::State::kRestart;
+          } else {
+            run.state = SweepRun::State::kConflict;
+            run.why = "it was not made by Ratchet's Train (no .ratchet-run marker)";
           }
         }
         plan.push_back(std::move(run));

@@ -36,6 +36,11 @@ size_t ProgressColumn(const std::string& name) {
 }
 
 namespace {
+// The first file Train writes into a run directory (see RunDirStatus::ours).
+constexpr char kRunMarker[] = ".ratchet-run";
+}  // namespace
+
+namespace {
 
 using Clock = std::chrono::steady_clock;
 
@@ -176,6 +181,15 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
         (std::filesystem::exists(run_dir / "model.bin") || !LatestCheckpointPath(run_dir).empty()))
       throw Error(fmt::format("run directory '{}' already holds a run with a checkpoint or a model; resume it "
                               "or train into another directory (nothing was overwritten)", run_dir.string()));
+    if (lead && checkpoint == nullptr) {
+      const RunDirStatus st = InspectRunDir(run_dir);
+      if (!st.empty && !st.ours)
+        throw Error(fmt::format("run directory '{}' holds files that are not a Ratchet run; train into an empty or "
+                                "new directory (nothing was touched)", run_dir.string()));
+      // the marker first: a directory Train made, so that a run stopped before its first
+      // checkpoint may be started again in it, and no other directory ever is
+      if (!st.ours) WriteFileAtomically(run_dir / kRunMarker, "a Ratchet run directory\n", "run marker");
+    }
     pool = std::make_unique<ThreadPool>(tc.threads);
     venv = std::make_unique<VectorEnv>(tc.env, tc.n_envs, pool.get(), &comm);
     const Rng root(static_cast<uint64_t>(tc.seed));
@@ -410,7 +424,12 @@ RunDirStatus InspectRunDir(const std::filesystem::path& dir) {
   std::error_code ec;
   st.exists = std::filesystem::is_directory(dir, ec);
   if (!st.exists) return st;
-  st.empty = std::filesystem::is_empty(dir, ec);
+  st.empty = true;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name != ".lock" && name != "python_env.json") st.empty = false;
+  }
+  st.ours = std::filesystem::exists(dir / kRunMarker, ec);
   st.has_model = std::filesystem::exists(dir / "model.bin", ec);
   st.has_checkpoint = !LatestCheckpointPath(dir).empty();
   if (std::filesystem::exists(dir / ".lock", ec)) {

@@ -66,6 +66,7 @@ TEST(SweepPlanTest, InspectsEveryRunDirectory) {
   Train(stopped, out / "ppo-CartPole-v1-s1", {});
   std::filesystem::create_directories(out / "ppo-CartPole-v1-s2");
   std::ofstream(out / "ppo-CartPole-v1-s2" / "config.yaml") << Config("ppo", 2, {}).ToYaml();
+  std::ofstream(out / "ppo-CartPole-v1-s2" / ".ratchet-run") << "a Ratchet run directory\n";  // as Train writes first
   RunConfig other = Config("a2c", 1, {"gamma=0.95"});
   std::filesystem::create_directories(out / "a2c-CartPole-v1-s1");
   std::ofstream(out / "a2c-CartPole-v1-s1" / "config.yaml") << other.ToYaml();
@@ -85,6 +86,11 @@ TEST(SweepPlanTest, InspectsEveryRunDirectory) {
   EXPECT_EQ(state("a2c-CartPole-v1-s1").state, SweepRun::State::kConflict);
   EXPECT_NE(state("a2c-CartPole-v1-s1").why.find("gamma: 0.95"), std::string::npos) << state("a2c-CartPole-v1-s1").why;
   EXPECT_EQ(state("a2c-CartPole-v1-s2").state, SweepRun::State::kConflict);
+  // without Train's marker the same files are someone else's: left alone, never restarted
+  std::filesystem::remove(out / "ppo-CartPole-v1-s2" / ".ratchet-run");
+  plan = PlanSweep(opt);
+  EXPECT_EQ(state("ppo-CartPole-v1-s2").state, SweepRun::State::kConflict);
+  EXPECT_NE(state("ppo-CartPole-v1-s2").why.find("not made by Ratchet"), std::string::npos);
 
   // more steps than a finished run has is a different run, not a silent extension
   opt.steps = 2048;

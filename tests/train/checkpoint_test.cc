@@ -75,6 +75,29 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
+TEST(CheckpointTest, TrainNeverWritesIntoADirectoryItDidNotMake) {
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "CartPole-v1";
+  o.sets = {"n_timesteps=512"};
+  RunConfig cfg = ResolveRunConfig(o);
+  // someone's directory with a config.yaml, a progress.csv and an event file of their own
+  const auto dir = testing::FreshDir("not_a_run");
+  for (const char* f : {"config.yaml", "progress.csv", "events.out.tfevents.1.host"}) std::ofstream(dir / f) << "mine";
+  const std::string why = testing::ErrorOf([&] { Train(cfg, dir, {}); });
+  EXPECT_NE(why.find("holds files that are not a Ratchet run"), std::string::npos) << why;
+  for (const char* f : {"config.yaml", "progress.csv", "events.out.tfevents.1.host"})
+    EXPECT_EQ(testing::ReadFile(dir / f), "mine") << f;
+  // a run Train made and that stopped before its first checkpoint starts again
+  const auto ours = testing::FreshDir("ours_restart");
+  o.sets = {"n_timesteps=512", "stop_at=256", "checkpoint_every=100"};
+  RunConfig stopping = ResolveRunConfig(o);
+  Train(stopping, ours, {});
+  std::filesystem::remove_all(ours / "checkpoints");
+  EXPECT_TRUE(InspectRunDir(ours).ours && InspectRunDir(ours).restartable());
+  EXPECT_EQ(Train(cfg, ours, {}).steps, 512);
+}
+
 TEST(CheckpointTest, AResumeTotalBelowTheStepsDoneIsRefusedAndChangesNothing) {
   const auto dir = testing::FreshDir("ckpt_below");
   ResolveOptions o;
