@@ -92,6 +92,7 @@ int64_t CheckpointSteps(const std::filesystem::path& run_dir) {
 }  // namespace
 
 void SaveTrainedModel(TrainedModel& m, const std::filesystem::path& run_dir) {
+  WriteFileAtomically(run_dir / kRunMarker, kRunMarkerText, "run marker");  // a run directory Ratchet made
   WriteFileAtomically(run_dir / "config.yaml", m.cfg.ToYaml(), "run config");
   SaveModel(run_dir / "model.bin", *m.policy, *m.value, m.norm);
 }

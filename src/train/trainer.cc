@@ -36,11 +36,6 @@ size_t ProgressColumn(const std::string& name) {
 }
 
 namespace {
-// The first file Train writes into a run directory (see RunDirStatus::ours).
-constexpr char kRunMarker[] = ".ratchet-run";
-}  // namespace
-
-namespace {
 
 using Clock = std::chrono::steady_clock;
 
@@ -188,7 +183,7 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
                                 "new directory (nothing was touched)", run_dir.string()));
       // the marker first: a directory Train made, so that a run stopped before its first
       // checkpoint may be started again in it, and no other directory ever is
-      if (!st.ours) WriteFileAtomically(run_dir / kRunMarker, "a Ratchet run directory\n", "run marker");
+      if (!st.ours) WriteFileAtomically(run_dir / kRunMarker, kRunMarkerText, "run marker");
     }
     pool = std::make_unique<ThreadPool>(tc.threads);
     venv = std::make_unique<VectorEnv>(tc.env, tc.n_envs, pool.get(), &comm);

@@ -10,6 +10,12 @@
 
 namespace ratchet {
 
+// The first file Train (and SaveTrainedModel) writes into a run directory: the directory is
+// Ratchet's, so a run stopped there before its first checkpoint may be started again
+// (RunDirStatus::ours); no other non-empty directory is ever written into.
+inline constexpr char kRunMarker[] = ".ratchet-run";
+inline constexpr char kRunMarkerText[] = "a Ratchet run directory\n";
+
 // The trainer's counters and records after the update a checkpoint was written at.
 struct TrainerProgress {
   int updates = 0;
