@@ -210,6 +210,8 @@ int ExperimentCommands::Tune() {
   };
   auto record = [&](Active& a) {
     const TuneTrial& t = a.trial;
+    if (std::any_of(done.begin(), done.end(), [&](const TuneTrial& d) { return d.number == t.number; }))
+      throw Error(fmt::format("tune: trial {} finished twice (please report this bug)", t.number));
     done.push_back(t);
     std::sort(done.begin(), done.end(), [](const TuneTrial& x, const TuneTrial& y) { return x.number < y.number; });
     WriteTuneFiles(out, space, done, best_entry());
@@ -222,9 +224,14 @@ int ExperimentCommands::Tune() {
   while (true) {
     // the next trial number not finished
     auto is_done = [&](int n) { return std::any_of(done.begin(), done.end(), [&](const TuneTrial& t) { return t.number == n; }); };
-    while (next < trials_wanted && (is_done(next) || active.count(next))) ++next;
+    // the next trial number neither finished nor running (a resumed session may have finished
+    // trials out of order: 0, 1 and 3 done, 2 not)
+    auto skip_started = [&] {
+      while (next < trials_wanted && (is_done(next) || active.count(next))) ++next;
+      return next < trials_wanted;
+    };
     // start trials while there is room and their history is complete
-    while (g_stop_signal == 0 && next < trials_wanted && static_cast<int>(active.size()) < parallel &&
+    while (g_stop_signal == 0 && skip_started() && static_cast<int>(active.size()) < parallel &&
            finished_count(next - parallel) == std::max(0, next - parallel + 1)) {
       const int n = next++;
       Active a;

@@ -144,6 +144,28 @@ TEST(TuneCliTest, SessionsResumeToTheTrialsOfAnUninterruptedSession) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("(3 finished)"), std::string::npos) << r.out;
   EXPECT_EQ(testing::ReadFile(dir / "parted" / "trials.yaml"), whole);
+  // a session whose finished trials have a gap (0, 1 and 3 kept, as a kill can leave them with
+  // two trials running in parallel, one seed each): 2 runs again, 3 is not run twice (it once
+  // was, and recorded as failed), the same trials result
+  {
+    ASSERT_EQ(RunCli(tune("whole1", 7, "1"), dir).code, 0);
+    const std::string whole1 = testing::ReadFile(dir / "whole1" / "trials.yaml");
+    ASSERT_EQ(RunCli(tune("gapped", 7, "1"), dir).code, 0);
+    const SearchSpace space = ParseSearchSpace(testing::ReadFile(dir / "space.yaml"), "space.yaml");
+    std::vector<TuneTrial> kept;
+    for (const TuneTrial& t : ParseTrials(whole1, space, "trials.yaml"))
+      if (t.number == 0 || t.number == 1 || t.number == 3) kept.push_back(t);
+    WriteFileAtomically(dir / "gapped" / "trials.yaml", TrialsYaml(space, kept), "test");
+    for (const auto& e : fs::directory_iterator(dir / "gapped" / "trials")) {
+      const std::string name = e.path().filename().string();
+      if (!name.starts_with("t0-") && !name.starts_with("t1-") && !name.starts_with("t3-")) fs::remove_all(e.path());
+    }
+    r = RunCli(tune("gapped", 7, "1"), dir);
+    ASSERT_EQ(r.code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("(3 finished)"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("trial 3:"), std::string::npos) << r.out;  // not started again
+    EXPECT_EQ(testing::ReadFile(dir / "gapped" / "trials.yaml"), whole1);
+  }
   // kill -9 in the middle: the finished trials stay, the rest run again, the same trials result
   const pid_t pid = fork();
   ASSERT_GE(pid, 0);
