@@ -437,8 +437,28 @@ RunDirStatus InspectRunDir(const std::filesystem::path& dir) {
   return st;
 }
 
+namespace {
+
+// Every rank must train the same configuration (each resolves its own command line): the
+// configurations' checksums are compared, and a rank that differs ends the job on every rank.
+void AgreeOnConfig(Comm& comm, RunConfig& cfg) {
+  if (comm.size() == 1) return;
+  const std::string yaml = cfg.ToYaml();
+  const uint64_t mine = Checksum(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(yaml.data()), yaml.size()));
+  const std::vector<std::vector<uint8_t>> all =
+      comm.AllGather(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(&mine), sizeof mine));
+  for (size_t r = 1; r < all.size(); ++r)
+    if (all[r] != all[0])
+      throw CollectiveError(fmt::format("rank {} resolved another configuration than rank 0 (another seed, setting "
+                                        "or preset on its command line?): every rank must run the same command",
+                                        r));
+}
+
+}  // namespace
+
 TrainResult Train(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt) {
   Comm& comm = opt.comm != nullptr ? *opt.comm : World();
+  AgreeOnConfig(comm, cfg);
   std::optional<RunDirLock> lock;
   Agree(comm, [&] {
     if (comm.rank() == 0) lock.emplace(run_dir);

@@ -268,6 +268,33 @@ TEST(MpiFaultTest, AnErrorOnOneRankStopsEveryRankWithOneMessage) {
   EXPECT_EQ(r.err.find("ratchet: error"), r.err.rfind("ratchet: error")) << "one message: " << r.err;
 }
 
+// Ranks started with different command lines (mpirun's a : b form) must not train a mixture:
+// the job ends at once, on every rank, with one line.
+TEST(MpiFaultTest, RanksWithDifferentConfigurationsEndTheJobWithOneLine) {
+  REQUIRE_MPI();
+#ifdef RATCHET_MPIRUN
+  const fs::path dir = FreshDir("mpi_disagree");
+  const std::string common = fmt::format("train --algo ppo --env CartPole-v1 --quiet --steps 2048 --set n_envs=2 --set n_steps=64 --set batch_size=64 "
+                                         "--run-dir {}", (dir / "run").string());
+  // rank 0: seed 4; rank 1: another seed, or seed 4 with one setting changed
+  for (const std::string& other : {std::string("--seed 9"), std::string("--seed 4 --set learning_rate=0.01"),
+                                   std::string("--seed 4 --set net_arch=[8]")}) {
+    const std::string full = fmt::format(
+        "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 timeout 120 "
+        "{0} --oversubscribe -np 1 {1} {2} --seed 4 : -np 1 {1} {2} {3} >{4} 2>{5}",
+        RATCHET_MPIRUN, RATCHET_CLI, common, other, (dir / "out").string(), (dir / "err").string());
+    const std::string& differ = other;
+    fs::remove_all(dir / "run");
+    const int status = std::system(full.c_str());
+    const std::string err = ReadFile(dir / "err");
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << differ << ": " << err;
+    EXPECT_NE(err.find("rank 1 resolved another configuration than rank 0"), std::string::npos) << differ << ": " << err;
+    EXPECT_EQ(err.find("ratchet: error"), err.rfind("ratchet: error")) << "one message: " << err;
+    EXPECT_FALSE(fs::exists(dir / "run" / "model.bin"));
+  }
+#endif
+}
+
 // `mpirun ratchet sweep` trains what a local sweep trains, bit for bit; --shard I/K splits the
 // grid into K disjoint parts that together are the grid, and a finished grid is skipped.
 TEST(MpiSweepTest, FarmedAndShardedSweepsEqualALocalOne) {
