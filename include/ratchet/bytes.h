@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,32 @@ class ByteReader {
     if (n > (bytes_.size() - pos_) / sizeof(T)) throw Error(what_ + " is truncated");
     if (n > 0) std::memcpy(dst.data(), bytes_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
+  }
+  // GetArray of floating-point values that must be finite and within [lo, hi]: saved state that
+  // is not is corrupt, and the Error names the field, the index and the value.
+  template <typename T>
+  void GetCheckedArray(std::span<T> dst, const char* name, double lo = -1e30, double hi = 1e30) {
+    GetArray(dst, name);
+    for (size_t i = 0; i < dst.size(); ++i) {
+      const double v = static_cast<double>(dst[i]);
+      if (!(v >= lo && v <= hi))  // NaN fails too
+        throw Error(what_ + " is corrupt: " + name + " " + std::to_string(i) + " is " + Num(v) + ", outside [" +
+                    Num(lo) + ", " + Num(hi) + "]");
+    }
+  }
+  // A value that must lie within [lo, hi] (saved state that does not is corrupt).
+  template <typename T>
+  T GetChecked(const char* name, T lo, T hi) {
+    const T v = Get<T>();
+    if (!(v >= lo && v <= hi))
+      throw Error(what_ + " is corrupt: " + name + " is " + Num(static_cast<double>(v)) + ", outside [" +
+                  Num(static_cast<double>(lo)) + ", " + Num(static_cast<double>(hi)) + "]");
+    return v;
+  }
+  static std::string Num(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
   }
   // A length-prefixed array of any length.
   template <typename T>

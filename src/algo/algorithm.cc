@@ -60,8 +60,9 @@ void Algorithm::Save(ByteWriter& w) const {
 }
 
 void Algorithm::Restore(ByteReader& r) {
-  r.GetArray(policy_.params(), "policy parameter");
-  r.GetArray(value_.params(), "value parameter");
+  // finite, and of a size no training reaches (|p| <= 1e8): anything else is a corrupt file
+  r.GetCheckedArray(policy_.params(), "policy parameter", -1e8, 1e8);
+  r.GetCheckedArray(value_.params(), "value parameter", -1e8, 1e8);
   rng_.set_state(r.Get<Rng::State>());
   RestoreExtra(r);
 }

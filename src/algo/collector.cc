@@ -42,8 +42,8 @@ void Collector::Save(ByteWriter& w) const {
 }
 
 void Collector::Restore(ByteReader& r, bool environments) {
-  r.GetArray(std::span<float>(obs_), "observation");
-  r.GetArray(std::span<float>(raw_obs_), "raw observation");
+  r.GetCheckedArray(std::span<float>(obs_), "observation", -3.4e38, 3.4e38);
+  r.GetCheckedArray(std::span<float>(raw_obs_), "raw observation", -3.4e38, 3.4e38);
   rng_.set_state(r.Get<Rng::State>());
   norm_.Restore(r);
   scaler_.Restore(r);

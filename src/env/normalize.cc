@@ -49,9 +49,9 @@ void ObsNormalizer::Save(ByteWriter& w) const {
 }
 
 void ObsNormalizer::Restore(ByteReader& r) {
-  rms.count = r.Get<double>();
-  r.GetArray(std::span<double>(rms.mean), "normaliser mean");
-  r.GetArray(std::span<double>(rms.var), "normaliser variance");
+  rms.count = r.GetChecked<double>("normaliser count", 1e-300, 1e300);
+  r.GetCheckedArray(std::span<double>(rms.mean), "normaliser mean");
+  r.GetCheckedArray(std::span<double>(rms.var), "normaliser variance", 0.0);
 }
 
 void RewardScaler::Save(ByteWriter& w) const {
@@ -62,10 +62,10 @@ void RewardScaler::Save(ByteWriter& w) const {
 }
 
 void RewardScaler::Restore(ByteReader& r) {
-  r.GetArray(std::span<double>(ret_), "discounted return");
-  rms_.count = r.Get<double>();
-  r.GetArray(std::span<double>(rms_.mean), "return mean");
-  r.GetArray(std::span<double>(rms_.var), "return variance");
+  r.GetCheckedArray(std::span<double>(ret_), "discounted return");
+  rms_.count = r.GetChecked<double>("return count", 1e-300, 1e300);
+  r.GetCheckedArray(std::span<double>(rms_.mean), "return mean");
+  r.GetCheckedArray(std::span<double>(rms_.var), "return variance", 0.0);
 }
 
 RewardScaler::RewardScaler(int num_envs, double gamma, double clip)

@@ -37,14 +37,14 @@ void Adam::Save(ByteWriter& w) const {
 }
 
 void Adam::Restore(ByteReader& r) {
-  t_ = r.Get<int64_t>();
-  r.GetArray(std::span<float>(m_), "Adam first moment");
-  r.GetArray(std::span<float>(v_), "Adam second moment");
+  t_ = r.GetChecked<int64_t>("Adam step count", 0, int64_t{1} << 50);
+  r.GetCheckedArray(std::span<float>(m_), "Adam first moment");
+  r.GetCheckedArray(std::span<float>(v_), "Adam second moment", 0.0);
 }
 
 void RmsProp::Save(ByteWriter& w) const { w.PutArray(std::span<const float>(v_)); }
 
-void RmsProp::Restore(ByteReader& r) { r.GetArray(std::span<float>(v_), "RMSprop average"); }
+void RmsProp::Restore(ByteReader& r) { r.GetCheckedArray(std::span<float>(v_), "RMSprop average", 0.0); }
 
 RmsProp::RmsProp(int n, double alpha, double eps) : alpha_(alpha), eps_(eps), v_(n, 0.0f) {}
 

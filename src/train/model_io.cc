@@ -39,10 +39,10 @@ void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction&
   ObsNormalizer loaded(policy.obs_dim(), false, 10.0);
   if (version >= 2) {
     loaded.enabled = r.Get<uint8_t>() != 0;
-    loaded.clip = r.Get<double>();
-    loaded.rms.count = r.Get<double>();
-    r.GetArray(std::span<double>(loaded.rms.mean), "normaliser mean");
-    r.GetArray(std::span<double>(loaded.rms.var), "normaliser variance");
+    loaded.clip = r.GetChecked<double>("normaliser clip", 0.0, 1e30);
+    loaded.rms.count = r.GetChecked<double>("normaliser count", 1e-300, 1e300);
+    r.GetCheckedArray(std::span<double>(loaded.rms.mean), "normaliser mean");
+    r.GetCheckedArray(std::span<double>(loaded.rms.var), "normaliser variance", 0.0);
   }
   r.ExpectEnd();
   for (const auto& [params, what] : {std::pair{std::span<const float>(policy.params()), "policy"},

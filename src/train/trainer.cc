@@ -96,7 +96,8 @@ void ReadTrainerPayload(const std::vector<uint8_t>& payload, uint32_t version, c
   p->wall_before = r.Get<double>();
   // counters are checked against each other and the configuration before they drive anything
   const int64_t per = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
-  if (p->updates < 0 || p->steps != static_cast<int64_t>(p->updates) * per || p->episodes < 0 ||
+  if (p->updates < 0 || p->steps != static_cast<int64_t>(p->updates) * per || p->steps > tc.n_timesteps ||
+      p->episodes < 0 ||
       p->episodes > p->steps || !std::isfinite(p->wall_before) || p->wall_before < 0)
     throw Error(fmt::format("checkpoint is corrupt: update {}, steps {}, episodes {} do not fit its "
                             "configuration ({} steps per update)", p->updates, p->steps, p->episodes, per));

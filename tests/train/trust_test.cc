@@ -394,6 +394,34 @@ TEST(TrustTest, AReplacedMujocoModelIsCheckedAndRecorded) {
 namespace ratchet {
 namespace {
 
+TEST(TrustTest, ImpossibleSavedStatisticsAreRefusedNamingTheField) {
+  // a normaliser's count, then mean and variance arrays (8-byte length, then the values)
+  ObsNormalizer norm(2, true, 10.0);
+  auto restored = [](const ByteWriter& w) {
+    ObsNormalizer back(2, true, 10.0);
+    ByteReader r(w.buf, "checkpoint");
+    return testing::ErrorOf([&] { back.Restore(r); });
+  };
+  ByteWriter w;
+  norm.Save(w);
+  const double minus_one = -1.0, minus_five = -5.0;
+  ByteWriter var = w;
+  std::memcpy(var.buf.data() + 8 + 8 + 16 + 8 + 8, &minus_one, 8);  // variance 1
+  EXPECT_EQ(restored(var), "checkpoint is corrupt: normaliser variance 1 is -1, outside [0, 1e+30]");
+  ByteWriter count = w;
+  std::memcpy(count.buf.data(), &minus_five, 8);
+  EXPECT_NE(restored(count).find("normaliser count is -5"), std::string::npos) << restored(count);
+  EXPECT_EQ(restored(w), "no error");
+  // Adam's step count
+  Adam adam(3);
+  ByteWriter aw;
+  adam.Save(aw);
+  const int64_t minus = -1;
+  std::memcpy(aw.buf.data(), &minus, 8);
+  ByteReader ar(aw.buf, "checkpoint");
+  EXPECT_NE(testing::ErrorOf([&] { adam.Restore(ar); }).find("Adam step count is -1"), std::string::npos);
+}
+
 TEST(TrustTest, ANonFiniteOptimiserStateIsNamed) {
   ResolveOptions o;
   o.algo = "ppo";
@@ -410,8 +438,8 @@ TEST(TrustTest, ANonFiniteOptimiserStateIsNamed) {
   const float nan = NAN;
   std::memcpy(w.buf.data() + m_at + 4 * 5, &nan, 4);
   ByteReader r(w.buf, "state");
-  algo->Restore(r);
-  EXPECT_EQ(algo->NonFiniteState(), "policy Adam first moment 5");
+  // refused as it is read, naming the field (a checkpoint like it is corrupt, not a divergence)
+  EXPECT_EQ(testing::ErrorOf([&] { algo->Restore(r); }), "state is corrupt: Adam first moment 5 is nan, outside [-1e+30, 1e+30]");
 }
 
 }  // namespace
