@@ -26,8 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string ReadText(const fs::path& p) { return ReadTextFile(p, "tuning file"); }
-
 // The eval_return_mean values of a run's progress.csv so far (an unreadable or partial file: the
 // complete rows only).
 std::vector<double> EvalCurve(const fs::path& run) {
@@ -83,7 +81,7 @@ int ExperimentCommands::Tune() {
   // the search space: --space FILE, else configs/tune/<algo>.yaml
   std::string space_text, space_source;
   if (!tune_space_.empty()) {
-    space_text = ReadText(tune_space_);
+    space_text = ReadTextFile(tune_space_, "search space");
     space_source = tune_space_;
   } else {
     const auto& spaces = EmbeddedSearchSpaces();
@@ -148,12 +146,12 @@ int ExperimentCommands::Tune() {
   for (std::string line; std::getline(st, line);) identity += "  " + line + "\n";
   std::vector<TuneTrial> done;
   if (fs::exists(out / "session.yaml")) {
-    if (ReadText(out / "session.yaml") != identity)
+    if (ReadTextFile(out / "session.yaml", "tuning session") != identity)
       throw Error(fmt::format("'{}' holds another tuning session (its session.yaml differs: algo, env, seeds, "
                               "steps, sampler, seed, jobs, --set or the space); choose another --out",
                               out.string()));
     if (fs::exists(out / "trials.yaml"))
-      done = ParseTrials(ReadText(out / "trials.yaml"), space, (out / "trials.yaml").string());
+      done = ParseTrials(ReadTextFile(out / "trials.yaml", "tuning session"), space, (out / "trials.yaml").string());
   } else {
     WriteTuneFiles(out, space, {}, std::nullopt);
     WriteFileAtomically(out / "session.yaml", identity, "tuning session");

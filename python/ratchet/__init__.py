@@ -276,8 +276,8 @@ class RatchetVectorEnv(_VecBase):
         self.observation_space = spaces.batch(self.single_observation_space, self.num_envs)
         self.action_space = spaces.batch(self.single_action_space, self.num_envs)
         self._obs, self._final_obs = self._venv.obs(), self._venv.final_obs()
-        self._rew, self._term, self._trunc = self._venv.rewards(), self._venv.terminated(), self._venv.truncated()
-        self._rew64 = self._venv.rewards64()
+        self._term, self._trunc = self._venv.terminated(), self._venv.truncated()
+        self._rew64 = self._venv.rewards64()  # float64, as the environments returned them
         self._discrete = isinstance(self.single_action_space, spaces.Discrete)
         self._copy = bool(copy)
         self._autoreset = np.zeros(self.num_envs, bool)  # next_step: copies the next step resets

@@ -80,7 +80,6 @@ std::string RunConfig::ToYaml() {
 
 namespace {
 
-std::string ReadFile(const std::filesystem::path& path, const std::string& what) { return ReadTextFile(path, what); }
 
 RunConfig MakeEmpty(const std::string& algo, const std::string& env) {
   RunConfig cfg;
@@ -106,7 +105,7 @@ void Validate(RunConfig& cfg) {
 // flat run config (key: value, as a run's config.yaml or `ratchet config` prints). Never ignored:
 // a preset file without an entry for the env or a `default` entry is an error.
 void ApplyConfigFile(const std::string& path, RunConfig& cfg, ConfigBinder& b) {
-  const std::string text = ReadFile(path, "preset file");
+  const std::string text = ReadTextFile(path, "preset file");
   const YAML::Node root = LoadYaml(text, path);
   if (!root || root.IsNull()) throw Error(fmt::format("{}: the config file is empty", path));
   const auto entries = MapEntries(root, path, "a config file");
@@ -167,7 +166,7 @@ RunConfig LoadRunConfig(const std::filesystem::path& run_dir) {
   if (!std::filesystem::is_directory(run_dir))
     throw Error(fmt::format("run directory '{}' does not exist", run_dir.string()));
   const std::filesystem::path path = run_dir / "config.yaml";
-  return RunConfigFromYaml(ReadFile(path, "run config"), path.string());
+  return RunConfigFromYaml(ReadTextFile(path, "run config"), path.string());
 }
 
 RunConfig RunConfigFromYaml(const std::string& text, const std::string& source) {

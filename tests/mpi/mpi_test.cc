@@ -283,12 +283,11 @@ TEST(MpiFaultTest, RanksWithDifferentConfigurationsEndTheJobWithOneLine) {
         "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 timeout 120 "
         "{0} --oversubscribe -np 1 {1} {2} --seed 4 : -np 1 {1} {2} {3} >{4} 2>{5}",
         RATCHET_MPIRUN, RATCHET_CLI, common, other, (dir / "out").string(), (dir / "err").string());
-    const std::string& differ = other;
     fs::remove_all(dir / "run");
     const int status = std::system(full.c_str());
     const std::string err = ReadFile(dir / "err");
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << differ << ": " << err;
-    EXPECT_NE(err.find("rank 1 resolved another configuration than rank 0"), std::string::npos) << differ << ": " << err;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << other << ": " << err;
+    EXPECT_NE(err.find("rank 1 resolved another configuration than rank 0"), std::string::npos) << other << ": " << err;
     EXPECT_EQ(err.find("ratchet: error"), err.rfind("ratchet: error")) << "one message: " << err;
     EXPECT_FALSE(fs::exists(dir / "run" / "model.bin"));
   }
