@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <type_traits>
@@ -44,6 +45,11 @@ struct EnvSpec {
   std::string model_file;                  // a replaced physics model: "path fnv1a:hex"; empty: built-in
 };
 
+// Keyword arguments of an environment's constructor (Gymnasium's make(id, **kwargs)), each value
+// as text: a number ("0.2", "inf"), a boolean ("true"), a pair or list ("[0.2, 1.0]") or a string
+// ("ant.xml"). An environment reads the keys it knows and refuses any other one.
+using EnvKwargs = std::map<std::string, std::string>;
+
 struct StepResult {
   double reward = 0.0;
   bool terminated = false;  // the MDP reached a terminal state: do not bootstrap
@@ -53,8 +59,12 @@ struct StepResult {
 // Named quantities of the last step (reward terms, positions), for tests and logs.
 struct StepInfo {
   std::vector<std::pair<std::string, double>> items;
+  // Named vectors (MuJoCo's tendon lengths, say), after the scalars.
+  std::vector<std::pair<std::string, std::vector<double>>> arrays;
   // Sets or adds `name`; allocates only the first time a name appears.
   void Set(const char* name, double value);
+  void SetArray(const char* name, std::span<const double> values);
+  void Clear() { items.clear(); arrays.clear(); }
   // Throws Error when the name is absent.
   double Get(const std::string& name) const;
 };
@@ -236,12 +246,18 @@ void RegisterEnv(const std::string& id, EnvFactory factory, EnvOptions options =
 bool UnregisterEnv(const std::string& id);
 // Creates a registered environment, wrapped in its TimeLimit: the registered one, or
 // max_episode_steps when it is 0 (none) or positive (Gymnasium's make(..., max_episode_steps)).
-// Throws Error for an unknown id, listing the known ones.
-std::unique_ptr<Env> MakeEnv(const std::string& id, int max_episode_steps = -1);
+// kwargs go to the environment's constructor (the MuJoCo v5 tasks take Gymnasium's: xml_file,
+// frame_skip, the reward weights, ...); an environment registered with RegisterEnv takes none.
+// Throws Error for an unknown id (listing the known ones) or a keyword the environment refuses.
+std::unique_ptr<Env> MakeEnv(const std::string& id, int max_episode_steps = -1, const EnvKwargs& kwargs = {});
 // The registered ids, built-in first, then runtime registrations in registration order.
 std::vector<std::string> ListEnvs();
-// The spec of a registered id (with the registered id and limits).
-EnvSpec EnvSpecOf(const std::string& id);
+// The spec of a registered id (with the registered id and limits), made with `kwargs`.
+EnvSpec EnvSpecOf(const std::string& id, const EnvKwargs& kwargs = {});
+// "{a: 1, b: [0, 1]}" (keys in order), and its inverse; "" and "{}" are no arguments. Throws
+// Error for text that is not such a map.
+std::string FormatEnvKwargs(const EnvKwargs& kwargs);
+EnvKwargs ParseEnvKwargs(const std::string& text);
 // Where an id comes from: "" for built-ins and environments registered by the program itself,
 // the absolute path of the plugin that registered it otherwise. Throws Error for an unknown id.
 std::string EnvSourceOf(const std::string& id);
@@ -300,9 +316,9 @@ struct EpisodeStat {
 class VectorEnv {
  public:
   // Builds num_envs copies of env `id`. pool may be null (serial); it is not owned. comm may be
-  // null (one process); it is not owned. max_episode_steps: as MakeEnv's.
+  // null (one process); it is not owned. max_episode_steps and kwargs: as MakeEnv's.
   VectorEnv(const std::string& id, int num_envs, ThreadPool* pool = nullptr, Comm* comm = nullptr,
-            int max_episode_steps = -1);
+            int max_episode_steps = -1, const EnvKwargs& kwargs = {});
 
   int num_envs() const { return n_; }
   const EnvSpec& spec() const { return envs_[0]->spec(); }

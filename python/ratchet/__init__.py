@@ -17,6 +17,7 @@ import copy
 import functools
 import importlib
 import json
+import numbers
 import os
 import re
 import secrets
@@ -109,15 +110,37 @@ class _Spec:
         return f"EnvSpec(id={self.id!r}, max_episode_steps={self.max_episode_steps})"
 
 
-def _spec_of(id, d, max_episode_steps):
+def _spec_of(id, d, max_episode_steps, env_kwargs=None):
     """Gymnasium's EnvSpec of ratchet/<id> (what gymnasium.make(spec) makes again), with the time
-    limit this instance has."""
+    limit and keyword arguments this instance has."""
     if _gym is None:
-        return _Spec(id, max_episode_steps, d["reward_threshold"])
+        spec = _Spec(id, max_episode_steps, d["reward_threshold"])
+        spec.kwargs = dict(env_kwargs or {})
+        return spec
     return _gym.envs.registration.EnvSpec(
         id=f"{_GYM_NAMESPACE}/{id}", entry_point="ratchet:_gymnasium_env", vector_entry_point="ratchet:_gymnasium_vector_env",
-        reward_threshold=d["reward_threshold"], max_episode_steps=max_episode_steps, kwargs={"env_id": id},
-        disable_env_checker=False)
+        reward_threshold=d["reward_threshold"], max_episode_steps=max_episode_steps,
+        kwargs={"env_id": id, **(env_kwargs or {})}, disable_env_checker=False)
+
+
+def _kwarg_text(id, key, v):
+    """A keyword argument as the core takes it: text ("0.2", "true", "[0.2, 1.0]", "ant.xml")."""
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, numbers.Integral):
+        return str(int(v))
+    if isinstance(v, numbers.Real):
+        return repr(float(v))
+    if isinstance(v, (str, os.PathLike)):
+        return os.fspath(v)
+    if isinstance(v, (list, tuple, np.ndarray)) and all(
+            isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) for x in np.asarray(v, dtype=object).ravel()):
+        return "[" + ", ".join(repr(float(x)) for x in np.asarray(v, dtype=float).ravel()) + "]"
+    raise TypeError(f"{id}: keyword argument {key}={v!r} must be a number, a boolean, a string or a list of numbers")
+
+
+def _env_kwargs(id, kwargs):
+    return {str(k): _kwarg_text(id, k, v) for k, v in kwargs.items()}
 
 
 def _render_fps(id, d):
@@ -134,18 +157,20 @@ class RatchetEnv(_EnvBase):
     """One Ratchet environment with Gymnasium's Env API. Observations are float32 arrays.
 
     render_mode None or "rgb_array" (frames of width x height); max_episode_steps replaces the
-    registered time limit (0: none). reset(seed=...) seeds the environment and np_random."""
+    registered time limit (0: none); any other keyword argument goes to the environment's
+    constructor (the MuJoCo tasks take Gymnasium's: xml_file, frame_skip, ctrl_cost_weight, ...).
+    reset(seed=...) seeds the environment and np_random."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 50}
 
-    def __init__(self, id, render_mode=None, width=320, height=240, max_episode_steps=None):
+    def __init__(self, id, render_mode=None, width=320, height=240, max_episode_steps=None, **env_kwargs):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array' (Ratchet draws frames, it opens no window), "
                              f"got {render_mode!r}")
         limit = -1 if max_episode_steps is None else int(max_episode_steps)
-        self._env = _ratchet.Env(id, limit)
+        self._env = _ratchet.Env(id, limit, _env_kwargs(id, env_kwargs))
         d = self._env.spec()
-        self.spec = _spec_of(id, d, d["max_episode_steps"] or None)
+        self.spec = _spec_of(id, d, d["max_episode_steps"] or None, env_kwargs)
         self.observation_space = spaces.from_spec(d["observation_space"])
         self.action_space = spaces.from_spec(d["action_space"])
         self.render_mode = render_mode
@@ -167,7 +192,7 @@ class RatchetEnv(_EnvBase):
             for s in (self.observation_space, self.action_space):
                 s.seed(int(seed))
         self._needs_reset = False
-        return self._env.reset(None if seed is None else int(seed)), {}
+        return self._env.reset(None if seed is None else int(seed))
 
     def step(self, action):
         if self._needs_reset:
@@ -203,7 +228,9 @@ def _to_action(id, space, action):
 
 def make(id, render_mode=None, **kwargs):
     """A registered environment (built-in, plugin or Python) with Gymnasium's Env API. Keyword
-    arguments: width, height (of rendered frames), max_episode_steps."""
+    arguments: width, height (of rendered frames), max_episode_steps, and the environment's own
+    (ratchet.make("Ant-v5", ctrl_cost_weight=0.1)); an unknown one is an error naming the ones
+    the environment takes."""
     return RatchetEnv(id, render_mode=render_mode, **kwargs)
 
 
@@ -254,7 +281,7 @@ class RatchetVectorEnv(_VecBase):
     copying at all)."""
 
     def __init__(self, id, num_envs, threads=1, autoreset_mode=None, copy=True, max_episode_steps=None,
-                 render_mode=None):
+                 render_mode=None, **env_kwargs):
         if render_mode is not None:
             raise ValueError("the vector environment does not render; make one environment with render_mode='rgb_array'")
         mode = autoreset_mode if autoreset_mode is not None else (_NEXT_STEP if _GYMNASIUM_1 else _SAME_STEP)
@@ -264,11 +291,11 @@ class RatchetVectorEnv(_VecBase):
             raise ValueError(f"autoreset_mode must be next_step or same_step, got {autoreset_mode!r}")
         self._next_step = mode == _NEXT_STEP
         limit = -1 if max_episode_steps is None else int(max_episode_steps)
-        self._venv = _ratchet.VectorEnv(id, int(num_envs), int(threads), limit)
+        self._venv = _ratchet.VectorEnv(id, int(num_envs), int(threads), limit, _env_kwargs(id, env_kwargs))
         d = self._venv.spec()
         self._id = id
         self.num_envs = self._venv.num_envs
-        self.spec = _spec_of(id, d, d["max_episode_steps"] or None)
+        self.spec = _spec_of(id, d, d["max_episode_steps"] or None, env_kwargs)
         self.metadata = {"autoreset_mode": mode, "render_modes": [], "render_fps": _render_fps(id, d)}
         self.render_mode = None
         self.single_observation_space = spaces.from_spec(d["observation_space"])
@@ -343,11 +370,12 @@ class RatchetVectorEnv(_VecBase):
         self.closed = True
 
 
-def make_vec(id, num_envs, threads=1, autoreset_mode=None, copy=True, max_episode_steps=None):
+def make_vec(id, num_envs, threads=1, autoreset_mode=None, copy=True, max_episode_steps=None, **env_kwargs):
     """A vector environment of num_envs copies of `id`, stepped in C++ on `threads` threads
-    (results are identical for any thread count); see RatchetVectorEnv for the autoreset modes."""
+    (results are identical for any thread count); see RatchetVectorEnv for the autoreset modes.
+    Other keyword arguments go to the environment's constructor, as with make."""
     return RatchetVectorEnv(id, num_envs, threads, autoreset_mode=autoreset_mode, copy=copy,
-                            max_episode_steps=max_episode_steps)
+                            max_episode_steps=max_episode_steps, **env_kwargs)
 
 
 #---------------------------------- Python environments ------------------------------------------

@@ -45,22 +45,32 @@ py::dict SpecDict(const EnvSpec& s) {
   return d;
 }
 
+// Scalars as floats, vectors as float64 arrays, in the order the environment set them.
+py::dict InfoDict(const StepInfo& si) {
+  py::dict info;
+  for (const auto& [k, v] : si.items) info[py::str(k)] = v;
+  for (const auto& [k, v] : si.arrays) info[py::str(k)] = py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
+  return info;
+}
+
 // One environment (with its TimeLimit), stepped from Python.
 class PyEnvHandle {
  public:
-  PyEnvHandle(const std::string& id, int max_episode_steps) : env_(MakeEnv(id, max_episode_steps)) {
+  PyEnvHandle(const std::string& id, int max_episode_steps, const EnvKwargs& kwargs)
+      : env_(MakeEnv(id, max_episode_steps, kwargs)) {
     const EnvSpec& s = env_->spec();
     obs_.assign(s.observation_space.flat_dim(), 0.0f);
     act_.assign(s.action_space.flat_dim(), 0.0f);
   }
   py::dict spec() const { return SpecDict(env_->spec()); }
-  py::array_t<float> reset(std::optional<uint64_t> seed) {
+  // (observation, reset info)
+  py::tuple reset(std::optional<uint64_t> seed) {
     if (seed) {
       env_->Reset(*seed, obs_);
     } else {
       env_->Reset(obs_);
     }
-    return py::array_t<float>(static_cast<py::ssize_t>(obs_.size()), obs_.data());
+    return py::make_tuple(py::array_t<float>(static_cast<py::ssize_t>(obs_.size()), obs_.data()), InfoDict(env_->info()));
   }
   py::tuple step(const CArray<float>& action) {
     if (static_cast<size_t>(action.size()) != act_.size())
@@ -68,8 +78,7 @@ class PyEnvHandle {
                   " values, expected " + std::to_string(act_.size()));
     std::copy(action.data(), action.data() + action.size(), act_.begin());
     const StepResult r = env_->Step(act_, obs_);
-    py::dict info;
-    for (const auto& [k, v] : env_->info().items) info[py::str(k)] = v;
+    py::dict info = InfoDict(env_->info());
     return py::make_tuple(py::array_t<float>(static_cast<py::ssize_t>(obs_.size()), obs_.data()), r.reward,
                           r.terminated, r.truncated, info);
   }
@@ -99,8 +108,8 @@ class PyEnvHandle {
 // own buffers, written in place by every step.
 class PyVectorEnv {
  public:
-  PyVectorEnv(const std::string& id, int num_envs, int threads, int max_episode_steps)
-      : pool_(std::max(1, threads)), venv_(id, num_envs, &pool_, nullptr, max_episode_steps) {
+  PyVectorEnv(const std::string& id, int num_envs, int threads, int max_episode_steps, const EnvKwargs& kwargs)
+      : pool_(std::max(1, threads)), venv_(id, num_envs, &pool_, nullptr, max_episode_steps, kwargs) {
     const int n = venv_.num_envs();
     obs_.assign(static_cast<size_t>(n) * venv_.obs_dim(), 0.0f);
     final_obs_.assign(obs_.size(), 0.0f);
@@ -304,7 +313,8 @@ PYBIND11_MODULE(_ratchet, m) {
 
   m.def("list_envs", &ListEnvs);
   m.def("mujoco_version", &MujocoVersion);
-  m.def("env_spec", [](const std::string& id) { return SpecDict(EnvSpecOf(id)); });
+  m.def("env_spec", [](const std::string& id, const EnvKwargs& kwargs) { return SpecDict(EnvSpecOf(id, kwargs)); },
+        py::arg("id"), py::arg("kwargs") = EnvKwargs{});
   m.def("load_plugin", &LoadPlugin);
   m.def("register_python_env",
         [](const std::string& id, py::object factory, int max_episode_steps, std::optional<double> reward_threshold) {
@@ -396,7 +406,8 @@ PYBIND11_MODULE(_ratchet, m) {
   });
 
   py::class_<PyEnvHandle>(m, "Env")
-      .def(py::init<const std::string&, int>(), py::arg("id"), py::arg("max_episode_steps") = -1)
+      .def(py::init<const std::string&, int, const EnvKwargs&>(), py::arg("id"), py::arg("max_episode_steps") = -1,
+           py::arg("kwargs") = EnvKwargs{})
       .def("spec", &PyEnvHandle::spec)
       .def("reset", &PyEnvHandle::reset, py::arg("seed") = py::none())
       .def("step", &PyEnvHandle::step)
@@ -405,8 +416,8 @@ PYBIND11_MODULE(_ratchet, m) {
       .def("mujoco_state", &PyEnvHandle::mujoco_state);
 
   py::class_<PyVectorEnv>(m, "VectorEnv")
-      .def(py::init<const std::string&, int, int, int>(), py::arg("id"), py::arg("num_envs"), py::arg("threads") = 1,
-           py::arg("max_episode_steps") = -1)
+      .def(py::init<const std::string&, int, int, int, const EnvKwargs&>(), py::arg("id"), py::arg("num_envs"),
+           py::arg("threads") = 1, py::arg("max_episode_steps") = -1, py::arg("kwargs") = EnvKwargs{})
       .def("spec", &PyVectorEnv::spec)
       .def_property_readonly("num_envs", &PyVectorEnv::num_envs)
       .def("obs", [](py::object self) { return self.cast<PyVectorEnv&>().obs(self); })

@@ -107,7 +107,21 @@ def test_with_numpys_sin_cos_the_differences_stay_within_stated_bounds():
 
 # MuJoCo tasks: compared when Ratchet runs the same libmujoco as Gymnasium's tasks (a build with
 # RATCHET_MUJOCO=python, as pip builds the package); Debian's 2.2.2 build skips, saying so.
-MUJOCO = [e for e in ratchet.list_envs() if e.endswith("-v4")]
+MUJOCO = [e for e in ratchet.list_envs() if e.endswith("-v4") or e.endswith("-v5")]
+# v5's keyword arguments, away from their defaults, each changing what the task computes
+MUJOCO_KWARGS = [
+    ("HalfCheetah-v5", dict(forward_reward_weight=0.5, ctrl_cost_weight=0.2, exclude_current_positions_from_observation=False)),
+    ("Hopper-v5", dict(terminate_when_unhealthy=False, healthy_reward=0.5, healthy_angle_range=(-0.5, 0.5), frame_skip=2)),
+    ("Walker2d-v5", dict(xml_file="walker2d.xml", healthy_z_range=(0.9, 1.8), reset_noise_scale=0.05)),
+    ("Ant-v5", dict(include_cfrc_ext_in_observation=False, contact_cost_weight=1e-3, main_body="torso",
+                    contact_force_range=(-0.5, 0.5))),
+    ("Humanoid-v5", dict(include_cinert_in_observation=False, include_cvel_in_observation=False,
+                         contact_cost_range=(0.0, 1.0), healthy_z_range=(0.9, 2.1))),
+    ("Swimmer-v5", dict(exclude_current_positions_from_observation=False, ctrl_cost_weight=1e-3)),
+    ("InvertedPendulum-v5", dict(reset_noise_scale=0.05, frame_skip=3)),
+    ("InvertedDoublePendulum-v5", dict(healthy_reward=5.0, reset_noise_scale=0.2)),
+    ("Reacher-v5", dict(reward_dist_weight=2.0, reward_control_weight=0.5, frame_skip=3)),
+]
 
 
 # Gymnasium sums the squared action in float32 (np.square, np.sum of the float32 action) for the
@@ -116,15 +130,23 @@ MUJOCO = [e for e in ratchet.list_envs() if e.endswith("-v4")]
 _CONTROL_COST_ROUNDING = 1e-6
 
 
-def _mujoco_first_difference(id, at_least=1200, length=400):
-    ours = ratchet.make(id, max_episode_steps=0)
-    theirs = gym.make(id).unwrapped
+def _same_info_value(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return a.shape == b.shape and bool(np.all(np.abs(a - b) <= _CONTROL_COST_ROUNDING))
+
+
+def _mujoco_first_difference(id, at_least=1200, length=400, **kwargs):
+    ours = ratchet.make(id, max_episode_steps=0, **kwargs)
+    theirs = gym.make(id, **kwargs).unwrapped
+    assert ours.observation_space.shape == theirs.observation_space.shape
     rng = np.random.default_rng(0)
     steps, ep = 0, -1
     while steps < at_least:  # episodes of random actions (short where the task terminates)
         ep += 1
-        ours.reset(seed=ep)
-        theirs.reset(seed=0)
+        _, reset_info = ours.reset(seed=ep)
+        _, their_reset_info = theirs.reset(seed=0)
+        if sorted(reset_info) != sorted(their_reset_info):
+            return steps, ("reset info keys", sorted(reset_info), sorted(their_reset_info))
         theirs.set_state(*ours._env.mujoco_state())
         for t in range(length):
             a = rng.uniform(-1, 1, ours.action_space.shape).astype(np.float32)
@@ -138,23 +160,38 @@ def _mujoco_first_difference(id, at_least=1200, length=400):
                 return steps, ("reward", ep, t, r1 - r2)
             if te1 != te2:
                 return steps, ("terminated", ep, t, te1)
+            if sorted(i1) != sorted(i2):
+                return steps, ("info keys", sorted(i1), sorted(i2))
             for k in i2:
-                if abs(float(i1[k]) - float(i2[k])) > _CONTROL_COST_ROUNDING:
-                    return steps, (f"info {k}", ep, t, float(i1[k]) - float(i2[k]))
+                if not _same_info_value(i1[k], i2[k]):
+                    return steps, (f"info {k}", ep, t, i1[k], i2[k])
             if te1:
                 break
     return steps, None
 
 
-@pytest.mark.parametrize("id", MUJOCO)
-def test_mujoco_tasks_bit_identical_to_gymnasiums_on_the_same_mujoco(id):
+def _same_mujoco_or_skip():
     mujoco = pytest.importorskip("mujoco")
     ours = ratchet._ratchet.mujoco_version().split()[0]
     if ours != mujoco.mj_versionString():
         pytest.skip(f"Ratchet runs MuJoCo {ours}, Gymnasium's tasks MuJoCo {mujoco.mj_versionString()}; a build "
                     "with RATCHET_MUJOCO=python (pip's) is compared")
+
+
+@pytest.mark.parametrize("id", MUJOCO)
+def test_mujoco_tasks_bit_identical_to_gymnasiums_on_the_same_mujoco(id):
+    _same_mujoco_or_skip()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # v4 "is out of date"
         steps, first = _mujoco_first_difference(id)
     assert first is None, f"{id}: first difference after {steps} steps: {first}"
     assert steps >= 1200
+
+
+@pytest.mark.parametrize("id,kwargs", MUJOCO_KWARGS, ids=[k for k, _ in MUJOCO_KWARGS])
+def test_v5_keyword_arguments_act_as_gymnasiums(id, kwargs):
+    _same_mujoco_or_skip()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        steps, first = _mujoco_first_difference(id, at_least=600, **kwargs)
+    assert first is None, f"{id} {kwargs}: first difference after {steps} steps: {first}"

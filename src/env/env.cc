@@ -62,6 +62,15 @@ void StepInfo::Set(const char* name, double value) {
   items.emplace_back(name, value);
 }
 
+void StepInfo::SetArray(const char* name, std::span<const double> values) {
+  for (auto& [k, v] : arrays)
+    if (k == name) {
+      v.assign(values.begin(), values.end());
+      return;
+    }
+  arrays.emplace_back(name, std::vector<double>(values.begin(), values.end()));
+}
+
 double StepInfo::Get(const std::string& name) const {
   for (const auto& [k, v] : items)
     if (k == name) return v;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <mutex>
 
+#include "env/kwargs.h"
 #include "env/classic/acrobot.h"
 #include "env/classic/cartpole.h"
 #include "env/classic/cartpole_swingup.h"
@@ -20,31 +21,40 @@ namespace {
 
 struct Entry {
   const char* id;
-  std::function<EnvSpec()> spec;
-  std::function<std::unique_ptr<Env>(const EnvSpec&)> make;
+  std::function<EnvSpec(const EnvKwargs&)> spec;
+  std::function<std::unique_ptr<Env>(const EnvSpec&, const EnvKwargs&)> make;
 };
 
-// A MuJoCo task builds its own spec (the action bounds come from the compiled model).
-Entry MujocoEntry(const char* id, std::unique_ptr<Env> (*make)()) {
-  return {id, [make] { return make()->spec(); }, [make](const EnvSpec&) { return make(); }};
+// A classic task takes no keyword arguments.
+template <typename MakeSpec, typename Make>
+Entry ClassicEntry(const char* id, MakeSpec spec, Make make) {
+  return {id, [id, spec](const EnvKwargs& kw) { KwargsReader(kw, id).Finish(); return spec(); },
+          [make](const EnvSpec& s, const EnvKwargs&) -> std::unique_ptr<Env> { return make(s); }};
+}
+
+// A MuJoCo task builds its own spec (the action bounds and, for v5, the observation size come
+// from the compiled model).
+Entry MujocoEntry(const char* id, std::unique_ptr<Env> (*make)(const EnvKwargs&)) {
+  return {id, [make](const EnvKwargs& kw) { return make(kw)->spec(); },
+          [make](const EnvSpec&, const EnvKwargs& kw) { return make(kw); }};
 }
 
 const std::vector<Entry>& Table() {
   static const std::vector<Entry> table = {
-      {"CartPole-v0", [] { return CartPole::MakeSpec("CartPole-v0", 200, 195.0); },
-       [](const EnvSpec& s) { return std::make_unique<CartPole>(s); }},
-      {"CartPole-v1", [] { return CartPole::MakeSpec("CartPole-v1", 500, 475.0); },
-       [](const EnvSpec& s) { return std::make_unique<CartPole>(s); }},
-      {"Pendulum-v1", [] { return Pendulum::MakeSpec(); },
-       [](const EnvSpec& s) { return std::make_unique<Pendulum>(s); }},
-      {"Acrobot-v1", [] { return Acrobot::MakeSpec(); },
-       [](const EnvSpec& s) { return std::make_unique<Acrobot>(s); }},
-      {"MountainCarContinuous-v0", [] { return MountainCarContinuous::MakeSpec(); },
-       [](const EnvSpec& s) { return std::make_unique<MountainCarContinuous>(s); }},
-      {"CartPoleSwingUp-v0", [] { return CartPoleSwingUp::MakeSpec("CartPoleSwingUp-v0"); },
-       [](const EnvSpec& s) { return std::make_unique<CartPoleSwingUp>(s, 0); }},
-      {"CartPoleSwingUp-v1", [] { return CartPoleSwingUp::MakeSpec("CartPoleSwingUp-v1"); },
-       [](const EnvSpec& s) { return std::make_unique<CartPoleSwingUp>(s, 1); }},
+      ClassicEntry("CartPole-v0", [] { return CartPole::MakeSpec("CartPole-v0", 200, 195.0); },
+                   [](const EnvSpec& s) { return std::make_unique<CartPole>(s); }),
+      ClassicEntry("CartPole-v1", [] { return CartPole::MakeSpec("CartPole-v1", 500, 475.0); },
+                   [](const EnvSpec& s) { return std::make_unique<CartPole>(s); }),
+      ClassicEntry("Pendulum-v1", [] { return Pendulum::MakeSpec(); },
+                   [](const EnvSpec& s) { return std::make_unique<Pendulum>(s); }),
+      ClassicEntry("Acrobot-v1", [] { return Acrobot::MakeSpec(); },
+                   [](const EnvSpec& s) { return std::make_unique<Acrobot>(s); }),
+      ClassicEntry("MountainCarContinuous-v0", [] { return MountainCarContinuous::MakeSpec(); },
+                   [](const EnvSpec& s) { return std::make_unique<MountainCarContinuous>(s); }),
+      ClassicEntry("CartPoleSwingUp-v0", [] { return CartPoleSwingUp::MakeSpec("CartPoleSwingUp-v0"); },
+                   [](const EnvSpec& s) { return std::make_unique<CartPoleSwingUp>(s, 0); }),
+      ClassicEntry("CartPoleSwingUp-v1", [] { return CartPoleSwingUp::MakeSpec("CartPoleSwingUp-v1"); },
+                   [](const EnvSpec& s) { return std::make_unique<CartPoleSwingUp>(s, 1); }),
       MujocoEntry("HalfCheetah-v4", MakeHalfCheetah),
       MujocoEntry("Hopper-v4", MakeHopper),
       MujocoEntry("Walker2d-v4", MakeWalker2d),
@@ -54,6 +64,15 @@ const std::vector<Entry>& Table() {
       MujocoEntry("InvertedPendulum-v4", MakeInvertedPendulum),
       MujocoEntry("InvertedDoublePendulum-v4", MakeInvertedDoublePendulum),
       MujocoEntry("Reacher-v4", MakeReacher),
+      MujocoEntry("HalfCheetah-v5", MakeHalfCheetahV5),
+      MujocoEntry("Hopper-v5", MakeHopperV5),
+      MujocoEntry("Walker2d-v5", MakeWalker2dV5),
+      MujocoEntry("Ant-v5", MakeAntV5),
+      MujocoEntry("Humanoid-v5", MakeHumanoidV5),
+      MujocoEntry("Swimmer-v5", MakeSwimmerV5),
+      MujocoEntry("InvertedPendulum-v5", MakeInvertedPendulumV5),
+      MujocoEntry("InvertedDoublePendulum-v5", MakeInvertedDoublePendulumV5),
+      MujocoEntry("Reacher-v5", MakeReacherV5),
   };
   return table;
 }
@@ -164,12 +183,18 @@ bool UnregisterEnv(const std::string& id) {
   return false;
 }
 
-std::unique_ptr<Env> MakeEnv(const std::string& id, int max_episode_steps) {
+std::unique_ptr<Env> MakeEnv(const std::string& id, int max_episode_steps, const EnvKwargs& kwargs) {
   if (max_episode_steps < -1) throw Error(fmt::format("max_episode_steps must be -1, 0 or positive, got {}", max_episode_steps));
   if (const Entry* e = FindBuiltin(id)) {
-    EnvSpec spec = e->spec();
+    EnvSpec spec = e->spec(kwargs);
     if (max_episode_steps >= 0) spec.max_episode_steps = max_episode_steps;
-    return std::make_unique<TimeLimit>(e->make(spec), spec.max_episode_steps);
+    return std::make_unique<TimeLimit>(e->make(spec, kwargs), spec.max_episode_steps);
+  }
+  if (!kwargs.empty()) {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (FindRuntime(id) != nullptr)
+      throw Error(fmt::format("{}: an environment registered at run time takes no keyword arguments (got {}); "
+                              "register one id per setting", id, FormatEnvKwargs(kwargs)));
   }
   EnvFactory factory;
   EnvSpec spec;
@@ -210,8 +235,9 @@ std::vector<std::string> ListEnvs() {
   return ids;
 }
 
-EnvSpec EnvSpecOf(const std::string& id) {
-  if (const Entry* e = FindBuiltin(id)) return e->spec();
+EnvSpec EnvSpecOf(const std::string& id, const EnvKwargs& kwargs) {
+  if (const Entry* e = FindBuiltin(id)) return e->spec(kwargs);
+  if (!kwargs.empty()) MakeEnv(id, -1, kwargs);  // says why (unknown id, or no keyword arguments)
   {
     std::lock_guard<std::mutex> lock(g_mu);
     if (const Runtime* r = FindRuntime(id)) return r->spec;

@@ -14,7 +14,8 @@ double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 
 }  // namespace
 
-VectorEnv::VectorEnv(const std::string& id, int num_envs, ThreadPool* pool, Comm* comm, int max_episode_steps)
+VectorEnv::VectorEnv(const std::string& id, int num_envs, ThreadPool* pool, Comm* comm, int max_episode_steps,
+                     const EnvKwargs& kwargs)
     : pool_(pool), comm_(comm != nullptr && comm->size() > 1 ? comm : nullptr), n_(num_envs) {
   if (num_envs < 1) throw Error("n_envs must be at least 1, got " + std::to_string(num_envs));
   int hi = num_envs;
@@ -26,7 +27,7 @@ VectorEnv::VectorEnv(const std::string& id, int num_envs, ThreadPool* pool, Comm
     lo_ = static_cast<int>(num_envs * r / k);
     hi = static_cast<int>(num_envs * (r + 1) / k);
   }
-  for (int i = lo_; i < hi; ++i) envs_.push_back(MakeEnv(id, max_episode_steps));
+  for (int i = lo_; i < hi; ++i) envs_.push_back(MakeEnv(id, max_episode_steps, kwargs));
   obs_dim_ = envs_[0]->spec().observation_space.flat_dim();
   act_dim_ = envs_[0]->spec().action_space.flat_dim();
   final_obs_.assign(static_cast<size_t>(num_envs) * obs_dim_, 0.0f);

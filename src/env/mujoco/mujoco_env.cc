@@ -3,17 +3,45 @@
 #include "core/file.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <limits>
 
 namespace ratchet {
 
+MujocoModelChoice ReadModelChoice(KwargsReader& kw, const std::string& default_xml, int default_frame_skip) {
+  MujocoModelChoice c;
+  c.frame_skip = kw.Int("frame_skip", default_frame_skip, 1, 1000);
+  std::string xml = kw.Text("xml_file", default_xml);
+  const std::string id = kw.id();
+  const bool bare = xml.find('/') == std::string::npos && xml[0] != '.' && xml[0] != '~';
+  if (!bare) {
+    if (xml[0] == '~') {
+      const char* home = std::getenv("HOME");
+      xml = std::string(home != nullptr ? home : "") + xml.substr(1);
+    }
+    c.path = xml;
+    return c;
+  }
+  c.name = xml.size() > 4 && xml.ends_with(".xml") ? xml.substr(0, xml.size() - 4) : xml;
+  if (!EmbeddedMujocoModels().contains(c.name)) {
+    std::string names;
+    for (const auto& [name, text] : EmbeddedMujocoModels()) names += (names.empty() ? "" : ", ") + name + ".xml";
+    throw Error(fmt::format("{}: xml_file '{}' is not a built-in model ({}); a file of your own needs a path "
+                            "(./{} or /abs/{})", id, xml, names, xml, xml));
+  }
+  return c;
+}
+
+MujocoEnv::MujocoEnv(const std::string& id, const MujocoModelChoice& model, int max_episode_steps,
+                     std::optional<double> reward_threshold)
+    : MujocoEnv(id, model.name, model.frame_skip, 0, max_episode_steps, reward_threshold, model.path) {}
+
 MujocoEnv::MujocoEnv(const std::string& id, const std::string& model, int frame_skip, int obs_dim,
-                     int max_episode_steps, std::optional<double> reward_threshold)
-    : EnvBase(EnvSpec{}), sim_(model, frame_skip) {
-  const float inf = std::numeric_limits<float>::infinity();
+                     int max_episode_steps, std::optional<double> reward_threshold, const std::string& path)
+    : EnvBase(EnvSpec{}), sim_(model, frame_skip, path) {
   spec_.id = id;
-  spec_.observation_space = Space::Box(std::vector<float>(obs_dim, -inf), std::vector<float>(obs_dim, inf));
+  if (obs_dim > 0) SetObservationDim(obs_dim);  // else the task sets it from its model
   spec_.action_space = sim_.ActionSpace();
   spec_.max_episode_steps = max_episode_steps;
   spec_.reward_threshold = reward_threshold;
@@ -25,6 +53,11 @@ MujocoEnv::MujocoEnv(const std::string& id, const std::string& model, int frame_
 }
 
 MujocoEnv::~MujocoEnv() = default;
+
+void MujocoEnv::SetObservationDim(int n) {
+  const float inf = std::numeric_limits<float>::infinity();
+  spec_.observation_space = Space::Box(std::vector<float>(n, -inf), std::vector<float>(n, inf));
+}
 
 std::optional<MujocoStateVectors> MujocoState(Env& env) {
   Env* e = &env;
@@ -45,6 +78,8 @@ void MujocoEnv::Render(int width, int height, std::vector<uint8_t>* rgb) {
 void MujocoEnv::OnReset(std::span<float> obs) {
   ResetModel();
   WriteObs(obs);
+  info_.Clear();
+  ResetInfo();
 }
 
 StepResult MujocoEnv::OnStep(std::span<const float> action, std::span<float> obs) {

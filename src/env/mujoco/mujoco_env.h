@@ -1,17 +1,33 @@
-// The base of the MuJoCo tasks (Gymnasium v4's MujocoEnv): reset with the task's noise, frame
-// skipping through MujocoSim, saved state = simulator state (+ EnvBase's generator). A task overrides three
-// hooks; each lives in its own short file (src/env/mujoco/<task>.cc).
+// The base of the MuJoCo tasks (Gymnasium's MujocoEnv, v4 and v5): reset with the task's noise,
+// frame skipping through MujocoSim, saved state = simulator state (+ EnvBase's generator). A task
+// overrides three hooks; each task (both versions) lives in its own short file
+// (src/env/mujoco/<task>.cc).
 #pragma once
 
+#include <fmt/format.h>
+
+#include "env/kwargs.h"
 #include "env/mujoco/mujoco_sim.h"
 #include "draw/mujoco_render.h"
 
 namespace ratchet {
 
+// The model a task runs: the embedded model `name`, or the MJCF file `path` when it is set.
+struct MujocoModelChoice {
+  std::string name, path;
+  int frame_skip = 1;
+};
+// The v5 keyword arguments every task shares (Gymnasium's): xml_file (a bare file name is a
+// built-in model, as Gymnasium's bare names are its own assets; anything else is a path) and
+// frame_skip.
+MujocoModelChoice ReadModelChoice(KwargsReader& kw, const std::string& default_xml, int default_frame_skip);
+
 class MujocoEnv : public EnvBase {
  public:
   MujocoEnv(const std::string& id, const std::string& model, int frame_skip, int obs_dim,
-            int max_episode_steps, std::optional<double> reward_threshold);
+            int max_episode_steps, std::optional<double> reward_threshold, const std::string& path = "");
+  MujocoEnv(const std::string& id, const MujocoModelChoice& model, int max_episode_steps,
+            std::optional<double> reward_threshold);
 
   const StepInfo& info() const override { return info_; }
   void Render(int width, int height, std::vector<uint8_t>* rgb) override;
@@ -33,7 +49,11 @@ class MujocoEnv : public EnvBase {
   virtual StepResult StepModel(std::span<const float> action) = 0;
   // The observation of the current state.
   virtual void WriteObs(std::span<float> obs) const = 0;
+  // Fills info_ after a reset (Gymnasium v5's reset info); info_ is cleared before.
+  virtual void ResetInfo() {}
 
+  // For a task whose observation size follows from its model (v5): sets the Box(-inf, inf, n).
+  void SetObservationDim(int n);
   // base[i] + U(-scale, scale), in index order
   std::vector<double> UniformAround(std::span<const double> base, double scale);
   // base[i] + scale * N(0, 1), in index order

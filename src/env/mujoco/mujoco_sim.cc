@@ -4,8 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
-#include <fstream>
-#include <sstream>
+#include <filesystem>
 
 #include "ratchet/bytes.h"
 
@@ -43,14 +42,28 @@ MjModelPtr LoadMujocoModelXml(const std::string& xml, const std::string& name) {
 }
 
 MjModelPtr LoadMujocoModelFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(fmt::format("cannot read MuJoCo model file '{}'", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return LoadMujocoModelXml(ss.str(), path);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw Error(fmt::format("cannot read MuJoCo model file '{}'", path));
+  // compiled from the file itself, so that the meshes and includes it names resolve beside it
+  char err[1000] = "";
+  mjModel* m = mj_loadXML(path.c_str(), nullptr, err, sizeof(err));
+  if (m == nullptr) {
+    std::string msg = err;
+    for (char& c : msg)
+      if (c == '\n') c = ' ';
+    throw Error(fmt::format("MuJoCo model '{}' does not compile: {}", path, msg));
+  }
+  return MjModelPtr(m);
 }
 
-MujocoSim::MujocoSim(const std::string& model_name, int frame_skip) : frame_skip_(frame_skip) {
+MujocoSim::MujocoSim(const std::string& model_name, int frame_skip, const std::string& xml_path)
+    : frame_skip_(frame_skip) {
+  if (!xml_path.empty()) {
+    model_ = LoadMujocoModelFile(xml_path);
+    source_ = xml_path;
+    MakeData();
+    return;
+  }
   const auto& models = EmbeddedMujocoModels();
   const auto it = models.find(model_name);
   RATCHET_CHECK(it != models.end(), "no embedded MuJoCo model " + model_name);
@@ -78,6 +91,10 @@ MujocoSim::MujocoSim(const std::string& model_name, int frame_skip) : frame_skip
   } else {
     model_ = LoadMujocoModelXml(it->second, model_name + ".xml");
   }
+  MakeData();
+}
+
+void MujocoSim::MakeData() {
   data_ = MjDataPtr(mj_makeData(model_.get()));
   RATCHET_CHECK(data_ != nullptr, "mj_makeData failed");
   init_qpos_.assign(data_->qpos, data_->qpos + model_->nq);
@@ -94,7 +111,8 @@ Space MujocoSim::ActionSpace() const {
 
 int MujocoSim::BodyId(const char* name) const {
   const int id = mj_name2id(model_.get(), mjOBJ_BODY, name);
-  RATCHET_CHECK(id >= 0, std::string("no body named ") + name);
+  if (id < 0)
+    throw Error(fmt::format("MuJoCo model {}: the task needs a body named '{}'", source_.empty() ? "(built in)" : "'" + source_ + "'", name));
   return id;
 }
 

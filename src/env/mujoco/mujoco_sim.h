@@ -29,16 +29,17 @@ using MjDataPtr = std::unique_ptr<mjData, MjDataDeleter>;
 
 // Compiles MJCF text; `name` labels errors. Throws Error with MuJoCo's message on bad XML.
 MjModelPtr LoadMujocoModelXml(const std::string& xml, const std::string& name);
-// Reads and compiles an MJCF file. Throws Error for a missing file or bad XML.
+// Compiles an MJCF file (its includes and meshes relative to it). Throws Error for a missing file
+// or bad XML.
 MjModelPtr LoadMujocoModelFile(const std::string& path);
 // The models compiled into the binary, keyed by file stem ("half_cheetah").
 const std::map<std::string, std::string>& EmbeddedMujocoModels();
 
 class MujocoSim {
  public:
-  // Loads the embedded model `model_name`, or the file RATCHET_MODEL_DIR/<name>.xml when that
-  // environment variable is set.
-  MujocoSim(const std::string& model_name, int frame_skip);
+  // Loads the file xml_path when it is given; otherwise the embedded model `model_name`, or the
+  // file RATCHET_MODEL_DIR/<name>.xml when that environment variable is set.
+  MujocoSim(const std::string& model_name, int frame_skip, const std::string& xml_path = "");
 
   const mjModel* model() const { return model_.get(); }
   const mjData* data() const { return data_.get(); }
@@ -61,6 +62,7 @@ class MujocoSim {
   void DoSimulation(std::span<const float> action, const std::string& env_id);
   // Body frame position (data.xpos) of body `id`.
   std::span<const double> xpos(int body) const { return {data_->xpos + 3 * body, 3}; }
+  // Throws Error naming the model when it has no such body.
   int BodyId(const char* name) const;
 
   // The replacement model's path when RATCHET_MODEL_DIR supplied it, else empty.
@@ -70,6 +72,8 @@ class MujocoSim {
   void Restore(ByteReader& r);
 
  private:
+  void MakeData();
+
   MjModelPtr model_;
   MjDataPtr data_;
   std::string source_;  // the replacement model's file under RATCHET_MODEL_DIR; empty: embedded
