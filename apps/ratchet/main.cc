@@ -230,6 +230,7 @@ int Eval(const std::string& run_dir, const std::string& episodes_text, const std
   std::cout << fmt::format("{} on {} from {}{}: {} episodes, seeds {}..{}\n", cfg.train.algo,
                            cfg.train.env, run_dir, best ? " (best_model.bin)" : "", episodes, seed,
                            seed + episodes - 1);
+  limits.env_kwargs = cfg.train.kwargs();
   for (const bool det : modes) {
     const EvalResult r = Evaluate(*m.policy, cfg.train.env, static_cast<int>(episodes), seed, det, &m.norm, limits);
     std::cout << fmt::format("  {:<13} return {:.2f} +- {:.2f}  (min {:.1f}, max {:.1f})\n",
@@ -243,7 +244,7 @@ int Eval(const std::string& run_dir, const std::string& episodes_text, const std
   }
   if (!gif.path.empty()) {
     const GifResult g = RecordGif(*m.policy, cfg.train.env, &m.norm, seed, gif.path, gif.width, gif.height,
-                                  gif.max_frames);
+                                  gif.max_frames, 1, cfg.train.kwargs());
     std::cout << fmt::format("  wrote {} (deterministic episode, seed {}, return {:.2f}, {} steps, {} frames, one "
                              "every {} steps)\n",
                              gif.path, seed, g.episode_return, g.steps, g.frames, g.every);

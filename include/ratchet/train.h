@@ -41,10 +41,12 @@ struct TrainConfig : LearnerConfig {
   int checkpoint_keep = 2;        // checkpoints kept in RUN_DIR/checkpoints
   int64_t stop_at = 0;            // stop with a checkpoint once this many steps are done (0: off)
   std::string label;              // the run's name in sweeps, plots and tables (empty: algo)
+  std::string env_kwargs;         // the environment's keyword arguments, "{key: value, ...}" (empty: none)
 
   // Every settable key (the learner's and the trainer's; algo, env and seed are set apart).
   void Bind(ConfigBinder& b);
   const std::string& name() const { return label.empty() ? algo : label; }
+  EnvKwargs kwargs() const { return ParseEnvKwargs(env_kwargs); }
   // Updates between periodic evaluations (0: none), for a run of `updates` updates.
   int EvalInterval(int updates) const;
   // Each key's check, then the checks across keys. Throws Error naming the problem.
@@ -125,6 +127,8 @@ struct EvalLimits {
   int max_steps = 0;
   // Polled every 256 steps; returning true ends the evaluation (EvalResult::interrupted).
   std::function<bool()> stop;
+  // The environment's keyword arguments (a run's env_kwargs).
+  EnvKwargs env_kwargs;
 };
 
 // Runs `episodes` episodes on a fresh env; episode k is reset with seed + k. Deterministic
@@ -153,7 +157,7 @@ struct GifResult {
 // ends after kDefaultEvalMaxSteps steps, as in evaluation.
 GifResult RecordGif(const Policy& policy, const std::string& env_id, const ObsNormalizer* norm,
                     uint64_t seed, const std::filesystem::path& path, int width, int height,
-                    int max_frames, int episodes = 1);
+                    int max_frames, int episodes = 1, const EnvKwargs& env_kwargs = {});
 
 // Evaluation seeds start here, far from the training seeds seed + i.
 inline constexpr uint64_t kEvalSeedBase = 1'000'000'000ULL;

@@ -523,11 +523,20 @@ def _env_id(env):
 
 #---------------------------------- Algorithms --------------------------------------------------
 
+def _quoted(text):
+    """A keyword argument's text as a value of env_kwargs' {key: value} map."""
+    if text and not re.search(r'[,{}\[\]"\'#]', text) and text == text.strip() or re.fullmatch(r"\[[^\"'{}]*\]", text):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _text(v):
     if isinstance(v, bool):
         return "true" if v else "false"
     if v is None:
         return "null"
+    if isinstance(v, dict):  # env_kwargs
+        return "{" + ", ".join(f"{k}: {_quoted(_kwarg_text('env_kwargs', k, x))}" for k, x in v.items()) + "}"
     if isinstance(v, (list, tuple)):
         return ",".join(str(x) for x in v)
     return str(v)

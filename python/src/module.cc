@@ -221,6 +221,7 @@ class PyModel {
     std::optional<py::error_already_set> interrupt;
     EvalLimits limits;
     limits.max_steps = max_steps;
+    limits.env_kwargs = m_.cfg.train.kwargs();
     limits.stop = [&] {
       py::gil_scoped_acquire gil;
       if (PyErr_CheckSignals() == 0) return false;
@@ -243,7 +244,8 @@ class PyModel {
     GifResult g;
     {
       py::gil_scoped_release nogil;
-      g = RecordGif(*m_.policy, m_.cfg.train.env, &m_.norm, seed, path, width, height, max_frames, episodes);
+      g = RecordGif(*m_.policy, m_.cfg.train.env, &m_.norm, seed, path, width, height, max_frames, episodes,
+                    m_.cfg.train.kwargs());
     }
     py::dict d;
     d["returns"] = g.returns;

@@ -86,7 +86,7 @@ def test_gymnasiums_errors_for_misuse():
         venv.step(np.array([0.5, 1.0]))
 
 
-MUJOCO = [e for e in BUILTIN if e.endswith("-v4")]
+MUJOCO = [e for e in BUILTIN if e.endswith("-v4") or e.endswith("-v5")]
 
 
 @pytest.mark.parametrize("id", MUJOCO)
@@ -95,9 +95,11 @@ def test_mujoco_info_keys_are_gymnasiums(id):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "out of date, consider v5"
         theirs = gym.make(id).unwrapped
-    theirs.reset(seed=0)
+    _, their_reset_info = theirs.reset(seed=0)
     ours = ratchet.make(id)
-    ours.reset(seed=0)
+    _, reset_info = ours.reset(seed=0)
+    assert sorted(reset_info) == sorted(their_reset_info)
+    assert ours.observation_space.shape == theirs.observation_space.shape
     a = np.zeros(ours.action_space.shape, np.float32)
     for _ in range(3):
         assert sorted(ours.step(a)[4]) == sorted(theirs.step(a)[4])
@@ -189,3 +191,20 @@ def test_record_episode_statistics_and_a_cleanrl_style_loop_get_every_episode():
             for i in np.flatnonzero(info["_episode"]):
                 ours.append((info["episode"]["r"][i], info["episode"]["l"][i]))
     assert len(want) > 20 and sorted(ours) == sorted(want)
+
+
+def test_keyword_arguments_travel_through_gymnasium_make_and_the_spec():
+    env = gym.make("ratchet/Ant-v5", include_cfrc_ext_in_observation=False, healthy_z_range=(0.3, 1.0),
+                   ctrl_cost_weight=0.25)
+    assert env.observation_space.shape == (27,)
+    again = gym.make(env.spec)  # what gymnasium.make(spec) makes again carries them
+    assert again.observation_space.shape == (27,)
+    again.reset(seed=0)
+    info = again.step(np.full(8, 0.5, np.float32))[4]
+    assert info["reward_ctrl"] == pytest.approx(-0.25 * 8 * 0.25)
+    venv = gym.make_vec("ratchet/Hopper-v5", 3, vectorization_mode="vector_entry_point", frame_skip=2)
+    assert venv.spec.kwargs["frame_skip"] == 2
+    with pytest.raises(ratchet.RatchetError, match="unknown keyword argument 'bogus'; it takes: "):
+        ratchet.make("Hopper-v5", bogus=1)
+    with pytest.raises(TypeError, match="default_camera_config"):
+        ratchet.make("Hopper-v5", default_camera_config={"distance": 3.0})

@@ -174,3 +174,24 @@ def test_ctrl_c_writes_a_checkpoint_and_training_continues(tmp_path):
     assert stopped > 0 and continued == stopped + 512, out
     checkpoints = list((tmp_path / "run" / "checkpoints").glob("ckpt-*.bin"))
     assert checkpoints, "no checkpoint written on Ctrl-C"
+
+
+def test_env_kwargs_shape_training_evaluation_and_the_saved_run(tmp_path):
+    run = tmp_path / "hopper"
+    kwargs = {"ctrl_cost_weight": 0.01, "healthy_z_range": (0.6, float("inf")), "frame_skip": 2}
+    model = ratchet.PPO("Hopper-v5", n_envs=2, n_steps=128, env_kwargs=kwargs, run_dir=run)
+    model.learn(256)
+    assert "env_kwargs: {ctrl_cost_weight: 0.01, frame_skip: 2, healthy_z_range: [0.6, inf]}" in model.config
+    # the loaded run evaluates on the environment it was trained on: equal to an evaluation by hand
+    loaded = ratchet.load(run)
+    mean, _ = loaded.evaluate(1, seed=7)
+    env = ratchet.make("Hopper-v5", **kwargs)
+    obs, _ = env.reset(seed=7)
+    total, done = 0.0, False
+    while not done:
+        obs, r, terminated, truncated, _ = env.step(loaded.predict(obs, deterministic=True)[0])
+        total, done = total + r, terminated or truncated
+    assert mean == pytest.approx(total, rel=1e-9)
+    assert mean != pytest.approx(ratchet.load(run).evaluate(1, seed=8)[0], rel=1e-9)  # the check can fail
+    with pytest.raises(ratchet.RatchetError, match="unknown keyword argument 'bogus'"):
+        ratchet.PPO("Hopper-v5", env_kwargs={"bogus": 1})

@@ -35,7 +35,7 @@ EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episode
   PinProductBlocking();
   if (limits.max_steps < 0) throw Error(fmt::format("evaluation max_steps must be positive, got {}", limits.max_steps));
   if (episodes < 1) throw Error(fmt::format("evaluation needs at least one episode, got {}", episodes));
-  std::unique_ptr<Env> env = MakeEnv(env_id);
+  std::unique_ptr<Env> env = MakeEnv(env_id, -1, limits.env_kwargs);
   const EnvSpec& spec = env->spec();
   const int od = spec.observation_space.flat_dim();
   const int64_t max_steps = limits.max_steps > 0          ? limits.max_steps
@@ -78,10 +78,10 @@ EvalResult Evaluate(const Policy& policy, const std::string& env_id, int episode
 
 GifResult RecordGif(const Policy& policy, const std::string& env_id, const ObsNormalizer* norm,
                     uint64_t seed, const std::filesystem::path& path, int width, int height,
-                    int max_frames, int episodes) {
+                    int max_frames, int episodes, const EnvKwargs& env_kwargs) {
   if (max_frames < 2) throw Error("a GIF of an episode needs at least 2 frames");
   if (episodes < 1) throw Error(fmt::format("a GIF needs at least one episode, got {}", episodes));
-  std::unique_ptr<Env> env = MakeEnv(env_id);
+  std::unique_ptr<Env> env = MakeEnv(env_id, -1, env_kwargs);
   const EnvSpec& spec = env->spec();
   const int od = spec.observation_space.flat_dim();
   GifResult out;

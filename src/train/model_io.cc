@@ -99,7 +99,7 @@ void SaveTrainedModel(TrainedModel& m, const std::filesystem::path& run_dir) {
 
 TrainedModel InitialModel(RunConfig cfg) {
   TrainedModel m;
-  m.spec = EnvSpecOf(cfg.train.env);
+  m.spec = EnvSpecOf(cfg.train.env, cfg.train.kwargs());
   const TrainConfig& tc = cfg.train;
   // as Train builds it: the algorithm's generator is the seed's stream 1
   const Rng root(static_cast<uint64_t>(tc.seed));
@@ -115,7 +115,7 @@ TrainedModel InitialModel(RunConfig cfg) {
 TrainedModel LoadTrainedModel(const std::filesystem::path& run_dir, const std::string& model_file) {
   TrainedModel m;
   m.cfg = LoadRunConfig(run_dir);
-  m.spec = EnvSpecOf(m.cfg.train.env);
+  m.spec = EnvSpecOf(m.cfg.train.env, m.cfg.train.kwargs());
   if (model_file == "model.bin" && !std::filesystem::exists(run_dir / model_file) &&
       !LatestCheckpointPath(run_dir).empty()) {
     FromCheckpoint(run_dir, &m);

@@ -69,7 +69,27 @@ std::string YamlValueText(const YAML::Node& value, const std::string& source, co
     }
     return text;
   }
-  throw Error(fmt::format("{}: key '{}' must be a scalar or a list", source, key));
+  if (value.IsMap()) {  // env_kwargs: {key: value, ...}, each value a scalar or a flat list
+    EnvKwargs kw;
+    for (const auto& item : value) {
+      const YAML::Node& v = item.second;
+      std::string text;
+      if (v.IsScalar()) {
+        text = v.Scalar();
+      } else if (v.IsSequence()) {
+        for (const auto& x : v) {
+          if (!x.IsScalar()) throw Error(fmt::format("{}: key '{}' holds a nested list", source, key));
+          text += (text.empty() ? "[" : ", ") + x.Scalar();
+        }
+        text += text.empty() ? "[]" : "]";
+      } else {
+        throw Error(fmt::format("{}: key '{}' must map names to values or flat lists", source, key));
+      }
+      kw[item.first.as<std::string>()] = text;
+    }
+    return FormatEnvKwargs(kw);
+  }
+  throw Error(fmt::format("{}: key '{}' must be a scalar, a list or (env_kwargs) a mapping", source, key));
 }
 
 }  // namespace ratchet

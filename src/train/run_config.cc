@@ -33,6 +33,17 @@ void TrainConfig::Bind(ConfigBinder& b) {
                            return "made of letters, digits and - _ . + only";
                        return "";
                      });
+  b.Add<std::string>("env_kwargs", &env_kwargs,
+                     "keyword arguments of the environment, e.g. {ctrl_cost_weight: 0.2, xml_file: ./my_ant.xml} "
+                     "(Gymnasium's make(id, **kwargs))",
+                     [](const std::string& text) {
+                       try {
+                         ParseEnvKwargs(text);
+                       } catch (const Error&) {
+                         return "a map in braces, {key: value, ...}";
+                       }
+                       return "";
+                     });
 }
 
 int TrainConfig::EvalInterval(int updates) const {
@@ -94,6 +105,11 @@ RunConfig MakeEmpty(const std::string& algo, const std::string& env) {
 
 void Validate(RunConfig& cfg) {
   cfg.Binder().Validate();  // every key's own check
+  // one spelling per setting; the environment is made once here, so that a keyword it refuses
+  // is said before anything starts, and a model file given as xml_file is recorded as env_model
+  const EnvKwargs kwargs = cfg.train.kwargs();
+  cfg.train.env_kwargs = kwargs.empty() ? "" : FormatEnvKwargs(kwargs);
+  cfg.env_model = EnvSpecOf(cfg.train.env, kwargs).model_file;
   cfg.train.Validate();
   cfg.algo->Validate(cfg.train);
   if (cfg.train.whole_episodes && !cfg.algo->SupportsWholeEpisodes())
@@ -191,16 +207,17 @@ RunConfig RunConfigFromYaml(const std::string& text, const std::string& source) 
   }
   RunConfig cfg = MakeEmpty(algo, env);
   const std::string recorded_model = root["env_model"] ? YamlScalar(root["env_model"], path.string(), "env_model") : "";
-  if (recorded_model != cfg.env_model)
-    throw Error(fmt::format("{}: the run was trained on {} but {} now (RATCHET_MODEL_DIR); set it back to use this run",
-                            path.string(), recorded_model.empty() ? "the built-in physics model" : "'" + recorded_model + "'",
-                            cfg.env_model.empty() ? "the built-in model is used" : "'" + cfg.env_model + "' is used"));
   ConfigBinder b = cfg.Binder();
   for (const auto& [key, value] : entries) {
     if (key == "algo" || key == "env" || key == "env_plugin" || key == "env_model") continue;
     b.Set(key, YamlValueText(value, path.string(), key), path.string());
   }
   Validate(cfg);
+  if (recorded_model != cfg.env_model)
+    throw Error(fmt::format("{}: the run was trained on {} but {} now (RATCHET_MODEL_DIR, or the file xml_file names, "
+                            "changed); put it back to use this run",
+                            path.string(), recorded_model.empty() ? "the built-in physics model" : "'" + recorded_model + "'",
+                            cfg.env_model.empty() ? "the built-in model is used" : "'" + cfg.env_model + "' is used"));
   return cfg;
 }
 

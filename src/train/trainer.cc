@@ -187,7 +187,7 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
       if (!st.ours) WriteFileAtomically(run_dir / kRunMarker, kRunMarkerText, "run marker");
     }
     pool = std::make_unique<ThreadPool>(tc.threads);
-    venv = std::make_unique<VectorEnv>(tc.env, tc.n_envs, pool.get(), &comm);
+    venv = std::make_unique<VectorEnv>(tc.env, tc.n_envs, pool.get(), &comm, -1, tc.kwargs());
     const Rng root(static_cast<uint64_t>(tc.seed));
     algo = FindAlgorithm(tc.algo).make(*cfg.algo, venv->spec(), tc, root.Split(1), pool.get());
     if (comm.size() > 1) algo->set_comm(&comm);
@@ -296,6 +296,7 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
       bool eval_interrupted = false;
       if (eval_interval > 0 && (u % eval_interval == 0 || u == updates)) {
         EvalLimits limits;
+        limits.env_kwargs = tc.kwargs();
         if (comm.size() == 1)
           limits.stop = [&] { return g_stop_requested.load() || (opt.poll_stop && opt.poll_stop()); };
         EvalResult e = Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true, &collector->normalizer(),
@@ -403,7 +404,7 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
       // the periodic evaluation after the last update is this evaluation (same seeds, same policy)
       res.eval = final_eval ? *final_eval
                             : Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true,
-                                       &collector->normalizer());
+                                       &collector->normalizer(), {.env_kwargs = tc.kwargs()});
       log->Eval(res.steps, *res.eval, kEvalSeedBase, true);
     }
   });
