@@ -91,6 +91,10 @@ class Env {
   virtual void Reset(std::span<float> obs) = 0;
   // Advances one step. Throws Error for an action outside the action space.
   virtual StepResult Step(std::span<const float> action, std::span<float> obs) = 0;
+  // Options for the next Reset only (Gymnasium's reset(options=...)): the classic tasks take
+  // Gymnasium's (low/high, Pendulum's x_init/y_init). Throws Error for options the environment
+  // does not take; the default takes none.
+  virtual void SetResetOptions(const EnvKwargs& options);
   // Whether SaveState/RestoreState are supported. Without them an environment still trains,
   // evaluates and exports, and a resumed run starts new episodes in its copies (with a warning
   // that the continuation is not bit-identical to an uninterrupted run).
@@ -207,6 +211,7 @@ class TimeLimit final : public Env {
   void Reset(uint64_t seed, std::span<float> obs) override;
   void Reset(std::span<float> obs) override;
   StepResult Step(std::span<const float> action, std::span<float> obs) override;
+  void SetResetOptions(const EnvKwargs& options) override { env_->SetResetOptions(options); }
   bool can_save_state() const override { return env_->can_save_state(); }
   std::vector<uint8_t> SaveState() const override;
   void RestoreState(std::span<const uint8_t> state) override;
@@ -330,6 +335,8 @@ class VectorEnv {
 
   // obs: (N, obs_dim) row-major, i.e. copy i's observation at obs[i * obs_dim].
   void Reset(uint64_t seed, std::span<float> obs);
+  // Options for the next Reset or ResetAll of every copy this process simulates (Env's).
+  void SetResetOptions(const EnvKwargs& options);
   // Starts a new episode in every copy without reseeding (each copy's generator goes on); the
   // episodes in progress end unreported.
   void ResetAll(std::span<float> obs);

@@ -147,10 +147,17 @@ def _render_fps(id, d):
     return _RENDER_FPS.get(id) or (int(round(1.0 / d["dt"])) if d["dt"] > 0 else 50)
 
 
-def _check_options(id, options):
-    if options:  # never ignored silently
-        raise ValueError(f"{id}: reset options are not supported (got {sorted(options)}); start states are drawn "
-                         "from the environment's own distribution")
+def _reset_options(id, options):
+    """Gymnasium's reset options as the core takes them (text values); an environment refuses
+    the ones it does not take (ValueError), never ignoring them."""
+    if not options:
+        return {}
+    if not isinstance(options, dict):
+        raise ValueError(f"{id}: reset options must be a dict, got {options!r}")
+    try:
+        return _env_kwargs(id, options)
+    except TypeError as e:
+        raise ValueError(str(e)) from None
 
 
 class RatchetEnv(_EnvBase):
@@ -183,7 +190,7 @@ class RatchetEnv(_EnvBase):
     def reset(self, *, seed=None, options=None):
         if _gym is not None:
             super().reset(seed=seed)  # np_random, as Gymnasium's own environments seed it
-        _check_options(self._id, options)
+        opts = _reset_options(self._id, options)
         if seed is None and not self._seeded:
             # never seeded: from np_random, itself from fresh entropy, as Gymnasium does
             seed = int(self.np_random.integers(2**63)) if _gym is not None else secrets.randbits(63)
@@ -191,8 +198,14 @@ class RatchetEnv(_EnvBase):
             self._seeded = True
             for s in (self.observation_space, self.action_space):
                 s.seed(int(seed))
+        try:
+            out = self._env.reset(None if seed is None else int(seed), opts)
+        except RatchetError as e:
+            if opts:  # the options were refused: Gymnasium's ValueError
+                raise ValueError(str(e)) from None
+            raise
         self._needs_reset = False
-        return self._env.reset(None if seed is None else int(seed))
+        return out
 
     def step(self, action):
         if self._needs_reset:
@@ -313,7 +326,7 @@ class RatchetVectorEnv(_VecBase):
         self.closed = False
 
     def reset(self, *, seed=None, options=None):
-        _check_options(self._id, options)
+        opts = _reset_options(self._id, options)
         if isinstance(seed, (list, tuple)):
             if len(seed) != self.num_envs or any(s is None for s in seed) or \
                     any(int(b) != int(seed[0]) + i for i, b in enumerate(seed)):
@@ -322,7 +335,12 @@ class RatchetVectorEnv(_VecBase):
             seed = seed[0]
         if seed is None:
             seed = secrets.randbits(63)
-        self._venv.reset(int(seed))
+        try:
+            self._venv.reset(int(seed), opts)
+        except RatchetError as e:
+            if opts:
+                raise ValueError(str(e)) from None
+            raise
         self._autoreset[:] = False
         self._first_obs = None
         self._needs_reset = False

@@ -64,7 +64,8 @@ class PyEnvHandle {
   }
   py::dict spec() const { return SpecDict(env_->spec()); }
   // (observation, reset info)
-  py::tuple reset(std::optional<uint64_t> seed) {
+  py::tuple reset(std::optional<uint64_t> seed, const EnvKwargs& options) {
+    env_->SetResetOptions(options);
     if (seed) {
       env_->Reset(*seed, obs_);
     } else {
@@ -132,7 +133,8 @@ class PyVectorEnv {
   py::array_t<bool> truncated(py::object self) {
     return py::array_t<bool>({num_envs()}, {1}, reinterpret_cast<bool*>(trunc_.data()), self);
   }
-  void reset(uint64_t seed) {
+  void reset(uint64_t seed, const EnvKwargs& options) {
+    venv_.SetResetOptions(options);
     py::gil_scoped_release nogil;
     venv_.Reset(seed, obs_);
   }
@@ -411,7 +413,7 @@ PYBIND11_MODULE(_ratchet, m) {
       .def(py::init<const std::string&, int, const EnvKwargs&>(), py::arg("id"), py::arg("max_episode_steps") = -1,
            py::arg("kwargs") = EnvKwargs{})
       .def("spec", &PyEnvHandle::spec)
-      .def("reset", &PyEnvHandle::reset, py::arg("seed") = py::none())
+      .def("reset", &PyEnvHandle::reset, py::arg("seed") = py::none(), py::arg("options") = EnvKwargs{})
       .def("step", &PyEnvHandle::step)
       .def("render", &PyEnvHandle::render)
       .def("save_state", &PyEnvHandle::save_state)
@@ -428,7 +430,7 @@ PYBIND11_MODULE(_ratchet, m) {
       .def("rewards64", [](py::object self) { return self.cast<PyVectorEnv&>().rewards64(self); })
       .def("terminated", [](py::object self) { return self.cast<PyVectorEnv&>().terminated(self); })
       .def("truncated", [](py::object self) { return self.cast<PyVectorEnv&>().truncated(self); })
-      .def("reset", &PyVectorEnv::reset)
+      .def("reset", &PyVectorEnv::reset, py::arg("seed"), py::arg("options") = EnvKwargs{})
       .def("step", &PyVectorEnv::step, py::arg("actions"), py::arg("skip") = py::none());
 
   py::class_<EvalResult>(m, "EvalResult")

@@ -72,8 +72,8 @@ def test_gymnasiums_errors_for_misuse():
         with pytest.raises(gym.error.InvalidAction, match="CartPole-v1"):
             env.step(bad)
     env.step(np.int64(1))
-    with pytest.raises(ValueError, match="reset options are not supported"):
-        env.reset(options={"low": -0.1})
+    with pytest.raises(ValueError, match="unknown keyword argument 'lo'"):
+        env.reset(options={"lo": -0.1})
     with pytest.warns(UserWarning, match="without a render_mode"):
         assert env.render() is None
     with pytest.raises(ValueError, match="opens no window"):
@@ -208,3 +208,28 @@ def test_keyword_arguments_travel_through_gymnasium_make_and_the_spec():
         ratchet.make("Hopper-v5", bogus=1)
     with pytest.raises(TypeError, match="default_camera_config"):
         ratchet.make("Hopper-v5", default_camera_config={"distance": 3.0})
+
+
+def test_reset_options_as_gymnasium_defines_them():
+    env = ratchet.make("CartPole-v1")
+    for seed in range(20):  # the bounds hold for that reset only
+        obs, _ = env.reset(seed=seed, options={"low": -0.01, "high": 0.01})
+        assert np.all(np.abs(obs) <= 0.01)
+    wide = [np.abs(env.reset(seed=s)[0]).max() for s in range(20)]
+    assert max(wide) > 0.03
+    obs, _ = ratchet.make("MountainCarContinuous-v0").reset(seed=1, options={"low": -0.3, "high": -0.2})
+    assert -0.3 <= obs[0] <= -0.2 and obs[1] == 0
+    obs, _ = ratchet.make("Acrobot-v1").reset(seed=1, options={"high": 0.0, "low": 0.0})
+    assert np.array_equal(obs, np.array([1, 0, 1, 0, 0, 0], np.float32))
+    obs, _ = ratchet.make("Pendulum-v1").reset(seed=1, options={"x_init": 0.0, "y_init": 0.0})
+    assert np.array_equal(obs, np.array([1, 0, 0], np.float32))
+    # Gymnasium's own gives the same ranges for the same options
+    theirs = gym.make("CartPole-v1").unwrapped
+    assert np.all(np.abs(theirs.reset(seed=0, options={"low": -0.01, "high": 0.01})[0]) <= 0.01)
+    with pytest.raises(ValueError, match="low .* must be <= high"):
+        env.reset(options={"low": 0.1, "high": -0.1})
+    with pytest.raises(ValueError, match="takes no options"):
+        ratchet.make("Hopper-v5").reset(options={"low": 0.0})
+    venv = ratchet.make_vec("CartPole-v1", 4)
+    obs, _ = venv.reset(seed=3, options={"low": 0.0, "high": 0.0})
+    assert not obs.any()

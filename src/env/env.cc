@@ -77,6 +77,12 @@ double StepInfo::Get(const std::string& name) const {
   throw Error("step info has no '" + name + "'");
 }
 
+void Env::SetResetOptions(const EnvKwargs& options) {
+  if (options.empty()) return;
+  throw Error(fmt::format("{}: reset takes no options, got {}; its start states come from its own distribution",
+                          spec().id, FormatEnvKwargs(options)));
+}
+
 const StepInfo& Env::info() const {
   static const StepInfo empty;
   return empty;

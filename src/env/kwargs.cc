@@ -130,6 +130,14 @@ void KwargsReader::Finish() const {
   }
 }
 
+std::pair<double, double> ReadResetBounds(const EnvKwargs& options, const std::string& env_id, double low, double high) {
+  KwargsReader r(options, env_id + " reset options");
+  const double lo = r.Number("low", low), hi = r.Number("high", high);
+  r.Finish();
+  if (lo > hi) throw Error(fmt::format("{}: reset option low ({}) must be <= high ({})", env_id, lo, hi));
+  return {lo, hi};
+}
+
 std::string FormatEnvKwargs(const EnvKwargs& kwargs) {
   std::string out = "{";
   for (const auto& [k, v] : kwargs) {

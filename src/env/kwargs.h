@@ -11,6 +11,10 @@
 
 namespace ratchet {
 
+// Gymnasium's reset bounds (utils.maybe_parse_reset_bounds): options low and high, each a finite
+// number, low <= high, defaults for the missing ones; no other option.
+std::pair<double, double> ReadResetBounds(const EnvKwargs& options, const std::string& env_id, double low, double high);
+
 class KwargsReader {
  public:
   KwargsReader(const EnvKwargs& kwargs, std::string env_id) : kwargs_(kwargs), id_(std::move(env_id)) {}

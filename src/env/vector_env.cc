@@ -43,6 +43,10 @@ Env& VectorEnv::env(int i) {
   return *envs_[i - lo_];
 }
 
+void VectorEnv::SetResetOptions(const EnvKwargs& options) {
+  for (auto& e : envs_) e->SetResetOptions(options);
+}
+
 void VectorEnv::Reset(uint64_t seed, std::span<float> obs) { ResetCopies(&seed, obs); }
 
 void VectorEnv::ResetAll(std::span<float> obs) { ResetCopies(nullptr, obs); }

@@ -1,6 +1,9 @@
 #include "env/classic/acrobot.h"
 
 #include <cmath>
+#include <utility>
+
+#include "env/kwargs.h"
 #include <fmt/format.h>
 #include <numbers>
 
@@ -59,8 +62,13 @@ void Acrobot::WriteObs(std::span<float> obs) const {
   obs[5] = static_cast<float>(s_[3]);
 }
 
+void Acrobot::SetResetOptions(const EnvKwargs& options) {
+  next_bounds_ = ReadResetBounds(options, spec_.id, -0.1, 0.1);
+}
+
 void Acrobot::OnReset(std::span<float> obs) {
-  for (double& v : s_) v = static_cast<float>(rng().Uniform(-0.1, 0.1));  // float32, as the reference
+  const auto [low, high] = std::exchange(next_bounds_, {-0.1, 0.1});
+  for (double& v : s_) v = static_cast<float>(rng().Uniform(low, high));  // float32, as the reference
   WriteObs(obs);
 }
 

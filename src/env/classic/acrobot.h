@@ -24,12 +24,16 @@ class Acrobot final : public EnvBase {
   // d/dt of (theta1, theta2, dtheta1, dtheta2, torque)
   static std::array<double, 5> Derivatives(const std::array<double, 5>& s);
 
+  // low/high of the next reset's uniform state (default -0.1, 0.1)
+  void SetResetOptions(const EnvKwargs& options) override;
+
  protected:
   void OnReset(std::span<float> obs) override;
   StepResult OnStep(std::span<const float> action, std::span<float> obs) override;
   void Serialize(StateArchive& ar) override;
 
  private:
+  std::pair<double, double> next_bounds_{-0.1, 0.1};  // of the next reset only
   void WriteObs(std::span<float> obs) const;
 
   State s_{};

@@ -2,6 +2,9 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
+
+#include "env/kwargs.h"
 
 namespace ratchet {
 
@@ -24,8 +27,13 @@ void CartPole::WriteObs(std::span<float> obs) const {
   for (int i = 0; i < 4; ++i) obs[i] = static_cast<float>(s_[i]);
 }
 
+void CartPole::SetResetOptions(const EnvKwargs& options) {
+  next_bounds_ = ReadResetBounds(options, spec_.id, -0.05, 0.05);
+}
+
 void CartPole::OnReset(std::span<float> obs) {
-  for (double& v : s_) v = rng().Uniform(-0.05, 0.05);
+  const auto [low, high] = std::exchange(next_bounds_, {-0.05, 0.05});
+  for (double& v : s_) v = rng().Uniform(low, high);
   steps_beyond_terminated_ = -1;
   WriteObs(obs);
 }

@@ -31,6 +31,8 @@ class CartPole final : public EnvBase {
   void set_state(const double s[4]) { std::copy(s, s + 4, s_); }
 
   static EnvSpec MakeSpec(const std::string& id, int max_episode_steps, double threshold);
+  // low/high of the next reset's uniform state (default -0.05, 0.05)
+  void SetResetOptions(const EnvKwargs& options) override;
 
  protected:
   void OnReset(std::span<float> obs) override;
@@ -42,6 +44,7 @@ class CartPole final : public EnvBase {
 
   double s_[4] = {0, 0, 0, 0};
   int steps_beyond_terminated_ = -1;  // -1: the episode has not terminated (Python's None)
+  std::pair<double, double> next_bounds_{-0.05, 0.05};  // of the next reset only
 };
 
 }  // namespace ratchet

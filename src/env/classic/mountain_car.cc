@@ -1,6 +1,9 @@
 #include "env/classic/mountain_car.h"
 
 #include <cmath>
+#include <utility>
+
+#include "env/kwargs.h"
 #include <fmt/format.h>
 
 namespace ratchet {
@@ -17,8 +20,13 @@ EnvSpec MountainCarContinuous::MakeSpec() {
   return spec;
 }
 
+void MountainCarContinuous::SetResetOptions(const EnvKwargs& options) {
+  next_bounds_ = ReadResetBounds(options, spec_.id, -0.6, -0.4);
+}
+
 void MountainCarContinuous::OnReset(std::span<float> obs) {
-  s_[0] = rng().Uniform(-0.6, -0.4);
+  const auto [low, high] = std::exchange(next_bounds_, {-0.6, -0.4});
+  s_[0] = rng().Uniform(low, high);
   s_[1] = 0.0;
   obs[0] = static_cast<float>(s_[0]);
   obs[1] = static_cast<float>(s_[1]);

@@ -25,6 +25,9 @@ class MountainCarContinuous final : public EnvBase {
   }
   static EnvSpec MakeSpec();
 
+  // low/high of the next reset's uniform position (default -0.6, -0.4)
+  void SetResetOptions(const EnvKwargs& options) override;
+
  protected:
   void OnReset(std::span<float> obs) override;
   StepResult OnStep(std::span<const float> action, std::span<float> obs) override;
@@ -32,6 +35,7 @@ class MountainCarContinuous final : public EnvBase {
 
  private:
   double s_[2] = {0, 0};
+  std::pair<double, double> next_bounds_{-0.6, -0.4};  // of the next reset only
 };
 
 }  // namespace ratchet

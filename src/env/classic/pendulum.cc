@@ -1,6 +1,9 @@
 #include "env/classic/pendulum.h"
 
 #include <cmath>
+#include <utility>
+
+#include "env/kwargs.h"
 #include <fmt/format.h>
 #include <numbers>
 
@@ -29,9 +32,16 @@ void Pendulum::WriteObs(std::span<float> obs) const {
   obs[2] = static_cast<float>(s_[1]);
 }
 
+void Pendulum::SetResetOptions(const EnvKwargs& options) {
+  KwargsReader r(options, spec_.id + " reset options");
+  next_high_ = {r.Number("x_init", std::numbers::pi), r.Number("y_init", 1.0)};
+  r.Finish();
+}
+
 void Pendulum::OnReset(std::span<float> obs) {
-  s_[0] = rng().Uniform(-std::numbers::pi, std::numbers::pi);
-  s_[1] = rng().Uniform(-1.0, 1.0);
+  const auto [x, y] = std::exchange(next_high_, {std::numbers::pi, 1.0});
+  s_[0] = rng().Uniform(-x, x);
+  s_[1] = rng().Uniform(-y, y);
   WriteObs(obs);
 }
 

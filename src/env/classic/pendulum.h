@@ -5,6 +5,9 @@
 // draws come from Ratchet's Rng, not NumPy's PCG64.
 #pragma once
 
+#include <numbers>
+#include <utility>
+
 #include "ratchet/env.h"
 
 namespace ratchet {
@@ -31,12 +34,17 @@ class Pendulum final : public EnvBase {
   static double AngleNormalize(double x);
   static EnvSpec MakeSpec();
 
+  // x_init/y_init: the next reset draws theta in [-x_init, x_init] and its rate in
+  // [-y_init, y_init] (default pi, 1)
+  void SetResetOptions(const EnvKwargs& options) override;
+
  protected:
   void OnReset(std::span<float> obs) override;
   StepResult OnStep(std::span<const float> action, std::span<float> obs) override;
   void Serialize(StateArchive& ar) override;
 
  private:
+  std::pair<double, double> next_high_{std::numbers::pi, 1.0};  // of the next reset only
   void WriteObs(std::span<float> obs) const;
 
   double s_[2] = {0, 0};
