@@ -138,6 +138,12 @@ class PyVectorEnv {
     py::gil_scoped_release nogil;
     venv_.Reset(seed, obs_);
   }
+  // new episodes in every copy, each generator going on (no reseeding)
+  void reset_all(const EnvKwargs& options) {
+    venv_.SetResetOptions(options);
+    py::gil_scoped_release nogil;
+    venv_.ResetAll(obs_);
+  }
   // skip: None, or one bool per copy (copies not stepped: Gymnasium's next-step autoreset)
   void step(const CArray<float>& actions, std::optional<py::array_t<bool, py::array::c_style | py::array::forcecast>> skip) {
     const size_t want = static_cast<size_t>(num_envs()) * venv_.act_dim();
@@ -431,6 +437,7 @@ PYBIND11_MODULE(_ratchet, m) {
       .def("terminated", [](py::object self) { return self.cast<PyVectorEnv&>().terminated(self); })
       .def("truncated", [](py::object self) { return self.cast<PyVectorEnv&>().truncated(self); })
       .def("reset", &PyVectorEnv::reset, py::arg("seed"), py::arg("options") = EnvKwargs{})
+      .def("reset_all", &PyVectorEnv::reset_all, py::arg("options") = EnvKwargs{})
       .def("step", &PyVectorEnv::step, py::arg("actions"), py::arg("skip") = py::none());
 
   py::class_<EvalResult>(m, "EvalResult")

@@ -24,3 +24,14 @@ def test_the_python_quick_start_runs_as_written(tmp_path, monkeypatch, capsys):
     # a run stopped by its callback: its newest checkpoint is the model
     assert os.listdir(tmp_path / "runs" / "my-ppo" / "checkpoints")
     assert os.path.isfile(tmp_path / "my-ppo.zip") and os.path.isfile(tmp_path / "policy.rpol")
+
+
+def test_the_stable_baselines3_block_runs_as_written(tmp_path, monkeypatch):
+    import pytest
+    pytest.importorskip("stable_baselines3")
+    blocks = [b for b in _python_blocks("Python") if "ratchet.sb3" in b]
+    assert len(blocks) == 1, "the README's Python section shows ratchet.sb3 once"
+    monkeypatch.chdir(tmp_path)
+    scope = {}
+    exec(compile(blocks[0], "README.md (Stable-Baselines3)", "exec"), scope)
+    assert scope["model"].num_timesteps >= 4096
