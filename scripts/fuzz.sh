@@ -26,7 +26,11 @@ command -v clang++-14 >/dev/null || { echo "fuzz: clang++-14 is missing (scripts
 B=build/fuzz
 cmake -S fuzz -B $B -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=None -DRATCHET_FUZZ_FULL=$full >/dev/null
 for t in "${targets[@]}"; do tbuild+=(--target "fuzz_$t"); done
-cmake --build $B -j "$(nproc)" "${tbuild[@]}" >/dev/null
+cmake --build $B -j "$(nproc)" "${tbuild[@]}" >"$B/build.log" 2>&1 || {
+  grep -E "error|FAILED" "$B/build.log" | head -20 >&2
+  echo "fuzz: building the fuzz targets failed; the whole output is in $B/build.log" >&2
+  exit 1
+}
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 for t in "${targets[@]}"; do
   mkdir -p "$B/corpus/$t" "$B/artifacts/$t" "fuzz/corpus/$t" "fuzz/regressions/$t"

@@ -379,8 +379,10 @@ int RunCommandLine(int argc, char** argv) {
   CLI::App* exp = app.add_subcommand("export", "write a run's policy as a deployable file: .rpol (ratchet::DeployedPolicy) "
                                                "or ONNX (normalisation inside)");
   exp->add_option("run_dir", export_dir, "run directory written by `ratchet train`")->required();
-  exp->add_option("-o,--output", export_out, "output file, e.g. policy.rpol or policy.onnx")->required();
-  exp->add_option("--format", export_format, "rpol or onnx (default: from the output's extension, else rpol)");
+  exp->add_option("-o,--output", export_out, "output file, e.g. policy.rpol, policy.onnx, or policy for policy.h/policy.c")
+      ->required();
+  exp->add_option("--format", export_format,
+                  "rpol, onnx or c (default: from the output's extension: .onnx, .c or .h, else rpol)");
   bool export_best = false;
   exp->add_flag("--best", export_best, "export the best periodically evaluated model (best_model.bin)");
 
@@ -459,19 +461,25 @@ int RunCommandLine(int argc, char** argv) {
         std::cerr << fmt::format("ratchet: note: {} has no model.bin yet (still training, or interrupted): "
                                  "exporting its newest {}\n", export_dir, m.source);
       std::string format = export_format;
-      if (format.empty()) format = fs::path(export_out).extension() == ".onnx" ? "onnx" : "rpol";
+      const std::string ext = fs::path(export_out).extension().string();
+      if (format.empty()) format = ext == ".onnx" ? "onnx" : ext == ".c" || ext == ".h" ? "c" : "rpol";
+      std::string written = export_out;
       if (format == "onnx") {
         ExportOnnx(m, export_out);
       } else if (format == "rpol") {
         ExportPolicy(m, export_out);
+      } else if (format == "c") {
+        const fs::path base = fs::path(export_out).replace_extension();
+        ExportC(m, export_out, export_dir);
+        written = base.string() + ".h and " + base.string() + ".c";
       } else {
-        throw Error(fmt::format("--format must be rpol or onnx, got '{}'", format));
+        throw Error(fmt::format("--format must be rpol, onnx or c, got '{}'", format));
       }
-      std::cout << fmt::format("wrote {} ({}{} on {}, {} network parameters{}{})\n", export_out,
+      std::cout << fmt::format("wrote {} ({}{} on {}, {} network parameters{}{})\n", written,
                                export_best ? "best model of " : "",
                                m.cfg.train.algo, m.cfg.train.env, m.policy->mlp().num_params(),
                                m.norm.enabled ? ", observation normaliser" : "",
-                               format == "onnx" ? "; ONNX, opset 13" : "");
+                               format == "onnx" ? "; ONNX, opset 13" : format == "c" ? "; C99" : "");
       return 0;
     }
     if (*config) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ratchet/algo.h"
+#include "ratchet/deploy.h"
 
 namespace ratchet {
 
@@ -206,6 +207,16 @@ void SaveTrainedModel(TrainedModel& m, const std::filesystem::path& run_dir);
 // The run's policy as a self-contained deployable file (.rpol, read by ratchet::DeployedPolicy):
 // network, frozen observation normaliser, action space and clipping.
 void ExportPolicy(const TrainedModel& m, const std::filesystem::path& path);
+// What ExportPolicy writes: the deploy library's view of the model.
+DeployedPolicy::Contents DeployContents(const TrainedModel& m);
+// The policy as C99 (header, source) with functions <name>_act and <name>_act_batch: no
+// allocation, no dependency beyond <math.h>, the deploy library's operation order (equal to
+// DeployedPolicy bit for bit when compiled with -ffp-contract=off for the ISA level of this
+// build). `name` is made a C identifier; `origin` is named in the header comment.
+std::pair<std::string, std::string> PolicyCSource(const DeployedPolicy::Contents& c, const std::string& name,
+                                                  const std::string& origin);
+// Writes <out without extension>.h and .c; the functions are named after out's stem.
+void ExportC(const TrainedModel& m, const std::filesystem::path& out, const std::string& origin);
 // The run's policy as an ONNX model (opset 13, IR version 7): one graph from the raw observation
 // ("obs", float [batch, obs_dim]) to the deterministic action ("action": the mean clipped to the
 // bounds, float [batch, act_dim], or the argmax of the logits, int64 [batch]), with the

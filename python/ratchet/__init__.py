@@ -886,18 +886,24 @@ class _Algorithm:
 
     def export(self, path, format=None):
         """Writes the policy for deployment: format "rpol" (ratchet.DeployedPolicy, or C++
-        ratchet::DeployedPolicy; exact to the bit) or "onnx" (one ONNX graph, opset 13, from raw
+        ratchet::DeployedPolicy; exact to the bit), "onnx" (one ONNX graph, opset 13, from raw
         observation to action with the normaliser inside, plus the distribution and the value as
-        further outputs). Default: from the path's extension (.onnx), else rpol."""
+        further outputs) or "c" (path.h and path.c: C99, no allocation, no dependency beyond
+        math.h, functions <stem>_act and <stem>_act_batch; bit for bit DeployedPolicy's when
+        compiled with -ffp-contract=off at this build's ISA level). Default: from the path's
+        extension (.onnx; .c or .h), else rpol."""
         path = os.fspath(path)
         if format is None:
-            format = "onnx" if path.lower().endswith(".onnx") else "rpol"
+            ext = os.path.splitext(path)[1].lower()
+            format = "onnx" if ext == ".onnx" else "c" if ext in (".c", ".h") else "rpol"
         if format == "onnx":
             self._current().export_onnx(path)
         elif format == "rpol":
             self._current().export(path)
+        elif format == "c":
+            self._current().export_c(path, self.env_id)
         else:
-            raise RatchetError(f"format must be 'rpol' or 'onnx', got {format!r}")
+            raise RatchetError(f"format must be 'rpol', 'onnx' or 'c', got {format!r}")
 
     @property
     def observation_space(self):

@@ -246,6 +246,7 @@ class PyModel {
   }
   void export_policy(const std::filesystem::path& path) { ExportPolicy(m_, path); }
   void export_onnx(const std::filesystem::path& path) { ExportOnnx(m_, path); }
+  void export_c(const std::filesystem::path& path, const std::string& origin) { ExportC(m_, path, origin); }
   // The GIF `ratchet eval --gif` writes: deterministic episodes (episode k reset with seed + k).
   py::dict record(const std::filesystem::path& path, int episodes, uint64_t seed, int width, int height,
                   int max_frames) {
@@ -498,6 +499,7 @@ PYBIND11_MODULE(_ratchet, m) {
            py::arg("max_steps") = 0)
       .def("export", &PyModel::export_policy)
       .def("export_onnx", &PyModel::export_onnx)
+      .def("export_c", &PyModel::export_c)
       .def("save_initial", &PyModel::save_initial)
       .def("record", &PyModel::record);
 

@@ -4,7 +4,7 @@
 
 namespace ratchet {
 
-void ExportPolicy(const TrainedModel& m, const std::filesystem::path& path) {
+DeployedPolicy::Contents DeployContents(const TrainedModel& m) {
   const Policy& pi = *m.policy;
   DeployedPolicy::Contents c;
   c.env_id = m.spec.id;
@@ -28,8 +28,12 @@ void ExportPolicy(const TrainedModel& m, const std::filesystem::path& path) {
     c.obs_mean = m.norm.rms.mean;
     c.obs_var = m.norm.rms.var;
   }
+  return c;
+}
+
+void ExportPolicy(const TrainedModel& m, const std::filesystem::path& path) {
   try {
-    DeployedPolicy(std::move(c)).Save(path.string());
+    DeployedPolicy(DeployContents(m)).Save(path.string());
   } catch (const DeployError& e) {
     throw Error(e.what());
   }
