@@ -75,39 +75,34 @@ constexpr const char* kKernels = R"(#define P_ @PACKET@
 #define MADD_P(a, b, c) ((a) * (b) + (c))
 #endif
 
-static void dense(const float *W, const float *b, const float *x, float *z, int in, int out) {
+static void dense(const float *W, const float *b, const float *x, float *z, float *c, int in, int out) {
+  /* per row the products are summed in Eigen's order; rows are independent, so the loops run
+     column by column (c holds the running sums), which compilers vectorise */
   int i, j, j2;
   const int vec = P_ >= 4 ? out - out % 4 : out;
   if (in + out + 1 < 20) {
-    for (i = 0; i < vec; ++i) {
-      float c = 0.0f;
-      for (j = 0; j < in; ++j) c = MADD_P(W[j * out + i], x[j], c);
-      z[i] = c;
-    }
-    for (; i < out; ++i) {
-      float c = W[i] * x[0];
-      for (j = 1; j < in; ++j) c = c + W[j * out + i] * x[j];
-      z[i] = c;
-    }
+    for (i = 0; i < vec; ++i) z[i] = 0.0f;
+    for (j = 0; j < in; ++j)
+      for (i = 0; i < vec; ++i) z[i] = MADD_P(W[j * out + i], x[j], z[i]);
+    for (i = vec; i < out; ++i) z[i] = W[i] * x[0];
+    for (j = 1; j < in; ++j)
+      for (i = vec; i < out; ++i) z[i] = z[i] + W[j * out + i] * x[j];
   } else if (out == 1) {
-    float c = W[0] * x[0];
-    for (j = 1; j < in; ++j) c = c + W[j] * x[j];
-    z[0] = 0.0f + c;
+    float s = W[0] * x[0];
+    for (j = 1; j < in; ++j) s = s + W[j] * x[j];
+    z[0] = 0.0f + s;
   } else {
     const int block = in < 128 ? in : (out * 4 < 32000 ? 16 : 4);
     for (i = 0; i < out; ++i) z[i] = 0.0f;
     for (j2 = 0; j2 < in; j2 += block) {
       const int jend = j2 + block < in ? j2 + block : in;
-      for (i = 0; i < vec; ++i) {
-        float c = 0.0f;
-        for (j = j2; j < jend; ++j) c = MADD_P(W[j * out + i], x[j], c);
-        z[i] = MADD_P(c, 1.0f, z[i]);
+      for (i = 0; i < out; ++i) c[i] = 0.0f;
+      for (j = j2; j < jend; ++j) {
+        for (i = 0; i < vec; ++i) c[i] = MADD_P(W[j * out + i], x[j], c[i]);
+        for (i = vec; i < out; ++i) c[i] = c[i] + W[j * out + i] * x[j];
       }
-      for (; i < out; ++i) {
-        float c = 0.0f;
-        for (j = j2; j < jend; ++j) c = c + W[j * out + i] * x[j];
-        z[i] = z[i] + 1.0f * c;
-      }
+      for (i = 0; i < vec; ++i) z[i] = MADD_P(c[i], 1.0f, z[i]);
+      for (i = vec; i < out; ++i) z[i] = z[i] + 1.0f * c[i];
     }
   }
   for (i = 0; i < out; ++i) z[i] = z[i] + b[i];
@@ -178,7 +173,7 @@ std::pair<std::string, std::string> PolicyCSource(const DeployedPolicy::Contents
       fmt::arg("s", act_dim == 1 ? "" : "s"),
       fmt::arg("disc", c.discrete ? fmt::format(": the index of one of {} actions, as a float", c.num_actions) : ""),
       fmt::arg("exact", *RATCHET_C_EXPORT_FLAGS
-                            ? fmt::format(" * Compiled with `cc -std=c99 -O2 {}` (this Ratchet's ISA level: SIMD width {}, {}\n"
+                            ? fmt::format(" * Compiled with `cc -std=c99 -O3 {}` (this Ratchet's ISA level: SIMD width {}, {}\n"
                                           " * multiply-add), the actions equal ratchet::DeployedPolicy's bit for bit; built\n"
                                           " * otherwise they agree to float rounding. */\n",
                                           RATCHET_C_EXPORT_FLAGS, kPacket, kFused ? "fused" : "unfused")
@@ -221,7 +216,7 @@ std::pair<std::string, std::string> PolicyCSource(const DeployedPolicy::Contents
                    FloatLiteral);
   }
   s += fmt::format("\nvoid {}_act(const float *obs, float *action) {{\n", id);
-  s += fmt::format("  float a[{}], b[{}];\n  int j;\n", max_width, max_width);
+  s += fmt::format("  float a[{}], b[{}], c[{}];\n  int j;\n", max_width, max_width, max_width);
   if (c.normalize_obs) {
     s += fmt::format(
         "  for (j = 0; j < {}; ++j) {{\n"
@@ -234,7 +229,7 @@ std::pair<std::string, std::string> PolicyCSource(const DeployedPolicy::Contents
   for (int l = 0; l < layers; ++l) {
     const char* src = l % 2 == 0 ? "a" : "b";
     const char* dst = l % 2 == 0 ? "b" : "a";
-    s += fmt::format("  dense(W{}, B{}, {}, {}, {}, {});\n", l, l, src, dst, c.widths[l], c.widths[l + 1]);
+    s += fmt::format("  dense(W{}, B{}, {}, {}, c, {}, {});\n", l, l, src, dst, c.widths[l], c.widths[l + 1]);
     if (l + 1 < layers) s += fmt::format("  activate({}, {});\n", dst, c.widths[l + 1]);
   }
   const char* y = layers % 2 == 1 ? "b" : "a";

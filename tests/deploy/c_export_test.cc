@@ -36,7 +36,7 @@ Compiled Compile(const DeployedPolicy::Contents& c, const std::string& name) {
   std::ofstream(dir / (name + ".c")) << s;
   const std::string so = (dir / (name + ".so")).string();
   const std::string cmd = fmt::format(
-      "cc -std=c99 -pedantic -Wall -Wextra -Werror -O2 {} -ffp-contract=off -shared -fPIC -o {} {} -lm 2> {}",
+      "cc -std=c99 -pedantic -Wall -Wextra -Werror -O3 {} -ffp-contract=off -shared -fPIC -o {} {} -lm 2> {}",
       RATCHET_MARCH_FLAG, so, (dir / (name + ".c")).string(), (dir / "cc.log").string());
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd << "\n" << testing::ReadFile(dir / "cc.log");
   Compiled out;
