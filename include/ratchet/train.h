@@ -209,6 +209,9 @@ void SaveTrainedModel(TrainedModel& m, const std::filesystem::path& run_dir);
 void ExportPolicy(const TrainedModel& m, const std::filesystem::path& path);
 // What ExportPolicy writes: the deploy library's view of the model.
 DeployedPolicy::Contents DeployContents(const TrainedModel& m);
+// DeployContents, checked as every export checks it first: Error naming the problem for a
+// non-finite parameter (policy or value network) or normaliser statistic.
+DeployedPolicy::Contents CheckedDeployContents(const TrainedModel& m);
 // The policy as C99 (header, source) with functions <name>_act and <name>_act_batch: no
 // allocation, no dependency beyond <math.h>, the deploy library's operation order (equal to
 // DeployedPolicy bit for bit when compiled with -ffp-contract=off for the ISA level of this

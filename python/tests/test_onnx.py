@@ -58,7 +58,7 @@ def test_the_cli_exports_onnx_and_refuses_an_unknown_format(tmp_path, cli):
     assert code == 0 and "ONNX, opset 13" in out, err
     assert _session(tmp_path / "cli.onnx").get_inputs()[0].name == "obs"
     code, out, err = cli("export", tmp_path / "run", "-o", tmp_path / "x.bin", "--format", "tflite")
-    assert code == 2 and err.count("\n") == 1 and "--format must be rpol or onnx" in err, err
+    assert code == 2 and err.count("\n") == 1 and "--format must be rpol, onnx or c" in err, err
     assert not os.path.exists(tmp_path / "x.bin")
     with pytest.raises(ratchet.RatchetError, match="format must be"):
         ratchet.load(tmp_path / "run").export(tmp_path / "y.bin", format="tflite")

@@ -1,4 +1,7 @@
 // `ratchet export`: a run's policy as a self-contained .rpol file for ratchet::DeployedPolicy.
+#include <cmath>
+#include <fmt/format.h>
+
 #include "ratchet/deploy.h"
 #include "ratchet/train.h"
 
@@ -31,9 +34,25 @@ DeployedPolicy::Contents DeployContents(const TrainedModel& m) {
   return c;
 }
 
+DeployedPolicy::Contents CheckedDeployContents(const TrainedModel& m) {
+  DeployedPolicy::Contents c = DeployContents(m);
+  try {
+    DeployedPolicy check(c);  // sizes, finite parameters and bounds
+  } catch (const DeployError& e) {
+    throw Error(fmt::format("cannot export the policy of {}: {}", m.spec.id, e.what()));
+  }
+  for (float p : m.value->params())
+    if (!std::isfinite(p)) throw Error(fmt::format("cannot export the policy of {}: a value-network parameter is not finite", m.spec.id));
+  for (size_t j = 0; j < c.obs_mean.size(); ++j)
+    if (!std::isfinite(c.obs_mean[j]) || !std::isfinite(c.obs_var[j]) || c.obs_var[j] < 0)
+      throw Error(fmt::format("cannot export the policy of {}: observation normaliser entry {} is mean {}, variance {}",
+                              m.spec.id, j, c.obs_mean[j], c.obs_var[j]));
+  return c;
+}
+
 void ExportPolicy(const TrainedModel& m, const std::filesystem::path& path) {
   try {
-    DeployedPolicy(DeployContents(m)).Save(path.string());
+    DeployedPolicy(CheckedDeployContents(m)).Save(path.string());
   } catch (const DeployError& e) {
     throw Error(e.what());
   }

@@ -250,7 +250,7 @@ std::pair<std::string, std::string> PolicyCSource(const DeployedPolicy::Contents
 
 void ExportC(const TrainedModel& m, const std::filesystem::path& out, const std::string& origin) {
   const std::string name = out.stem().string();
-  const auto [h, s] = PolicyCSource(DeployContents(m), name, origin);
+  const auto [h, s] = PolicyCSource(CheckedDeployContents(m), name, origin);
   std::filesystem::path base = out;
   base.replace_extension();
   WriteFileAtomically(base.string() + ".h", h, "C header");

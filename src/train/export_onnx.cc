@@ -112,6 +112,7 @@ std::string SpaceText(const Space& s) {
 }  // namespace
 
 std::string OnnxPolicyBytes(const TrainedModel& m) {
+  CheckedDeployContents(m);
   const Policy& pi = *m.policy;
   const int od = pi.obs_dim(), dd = pi.dist_dim();
   ox::ModelProto model;

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 
 #include "ratchet/deploy.h"
 #include "ratchet/train.h"
@@ -18,6 +19,15 @@
 
 namespace ratchet {
 namespace {
+
+std::string ErrorOfExport(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
 
 using ActFn = void (*)(const float*, float*);
 using BatchFn = void (*)(const float*, float*, int);
@@ -143,6 +153,30 @@ TEST(CExportTest, TheFilesCarryTheNameAndTheHeaderWhatItNeeds) {
   EXPECT_NE(s.find("#include <math.h>"), std::string::npos);
   EXPECT_EQ(s.find("malloc"), std::string::npos);
   EXPECT_EQ(s.find("#include <std"), std::string::npos);
+}
+
+TEST(CExportTest, AModelThatIsNotFiniteIsRefusedByEveryFormatWritingNothing) {
+  const auto dir = testing::FreshDir("c_export_nan");
+  ResolveOptions o;
+  o.algo = "ppo";
+  o.env = "Pendulum-v1";
+  o.sets = {"n_timesteps=256", "n_envs=1", "n_steps=256", "batch_size=64", "eval_episodes=0", "normalize_obs=true"};
+  RunConfig cfg = ResolveRunConfig(o);
+  std::filesystem::create_directories(dir / "run");
+  Train(cfg, dir / "run", {});
+  for (int which = 0; which < 3; ++which) {
+    TrainedModel m = LoadTrainedModel(dir / "run");
+    if (which == 0) m.policy->params()[3] = std::numeric_limits<float>::quiet_NaN();
+    if (which == 1) m.value->params()[1] = std::numeric_limits<float>::infinity();
+    if (which == 2) m.norm.rms.var[0] = std::numeric_limits<double>::quiet_NaN();
+    const std::string rpol = ErrorOfExport([&] { ExportPolicy(m, dir / "p.rpol"); });
+    const std::string onnx = ErrorOfExport([&] { ExportOnnx(m, dir / "p.onnx"); });
+    const std::string c = ErrorOfExport([&] { ExportC(m, dir / "p.c", "run"); });
+    for (const std::string& e : {onnx, c}) EXPECT_NE(e.find("cannot export the policy of Pendulum-v1"), std::string::npos) << e;
+    if (which != 1) EXPECT_NE(rpol.find("not"), std::string::npos) << rpol;  // the value network is not in .rpol
+    for (const char* f : {"p.onnx", "p.c", "p.h"}) EXPECT_FALSE(std::filesystem::exists(dir / f)) << which << f;
+    if (which != 1) EXPECT_FALSE(std::filesystem::exists(dir / "p.rpol")) << which;
+  }
 }
 
 }  // namespace
