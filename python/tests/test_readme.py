@@ -35,3 +35,34 @@ def test_the_stable_baselines3_block_runs_as_written(tmp_path, monkeypatch):
     scope = {}
     exec(compile(blocks[0], "README.md (Stable-Baselines3)", "exec"), scope)
     assert scope["model"].num_timesteps >= 4096
+
+
+def _blocks(section, lang):
+    with open(README) as f:
+        text = f.read()
+    start = text.index(f"\n## {section}\n")
+    end = text.find("\n## ", start + 1)
+    return re.findall(rf"```{lang}\n(.*?)```", text[start:end], re.S)
+
+
+def test_the_deploy_examples_run_as_written(tmp_path, monkeypatch, capsys):
+    import shutil
+    import subprocess
+    import pytest
+    pytest.importorskip("onnxruntime")
+    monkeypatch.chdir(tmp_path)
+    [python] = _blocks("Deploy", "python")
+    exec(compile(python, "README.md (Deploy)", "exec"), {})
+    onnx_action, predicted = capsys.readouterr().out.replace("[", " ").replace("]", " ").split()
+    assert abs(float(onnx_action) - float(predicted)) < 1e-5
+    if shutil.which("cc") is None:
+        return
+    [c] = _blocks("Deploy", "c")
+    (tmp_path / "main.c").write_text(c)
+    [sh] = _blocks("Deploy", "sh")
+    first = sh.splitlines()[0]  # the host build (the ARM line needs a cross compiler)
+    out = subprocess.run(first, shell=True, capture_output=True, text=True, check=True).stdout
+    torque = float(out.split()[1])  # printed to 6 decimals
+    assert abs(torque - float(onnx_action)) < 2e-6
+    if shutil.which("arm-none-eabi-gcc"):
+        subprocess.run(sh.splitlines()[1], shell=True, check=True)
