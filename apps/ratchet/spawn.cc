@@ -4,6 +4,7 @@
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -71,7 +72,13 @@ std::string LastLine(const fs::path& p) {
   std::string line, last;
   while (std::getline(in, line))
     if (!line.empty()) last = line;
-  return last;
+  if (!last.empty()) return last;
+  // nothing to quote: say why there may be nothing
+  struct statvfs fs_stat {};
+  const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  if (::statvfs(dir.c_str(), &fs_stat) == 0 && fs_stat.f_bavail == 0)
+    return "no output: the file system holding its log is full";
+  return "no output (it printed nothing before it ended)";
 }
 
 pid_t Spawn(const std::vector<std::string>& args, const fs::path& log, bool die_with_parent) {

@@ -20,7 +20,8 @@ void InstallStopSignal();
 // another (the Python package's `ratchet` runs its children as `python -m ratchet._cli`).
 std::vector<std::string> SelfCommand();
 void SetSelfCommand(std::vector<std::string> command);
-// The last non-empty line of a file ("" when unreadable).
+// The last non-empty line of a log; when there is none, a note saying so (and whether the file
+// system holding the log is full, which would explain it).
 std::string LastLine(const std::filesystem::path& p);
 // Starts `args` (args[0] the program) with stdout and stderr appended to `log` and stdin from
 // /dev/null, in this environment less an MPI launcher's variables (a child is a process of its

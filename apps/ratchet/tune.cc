@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -101,10 +102,15 @@ int ExperimentCommands::Tune() {
   const int parallel = std::max(1, jobs / per_trial);  // trials at once
 
   // the settings of a proposal, checked as a run config (an unknown key or a bad value stops here)
-  auto settings = [&](const Assignment& a) {
+  std::optional<int64_t> preset_batch;  // the batch size the trials get unless the space sets one
+  for (const auto& [k, v] : ResolveRunConfig({tune_algo_, tune_env_, seeds[0], steps, tune_preset_, fixed, ""})
+                                .Binder()
+                                .Dump())
+    if (k == "batch_size") preset_batch = std::stoll(v);
+  const bool has_batch_size = preset_batch.has_value();
+  // `mine`: values of (some of) the space's keys
+  auto settings_of = [&](std::map<std::string, std::string> mine) {
     std::vector<std::string> sets = fixed;
-    std::map<std::string, std::string> mine;
-    for (size_t i = 0; i < space.params.size(); ++i) mine[space.params[i].name] = a.Text(space, i);
     // a rollout longer than --steps is shortened to fit (a proposal that cannot run is no reason
     // to end the session), and a minibatch larger than the rollout is lowered to the rollout (as
     // RL Zoo's sampler does)
@@ -113,7 +119,7 @@ int ExperimentCommands::Tune() {
       for (const auto& [k, v] : mine)
         if (k != "batch_size" && k != "n_steps") probe.sets.push_back(k + "=" + v);
       if (mine.count("n_steps")) probe.sets.push_back("n_steps=1");
-      if (mine.count("batch_size")) probe.sets.push_back("batch_size=1");
+      if (mine.count("batch_size") || (mine.count("n_steps") && has_batch_size)) probe.sets.push_back("batch_size=1");
       const RunConfig cfg = ResolveRunConfig(probe);
       int64_t n_steps = cfg.train.n_steps;
       if (mine.count("n_steps")) {
@@ -125,18 +131,53 @@ int ExperimentCommands::Tune() {
       }
       const int64_t rollout = n_steps * cfg.train.n_envs;
       if (mine.count("batch_size") && std::stoll(mine["batch_size"]) > rollout) mine["batch_size"] = std::to_string(rollout);
+      if (!mine.count("batch_size") && preset_batch && *preset_batch > rollout)
+        sets.push_back(fmt::format("batch_size={}", rollout));  // the preset's minibatch, lowered too
     }
-    for (const SearchParam& p : space.params) sets.push_back(p.name + "=" + mine[p.name]);
+    for (const SearchParam& p : space.params)
+      if (mine.count(p.name)) sets.push_back(p.name + "=" + mine[p.name]);
     return sets;
   };
-  ResolveRunConfig({tune_algo_, tune_env_, seeds[0], steps, tune_preset_,
-                    settings(MakeRandomSampler(0)->Suggest(space, 0, {})), ""});
+  auto settings = [&](const Assignment& a) {
+    std::map<std::string, std::string> mine;
+    for (size_t i = 0; i < space.params.size(); ++i) mine[space.params[i].name] = a.Text(space, i);
+    return settings_of(std::move(mine));
+  };
+  // every range's ends and every categorical value, checked now as run settings: a value the
+  // key refuses (out of its range, not of its type) ends the session before any trial
+  const Assignment probe = MakeRandomSampler(0)->Suggest(space, 0, {});
+  for (size_t i = 0; i < space.params.size(); ++i) {
+    const SearchParam& p = space.params[i];
+    std::vector<double> values = {p.low, p.high};
+    if (p.kind == SearchParam::Kind::kCategorical) {
+      values.clear();
+      for (size_t c = 0; c < p.choices.size(); ++c) values.push_back(static_cast<double>(c));
+    }
+    for (double v : values) {
+      Assignment a = probe;
+      a.numbers[i] = v;
+      try {  // the value alone (the other keys as the preset has them)
+        ResolveRunConfig({tune_algo_, tune_env_, seeds[0], steps, tune_preset_, settings_of({{p.name, a.Text(space, i)}}), ""});
+      } catch (const Error& e) {
+        throw Error(fmt::format("search space {}: {} = {} cannot be a setting of {} on {}: {}", space_source, p.name,
+                                a.Text(space, i), tune_algo_, tune_env_, e.what()));
+      }
+    }
+  }
+  try {
+    ResolveRunConfig({tune_algo_, tune_env_, seeds[0], steps, tune_preset_, settings(probe), ""});
+  } catch (const Error& e) {
+    throw Error(fmt::format("search space {}: a proposal cannot be a setting of {} on {}: {}", space_source, tune_algo_,
+                            tune_env_, e.what()));
+  }
 
   // the session: a new one, or the one in --out if it is the same session
   const fs::path out(tune_out_);
   std::error_code ec;
   fs::create_directories(out / "trials", ec);
   if (ec) throw Error(fmt::format("cannot create '{}': {}", (out / "trials").string(), ec.message()));
+  // one session at a time in a directory: a second would restart the first's running trials
+  const RunDirLock session_lock(out, "tuning directory", "another tune session");
   std::string identity = fmt::format("algo: {}\nenv: {}\nseeds: {}\nsteps: {}\nsampler: {}\nseed: {}\njobs: {}\n",
                                      tune_algo_, tune_env_, tune_seeds_, steps, tune_sampler_, sampler_seed, jobs);
   for (const std::string& s : tune_sets_) identity += "set: " + s + "\n";

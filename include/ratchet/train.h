@@ -291,6 +291,23 @@ struct RunDirStatus {
 };
 RunDirStatus InspectRunDir(const std::filesystem::path& dir);
 
+// A directory in use is locked: DIR/.lock is held with flock (released by the kernel when the
+// process dies, kill -9 included) and holds the holder's pid for the message. Train and resume
+// lock their run directory, a tune session its --out.
+class RunDirLock {
+ public:
+  // Throws Error naming the directory and the holder's pid when another process holds it.
+  // `what` names the directory, `users` the processes that may hold it, in the message.
+  explicit RunDirLock(const std::filesystem::path& dir, const char* what = "run directory",
+                      const char* users = "another train or resume");
+  ~RunDirLock();
+  RunDirLock(const RunDirLock&) = delete;
+  RunDirLock& operator=(const RunDirLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // Trains from scratch into run_dir (which must exist; a run stopped there before its first
 // checkpoint is started again, anything with a checkpoint or a model is refused). The directory
 // is locked while training: a second process refuses with the holder's pid: writes config.yaml first, a progress.csv

@@ -33,7 +33,9 @@ void CheckStepOutput(const std::string& id, int64_t step, const StepResult& r, s
 }  // namespace
 
 Space Space::Box(std::vector<float> low, std::vector<float> high) {
-  RATCHET_CHECK(low.size() == high.size() && !low.empty(), "Box bounds must match and be non-empty");
+  if (low.empty() || low.size() != high.size())
+    throw Error(fmt::format("a Box space needs as many high bounds as low bounds, and at least one; got {} low "
+                            "and {} high (an environment with a zero-dimensional space?)", low.size(), high.size()));
   Space s;
   s.kind = Kind::kBox;
   s.low = std::move(low);

@@ -12,9 +12,9 @@
 #include "ratchet/bytes.h"
 #include "ratchet/train.h"
 #include "train/checkpoint.h"
-#include "train/run_lock.h"
 #include "train/run_log.h"
 #include "train/trainer_state.h"
+#include "train/yaml_util.h"
 
 namespace ratchet {
 
@@ -480,20 +480,28 @@ TrainResult Resume(const std::filesystem::path& run_dir, const TrainOptions& opt
     if (!std::filesystem::is_directory(run_dir))
       throw Error(fmt::format("run directory '{}' does not exist", run_dir.string()));
     lock.emplace(run_dir);
-    cfg = LoadRunConfig(run_dir);
     ck = LoadLatestCheckpoint(run_dir);
     // config.yaml must still be what the checkpoint trained with (keys that do not change the
-    // results excepted; n_timesteps may change, as with --steps)
+    // results excepted; n_timesteps may change, as with --steps); algo and env first, since the
+    // other keys only make sense for the algorithm they belong to
     RunConfig saved = RunConfigFromYaml(ck.config_yaml, ck.path.string());
-    if (saved.train.algo != cfg.train.algo || saved.train.env != cfg.train.env)
-      throw Error(fmt::format("'{}' was edited after the checkpoint: it says {} on {}, the checkpoint holds {} on {}",
-                              (run_dir / "config.yaml").string(), cfg.train.algo, cfg.train.env, saved.train.algo,
-                              saved.train.env));
+    {
+      const std::filesystem::path path = run_dir / "config.yaml";
+      const YAML::Node root = LoadYaml(ReadTextFile(path, "run config"), path.string());
+      const std::string algo = root.IsMap() && root["algo"] ? YamlScalar(root["algo"], path.string(), "algo") : "";
+      const std::string env = root.IsMap() && root["env"] ? YamlScalar(root["env"], path.string(), "env") : "";
+      if (algo != saved.train.algo || env != saved.train.env)
+        throw Error(fmt::format("'{}' was edited after the checkpoint: it says {} on {}, the checkpoint holds {} on {}; "
+                                "a resume continues the saved configuration only", path.string(),
+                                algo.empty() ? "(no algo)" : algo, env.empty() ? "(no env)" : env, saved.train.algo,
+                                saved.train.env));
+    }
+    cfg = LoadRunConfig(run_dir);
     const auto now = cfg.Binder().Dump(), then = saved.Binder().Dump();
     for (size_t k = 0; k < now.size() && k < then.size(); ++k) {
       const std::string& key = now[k].first;
       if (key == "n_timesteps" || key == "stop_at" || key == "threads" || key == "eval_episodes" || key == "eval_every" ||
-          key.rfind("checkpoint_", 0) == 0 || now[k].second == then[k].second)
+          key == "label" || key.rfind("checkpoint_", 0) == 0 || now[k].second == then[k].second)
         continue;
       throw Error(fmt::format("'{}' was edited after the checkpoint: {} is {} there but {} in the checkpoint; a "
                               "resume continues the saved configuration only (restore the value, or start a new "

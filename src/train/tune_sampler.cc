@@ -190,6 +190,8 @@ SearchSpace ParseSearchSpace(const std::string& yaml, const std::string& source)
   SearchSpace space;
   for (const auto& [key, value] : MapEntries(root, source, "search space")) {
     const std::string where = fmt::format("{}: {}", source, key);
+    if (key == "seed")
+      throw Error(fmt::format("{}: the seeds of the trials come from --seeds; a search space cannot set them", where));
     if (!value.IsMap() || value.size() != 1)
       throw Error(fmt::format("{}: expected one of {{uniform: [low, high]}}, {{log_uniform: [low, high]}}, "
                               "{{int: [low, high]}}, {{categorical: [a, b, ...]}}", where));
@@ -204,6 +206,8 @@ SearchSpace ParseSearchSpace(const std::string& yaml, const std::string& source)
         throw Error(fmt::format("{}: log_uniform needs a positive low bound, got {}", where, p.low));
       if (p.kind == Kind::kInt && (p.low != std::round(p.low) || p.high != std::round(p.high)))
         throw Error(fmt::format("{}: int needs whole-number bounds", where));
+      if (p.kind == Kind::kInt && (std::fabs(p.low) > 9e15 || std::fabs(p.high) > 9e15))
+        throw Error(fmt::format("{}: int bounds must be within +-9e15, got [{}, {}]", where, p.low, p.high));
     } else if (kind == "categorical") {
       if (!arg.IsSequence() || arg.size() == 0) throw Error(fmt::format("{}: categorical needs a list of values", where));
       p.kind = Kind::kCategorical;

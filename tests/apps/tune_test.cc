@@ -7,8 +7,10 @@
 
 #include <chrono>
 #include <fmt/format.h>
+#include <fstream>
 #include <thread>
 
+#include "ratchet/train.h"
 #include "ratchet/tune.h"
 #include "test_util.h"
 
@@ -198,6 +200,46 @@ TEST(TuneCliTest, SessionsResumeToTheTrialsOfAnUninterruptedSession) {
   r = RunCli("tune --algo ppo --env CartPole-v1 --trials 2 --steps 4096 --sampler grid --out " + (dir / "x").string(), dir);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--sampler is tpe or random"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace ratchet
+
+namespace ratchet {
+namespace {
+
+TEST(TuneCliTest, ASecondSessionInOneDirectoryIsRefusedWhileTheFirstRuns) {
+  const fs::path dir = testing::FreshDir("tune_cli_lock");
+  fs::create_directories(dir / "session");
+  const RunDirLock first(dir / "session", "tuning directory", "another tune session");  // as a running session holds it
+  const Cli r = RunCli(fmt::format("tune --algo ppo --env CartPole-v1 --trials 2 --seeds 1 --steps 1024 --jobs 1 --out {}",
+                                   (dir / "session").string()),
+                       dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find(fmt::format("is in use by process {} (another tune session)", getpid())), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "session" / "session.yaml"));
+}
+
+TEST(TuneCliTest, SearchSpacesAreCheckedWholeBeforeAnyTrial) {
+  const fs::path dir = testing::FreshDir("tune_cli_space");
+  const std::pair<const char*, const char*> cases[] = {
+      {"seed: {int: [1, 5]}\n", "a search space cannot set them"},
+      {"n_steps: {int: [16, 1000000000000000000]}\n", "int bounds must be within"},
+      {"n_epochs: {int: [1, 3000000000]}\n", "n_epochs = 3000000000 cannot be a setting of ppo on CartPole-v1"},
+      {"activation: {categorical: [tanh, sigmoid]}\n", "activation = sigmoid cannot be a setting"},
+      {"learning_rate: {log_uniform: [1e-5, 1e-3]}\ngamma: {uniform: [0.9, 1.5]}\n", "gamma = 1.5 cannot be"},
+  };
+  for (const auto& [space, want] : cases) {
+    std::ofstream(dir / "space.yaml", std::ios::trunc) << space;
+    fs::remove_all(dir / "session");
+    const Cli r = RunCli(fmt::format("tune --algo ppo --env CartPole-v1 --trials 2 --seeds 1 --steps 1024 --space {} --out {}",
+                                     (dir / "space.yaml").string(), (dir / "session").string()),
+                         dir);
+    EXPECT_EQ(r.code, 2) << space;
+    EXPECT_NE(r.err.find(want), std::string::npos) << space << r.err;
+    EXPECT_FALSE(fs::exists(dir / "session" / "trials")) << space;  // refused before the session began
+  }
 }
 
 }  // namespace

@@ -1,10 +1,13 @@
 // Defects a user can hit with crafted or damaged files, concurrent processes and diverging runs:
 // each is refused with a message naming the problem, and nothing already written is lost.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 
 #include <cstring>
 #include <sstream>
 #include <fmt/format.h>
+#include <chrono>
 #include <thread>
 
 #include "ratchet/algo.h"
@@ -13,7 +16,6 @@
 #include "test_util.h"
 #include "core/file.h"
 #include "train/checkpoint.h"
-#include "train/run_lock.h"
 
 namespace ratchet {
 namespace {
@@ -317,6 +319,48 @@ TEST(TrustTest, ResumeRefusesAnEditedConfigNamingTheKey) {
   WriteText(dir / "config.yaml", text);
   const std::string why = ErrorOf([&] { Resume(dir, {}); });
   EXPECT_NE(why.find("was edited after the checkpoint: gae_lambda is 0.5 there but"), std::string::npos) << why;
+}
+
+TEST(TrustTest, ResumeTakesANewLabelAndNamesAChangedAlgorithm) {
+  const auto dir = StoppedRun("trust_label");
+  std::string text = testing::ReadFile(dir / "config.yaml");
+  const size_t at = text.find("label: ");
+  text.replace(at, text.find('\n', at) - at, "label: renamed-run");
+  WriteText(dir / "config.yaml", text);
+  EXPECT_NO_THROW(Resume(dir, {}));  // the label names the run; it changes no result
+  const auto other = StoppedRun("trust_algo");
+  text = testing::ReadFile(other / "config.yaml");
+  text.replace(text.find("algo: ppo"), 9, "algo: a2c");
+  WriteText(other / "config.yaml", text);
+  const std::string why = ErrorOf([&] { Resume(other, {}); });
+  EXPECT_NE(why.find("was edited after the checkpoint: it says a2c on CartPole-v1, the checkpoint holds ppo"),
+            std::string::npos) << why;
+}
+
+TEST(TrustTest, ALockHeldBeforeItsPidIsWrittenIsReportedWithThePidOrPlainly) {
+  const auto dir = testing::FreshDir("trust_lock_race");
+  const int fd = ::open((dir / ".lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);  // held, no pid yet: a process that just took it
+  std::thread late([fd] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const std::string pid = "4242\n";
+    EXPECT_EQ(::pwrite(fd, pid.data(), pid.size(), 0), static_cast<ssize_t>(pid.size()));
+  });
+  const std::string why = ErrorOf([&] { RunDirLock second(dir); });
+  late.join();
+  EXPECT_NE(why.find("is in use by process 4242 (another train or resume)"), std::string::npos) << why;
+  ASSERT_EQ(::ftruncate(fd, 0), 0);  // a holder that never writes its pid
+  const std::string plain = ErrorOf([&] { RunDirLock second(dir); });
+  EXPECT_NE(plain.find("is in use by another process"), std::string::npos) << plain;
+  ::close(fd);
+}
+
+TEST(TrustTest, AZeroDimensionalSpaceSaysWhatIsWrong) {
+  const std::string why = ErrorOf([] { Space::Box({}, {}); });
+  EXPECT_NE(why.find("a Box space needs as many high bounds as low bounds, and at least one; got 0 low"),
+            std::string::npos) << why;
+  EXPECT_EQ(why.find("internal error"), std::string::npos) << why;
 }
 
 // The learning_rate column of progress.csv.
