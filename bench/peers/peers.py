@@ -106,6 +106,27 @@ def sb3_learn(cls, env, steps, seed, n_envs, **kw):
     return wall, mean
 
 
+def rlox_learn(env, steps, seed):
+    torch.set_num_threads(1)
+    trainer = rlox.Trainer("ppo", env, config=dict(n_envs=8, n_steps=32, n_epochs=20, batch_size=256,
+                                                  learning_rate=1e-3, clip_eps=0.2, ent_coef=0.0, gamma=0.98,
+                                                  gae_lambda=0.8, anneal_lr=True), seed=seed)
+    t = time.perf_counter()
+    trainer.train(steps)
+    wall = time.perf_counter() - t
+    # its own evaluate() hands CartPole a tensor: evaluated here, deterministic, 20 episodes
+    env, returns = gym.make(env), []
+    for k in range(20):
+        obs, _ = env.reset(seed=seed + 1000 + k)
+        total, done = 0.0, False
+        while not done:
+            a = np.asarray(trainer.predict(obs, deterministic=True)).reshape(-1)
+            obs, r, terminated, truncated, _ = env.step(int(a[0]))
+            total, done = total + r, terminated or truncated
+        returns.append(total)
+    return wall, float(np.mean(returns))
+
+
 def learning_rows(quick, algos):
     steps = 4096 if quick else 100_000
     repeats = 1 if quick else 3
@@ -115,6 +136,9 @@ def learning_rows(quick, algos):
               (lambda s: sb3_learn(sb3.PPO, "CartPole-v1", steps, s, ZOO_PPO["n_envs"], n_steps=32, batch_size=256,
                                    n_epochs=20, gamma=0.98, gae_lambda=0.8, learning_rate=lin(1e-3),
                                    clip_range=lin(0.2), ent_coef=0.0)) if sb3 else None)]
+    if rlox is not None and torch is not None:
+        cases.append(("PPO", "rl-zoo, against rlox", lambda s: ratchet_learn("PPO", "CartPole-v1", steps, s),
+                      lambda s: rlox_learn("CartPole-v1", steps, s)))
     if sb3 and algos:
         cases.append(("A2C", "SB3 defaults, 8 copies",
                       lambda s: ratchet_learn("A2C", "CartPole-v1", steps, s, n_envs=8, n_steps=5),
@@ -223,21 +247,24 @@ def stepping(env_id, n, threads, steps, repeats):
     return {name: median(v) for name, v in alternate(runs, repeats).items()}
 
 
+OURS = ["ratchet.make_vec", "Ratchet C++ VectorEnv", "SB3 via ratchet.sb3"]
+PEERS = ["EnvPool (sync)", "Gymnasium SyncVectorEnv", "Gymnasium AsyncVectorEnv"]
+
+
 def stepping_rows(quick):
     rows = []
     sizes = (1, 8, 64) if quick else (1, 8, 64, 512, 4096)
-    header = None
+    header = [k for k in OURS + PEERS if (k != "SB3 via ratchet.sb3" or sb3) and (k != "EnvPool (sync)" or envpool)
+              and (not k.startswith("Gymnasium") or gym)]
+    rows.append("| env | threads | N | " + " | ".join(header) + " | make_vec / best peer |")
+    rows.append("|---" * (len(header) + 4) + "|")
     for env_id in ("CartPole-v1", "HalfCheetah-v4"):
         for threads in (1, 2):
             for n in sizes:
                 total = 2_000 if quick else (200_000 if env_id == "CartPole-v1" else 40_000)
                 steps = max(2, total // n)
                 res = stepping(env_id, n, threads, steps, 1 if quick else 3)
-                if header is None:
-                    header = list(res)
-                    rows.append("| env | threads | N | " + " | ".join(header) + " | make_vec / best peer |")
-                    rows.append("|---" * (len(header) + 4) + "|")
-                peers = [v for k, v in res.items() if not k.startswith("ratchet") and not k.startswith("Ratchet")]
+                peers = [v for k, v in res.items() if k in PEERS]
                 ratio = res["ratchet.make_vec"] / max(peers) if peers else float("nan")
                 rows.append(f"| {env_id} | {threads} | {n} | " +
                             " | ".join(f"{res[k]:,.0f}" if k in res else "-" for k in header) + f" | {ratio:.2f}x |")
@@ -267,7 +294,7 @@ def main():
             f"{os.cpu_count()} cores; {versions()}.", "",
             f"Command: `bash bench/peers/run.sh{' --quick' if args.quick else ''}`.", ""]
     if "ppo" in parts or "algos" in parts:
-        text += ["| learner, one core | Ratchet | peer (SB3 / sb3-contrib) | peer time / Ratchet time |",
+        text += ["| learner, one core | Ratchet | peer (SB3, sb3-contrib or rlox, as the row says) | peer time / Ratchet time |",
                  "|---|---|---|---|"]
         rows = learning_rows(args.quick, "algos" in parts)
         text += rows
@@ -276,7 +303,9 @@ def main():
         text.append("")
     if "vec" in parts:
         pin([0, 1] if (os.cpu_count() or 1) > 1 else [0])
-        text += ["Environment steps per second (random actions; medians of 3 alternated runs):", ""]
+        text += [f"Environment steps per second (random actions; {'one run each' if args.quick else 'medians of 3 alternated runs'}; "
+                 "'-': not run, Gymnasium's vector environments only up to 512 copies, its asynchronous one up to 64 and with "
+                 "2 threads):", ""]
         text += stepping_rows(args.quick)
         text.append("")
     report = "\n".join(text)
