@@ -11,7 +11,9 @@
 #include "ratchet/deploy.h"
 #include "ratchet/experiment.h"
 #include "ratchet/train.h"
+#include "ratchet/tune.h"
 #include "train/checkpoint.h"
+#include "train/trainer_state.h"
 #include "train/yaml_util.h"
 
 namespace ratchet::fuzz {
@@ -53,7 +55,8 @@ int FuzzPolicyFile(const uint8_t* data, size_t size) {
 }
 
 int FuzzCheckpoint(const uint8_t* data, size_t size) {
-  const uint32_t version = size > 0 ? 1 + data[0] % 3 : 3;
+  // the first byte picks the version field: 1 .. the current one (a version 1 file is refused)
+  const uint32_t version = size > 0 ? 1 + data[0] % kCheckpointFormatVersion : kCheckpointFormatVersion;
   const std::vector<uint8_t> body(data + (size > 0), data + size);
   const auto dir = Scratch("run");
   std::filesystem::create_directories(dir / "checkpoints");
@@ -132,6 +135,76 @@ int FuzzModelFile(const uint8_t* data, size_t size) {
   return 0;
 }
 
+int FuzzSearchSpace(const uint8_t* data, size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  try {
+    const SearchSpace space = ParseSearchSpace(text, "space.yaml");
+    // every sampler draws from what parsed, and its assignments print
+    const Assignment a = MakeRandomSampler(1)->Suggest(space, 0, {});
+    for (size_t i = 0; i < space.params.size(); ++i) a.Text(space, i);
+    MakeTpeSampler(1)->Suggest(space, 1, {{a, 1.0}});
+  } catch (const Error&) {
+  }
+  return 0;
+}
+
+int FuzzTuneTrials(const uint8_t* data, size_t size) {
+  // trials.yaml of a session over a fixed space with every kind of range
+  static const SearchSpace space = ParseSearchSpace(
+      "learning_rate: {log_uniform: [1.0e-5, 1.0e-2]}\nn_steps: {int: [8, 2048]}\n"
+      "gamma: {uniform: [0.9, 0.9999]}\nactivation: {categorical: [tanh, relu]}\n",
+      "space.yaml");
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  try {
+    const std::vector<TuneTrial> trials = ParseTrials(text, space, "trials.yaml");
+    std::vector<TrialRecord> history;
+    for (const TuneTrial& t : trials)
+      if (t.state == TuneTrial::State::kComplete) history.push_back({t.assignment, t.score});
+    MakeTpeSampler(1)->Suggest(space, static_cast<int>(trials.size()), history);
+  } catch (const Error&) {
+  }
+  return 0;
+}
+
+// The trainer's payload of a checkpoint (counters, episode window, environment copies, collector
+// and normalisers, networks and optimiser), restored into a real learner and collector as a resume
+// restores it: a small PPO on CartPole-v1 with both normalisers on. Returns the refusal ("" when
+// the payload restored and the restored policy acted).
+std::string TrainerPayloadError(const uint8_t* data, size_t size) {
+  static const RunConfig cfg = [] {
+    ResolveOptions o;
+    o.algo = "ppo";
+    o.env = "CartPole-v1";
+    o.sets = {"net_arch=8", "n_envs=2", "n_steps=64", "batch_size=64", "n_timesteps=1024", "normalize_obs=true",
+              "normalize_reward=true"};
+    return ResolveRunConfig(o);
+  }();
+  const TrainConfig& tc = cfg.train;
+  // the first byte picks the format version (2 .. the current one), the rest is the payload
+  const uint32_t version = size > 0 ? 2 + data[0] % (kCheckpointFormatVersion - 1) : kCheckpointFormatVersion;
+  const std::vector<uint8_t> payload(data + (size > 0), data + size);
+  VectorEnv venv(tc.env, tc.n_envs);
+  const Rng root(static_cast<uint64_t>(tc.seed));
+  std::unique_ptr<Algorithm> algo = FindAlgorithm(tc.algo).make(*cfg.algo, venv.spec(), tc, root.Split(1), nullptr);
+  Collector collector(algo->policy(), algo->value(), venv, tc.collector(), root.Split(2));
+  TrainerProgress p;
+  try {
+    ReadTrainerPayload(payload, version, tc, collector, *algo, &p);
+    // what a resume does next with it: act on a normalised observation
+    Actor actor(algo->policy(), &collector.normalizer(), venv.spec().action_space);
+    Rng rng(1);
+    actor.Act(std::vector<float>(4, 0.1f), false, rng);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+int FuzzTrainerPayload(const uint8_t* data, size_t size) {
+  TrainerPayloadError(data, size);
+  return 0;
+}
+
 int FuzzRunConfig(const uint8_t* data, size_t size) {
   try {
     RunConfigFromYaml(std::string(reinterpret_cast<const char*>(data), size), "fuzz/config.yaml");
@@ -165,7 +238,9 @@ const std::vector<Target>& AllTargets() {
   static const std::vector<Target> targets = [] {
     std::vector<Target> t = Targets();
 #ifndef RATCHET_FUZZ_LIGHT
-    t.insert(t.end(), {{"model_file", FuzzModelFile}, {"run_config", FuzzRunConfig}, {"run_logs", FuzzRunLogs}});
+    t.insert(t.end(), {{"model_file", FuzzModelFile}, {"run_config", FuzzRunConfig}, {"run_logs", FuzzRunLogs},
+                       {"trainer_payload", FuzzTrainerPayload}, {"search_space", FuzzSearchSpace},
+                       {"tune_trials", FuzzTuneTrials}});
 #endif
     return t;
   }();

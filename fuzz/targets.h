@@ -16,10 +16,15 @@ namespace ratchet::fuzz {
 int FuzzPolicyFile(const uint8_t* data, size_t size);   // .rpol (DeployedPolicy::Load, Act)
 int FuzzCheckpoint(const uint8_t* data, size_t size);   // checkpoints (LoadCheckpoint + counters)
 int FuzzPresetYaml(const uint8_t* data, size_t size);   // presets and run configs (YAML)
-// These three need the whole library (built for fuzzing only by `scripts/fuzz.sh --full`).
+// These need the whole library (built for fuzzing only by `scripts/fuzz.sh --full`).
 int FuzzModelFile(const uint8_t* data, size_t size);    // model.bin (LoadTrainedModel, Actor)
 int FuzzRunConfig(const uint8_t* data, size_t size);    // config.yaml (RunConfigFromYaml)
 int FuzzRunLogs(const uint8_t* data, size_t size);      // progress.csv and eval.json (ReadRun)
+int FuzzTrainerPayload(const uint8_t* data, size_t size);  // a checkpoint's payload (ReadTrainerPayload)
+// What FuzzTrainerPayload restores: "" when the payload loaded and its policy acted, else the refusal.
+std::string TrainerPayloadError(const uint8_t* data, size_t size);
+int FuzzSearchSpace(const uint8_t* data, size_t size);  // tune search spaces (ParseSearchSpace, samplers)
+int FuzzTuneTrials(const uint8_t* data, size_t size);   // a tune session's trials.yaml (ParseTrials, TPE)
 
 struct Target {
   const char* name;

@@ -13,12 +13,13 @@ shift || true
 targets=("$@")
 tbuild=()
 [ ${#targets[@]} -eq 0 ] && targets=(policy_file checkpoint preset_yaml)
-[ "${targets[*]}" = all ] && targets=(policy_file checkpoint preset_yaml model_file run_config run_logs)
+[ "${targets[*]}" = all ] && targets=(policy_file checkpoint preset_yaml model_file run_config run_logs trainer_payload
+                                      search_space tune_trials)
 full=OFF
 for t in "${targets[@]}"; do
   case $t in
     policy_file|checkpoint|preset_yaml) ;;
-    model_file|run_config|run_logs) full=ON ;;
+    model_file|run_config|run_logs|trainer_payload|search_space|tune_trials) full=ON ;;
     *) echo "fuzz: unknown target '$t'" >&2; exit 2 ;;
   esac
 done

@@ -13,7 +13,7 @@ constexpr Magic kMagic = {'R', 'A', 'T', 'C', 'H', 'E', 'T', 'C'};
 // 2: environment states carry the generator and counters in EnvBase's layout
 // 3: the trainer's payload ends with the schedule anchor (resume --steps)
 // 4: ... then the best and the latest periodic evaluation
-constexpr uint32_t kVersion = 4;
+constexpr uint32_t kVersion = kCheckpointFormatVersion;
 
 std::vector<std::filesystem::path> CheckpointFiles(const std::filesystem::path& dir) {
   // only ckpt-<digits>.bin, ordered by the number (a crafted name cannot sort itself first or last)

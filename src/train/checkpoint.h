@@ -3,11 +3,15 @@
 // Written to a temporary file, fsync'ed and renamed; the newest `keep` are kept.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 namespace ratchet {
+
+// The format version WriteCheckpoint writes (LoadCheckpoint reads 2 up to it).
+inline constexpr uint32_t kCheckpointFormatVersion = 4;
 
 void WriteCheckpoint(const std::filesystem::path& run_dir, int update, const std::string& config_yaml,
                      const std::vector<uint8_t>& payload, int keep);

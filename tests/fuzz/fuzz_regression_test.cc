@@ -31,5 +31,23 @@ TEST(FuzzRegressionTest, EveryCorpusInputAndReproducerLoadsOrIsRefused) {
   EXPECT_GE(inputs, 10);
 }
 
+// The payload corpus reaches the end of the trainer's payload: each committed seed is a whole,
+// valid payload (so the fuzzer mutates the collector, normalisers, networks and optimiser, not only
+// the counters in front of them), and a truncated copy is refused with a message.
+TEST(FuzzRegressionTest, ThePayloadCorpusRestoresWholeAndATruncatedCopyIsRefused) {
+  const auto dir = std::filesystem::path(RATCHET_SOURCE_DIR) / "fuzz" / "corpus" / "trainer_payload";
+  int seeds = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().filename().string().starts_with(".")) continue;
+    const std::string bytes = testing::ReadFile(e.path());
+    SCOPED_TRACE(e.path().string());
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+    EXPECT_EQ(fuzz::TrainerPayloadError(data, bytes.size()), "");
+    EXPECT_NE(fuzz::TrainerPayloadError(data, bytes.size() - 1), "");
+    ++seeds;
+  }
+  EXPECT_GE(seeds, 1);
+}
+
 }  // namespace
 }  // namespace ratchet

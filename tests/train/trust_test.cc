@@ -130,7 +130,9 @@ TEST(TrustTest, DivergenceStopsNamingTheQuantityAndKeepsTheLastCheckpoint) {
   EXPECT_NE(why.find("is not finite"), std::string::npos) << why;
   EXPECT_FALSE(std::filesystem::exists(dir / "model.bin"));
   // the checkpoints written before are intact
-  if (!LatestCheckpointPath(dir).empty()) EXPECT_NO_THROW(LoadLatestCheckpoint(dir));
+  if (!LatestCheckpointPath(dir).empty()) {
+    EXPECT_NO_THROW(LoadLatestCheckpoint(dir));
+  }
 }
 
 TEST(TrustTest, ANonFiniteModelIsNeitherEvaluatedNorExported) {
