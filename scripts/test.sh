@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 # every loader's libFuzzer target, briefly (the long runs: bash scripts/fuzz.sh 600 all)
-bash scripts/fuzz.sh "${RATCHET_FUZZ_SECONDS:-15}" all
+bash scripts/fuzz.sh "${RATCHET_FUZZ_SECONDS:-10}" all
 ctest --preset release

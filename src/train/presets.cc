@@ -85,7 +85,8 @@ std::string YamlValueText(const YAML::Node& value, const std::string& source, co
       } else {
         throw Error(fmt::format("{}: key '{}' must map names to values or flat lists", source, key));
       }
-      kw[item.first.as<std::string>()] = text;
+      if (!item.first.IsScalar()) throw Error(fmt::format("{}: key '{}' holds a name that is not a scalar", source, key));
+      kw[item.first.Scalar()] = text;
     }
     return FormatEnvKwargs(kw);
   }

@@ -195,7 +195,9 @@ SearchSpace ParseSearchSpace(const std::string& yaml, const std::string& source)
     if (!value.IsMap() || value.size() != 1)
       throw Error(fmt::format("{}: expected one of {{uniform: [low, high]}}, {{log_uniform: [low, high]}}, "
                               "{{int: [low, high]}}, {{categorical: [a, b, ...]}}", where));
-    const std::string kind = value.begin()->first.as<std::string>();
+    if (!value.begin()->first.IsScalar())
+      throw Error(fmt::format("{}: the range kind must be a name (uniform, log_uniform, int, categorical)", where));
+    const std::string kind = value.begin()->first.Scalar();
     const YAML::Node arg = value.begin()->second;
     SearchParam p;
     p.name = key;

@@ -181,15 +181,11 @@ pid_t RankPid(pid_t parent, int rank) {
   return 0;
 }
 
-// A rank killed with SIGKILL: every rank is gone within a bounded time, the job exits non-zero,
-// and the newest checkpoint still resumes.
-TEST(MpiFaultTest, AKilledRankEndsTheJobAndKeepsTheCheckpoint) {
-  REQUIRE_MPI();
 #ifdef RATCHET_MPIRUN
-  const fs::path dir = FreshDir("mpi_kill");
-  const fs::path run = dir / "run";
+// A long PPO CartPole training on two ranks in the background, writing checkpoints every 3
+// updates into `run`, its output in dir/out; returns mpirun's pid.
+pid_t StartLongTraining(const fs::path& dir, const fs::path& run) {
   const pid_t mpirun = fork();
-  ASSERT_GE(mpirun, 0);
   if (mpirun == 0) {
     setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
@@ -201,13 +197,58 @@ TEST(MpiFaultTest, AKilledRankEndsTheJobAndKeepsTheCheckpoint) {
           "--set", "batch_size=64", "--set", "checkpoint_every=3", "--run-dir", run.c_str(), nullptr);
     _exit(127);
   }
+  return mpirun;
+}
+
+// Waits (up to 60 s) for the first checkpoint of `run`.
+bool AwaitCheckpoint(const fs::path& dir, const fs::path& run) {
+  const auto start = std::chrono::steady_clock::now();
+  while (!fs::exists(run / "checkpoints") || fs::is_empty(run / "checkpoints")) {
+    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(60)) {
+      ADD_FAILURE() << "no checkpoint within 60 s: " << ReadFile(dir / "out");
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+// Waits (up to 60 s) for `pid` to end; its wait status, or -1 after killing it.
+int AwaitExit(pid_t pid) {
+  const auto start = std::chrono::steady_clock::now();
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) != pid) {
+    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(60)) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return status;
+}
+
+// The newest checkpoint's update number (-1 when none).
+int LatestUpdate(const fs::path& run) {
+  std::string latest;
+  for (const auto& e : fs::directory_iterator(run / "checkpoints")) latest = std::max(latest, e.path().filename().string());
+  return latest.empty() ? -1 : std::stoi(latest.substr(5, 8));
+}
+#endif
+
+// A rank killed with SIGKILL: every rank is gone within a bounded time, the job exits non-zero,
+// and the newest checkpoint still resumes.
+TEST(MpiFaultTest, AKilledRankEndsTheJobAndKeepsTheCheckpoint) {
+  REQUIRE_MPI();
+#ifdef RATCHET_MPIRUN
+  const fs::path dir = FreshDir("mpi_kill");
+  const fs::path run = dir / "run";
+  const pid_t mpirun = StartLongTraining(dir, run);
+  ASSERT_GT(mpirun, 0);
   using Clock = std::chrono::steady_clock;
   // wait for a checkpoint, then kill rank 1
   const auto start = Clock::now();
-  while (!fs::exists(run / "checkpoints") || fs::is_empty(run / "checkpoints")) {
-    ASSERT_LT(Clock::now() - start, std::chrono::seconds(60)) << ReadFile(dir / "out");
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  ASSERT_TRUE(AwaitCheckpoint(dir, run));
   pid_t victim = 0;
   while ((victim = RankPid(mpirun, 1)) == 0) {
     ASSERT_LT(Clock::now() - start, std::chrono::seconds(60));
@@ -241,13 +282,50 @@ TEST(MpiFaultTest, AKilledRankEndsTheJobAndKeepsTheCheckpoint) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   // the newest checkpoint is whole: a one-process resume continues from it
-  std::string latest;
-  for (const auto& e : fs::directory_iterator(run / "checkpoints")) latest = std::max(latest, e.path().filename().string());
-  ASSERT_FALSE(latest.empty());
-  const int update = std::stoi(latest.substr(5, 8));
+  const int update = LatestUpdate(run);
+  ASSERT_GE(update, 0);
   const Result ok = Ratchet(0, fmt::format("resume --quiet --steps {} {}", (update + 1) * 256, run.string()), dir);
   EXPECT_EQ(ok.code, 0) << ok.err;  // one update more trains and finishes
   EXPECT_TRUE(fs::exists(run / "model.bin"));
+#endif
+}
+
+// Ctrl-C under mpirun. SIGINT to the ranks (a scheduler's signal to the job's processes): every
+// rank finishes the update, the checkpoint is written, each rank exits 130, and so does mpirun.
+// SIGINT to mpirun itself (Ctrl-C in its terminal): Open MPI passes the signal on and the ranks
+// stop the same way, but mpirun reports its own code for an interrupted launch (1); the run
+// resumes either way.
+TEST(MpiFaultTest, ASignalStopsEveryRankWithACheckpoint) {
+  REQUIRE_MPI();
+#ifdef RATCHET_MPIRUN
+  for (const bool to_ranks : {true, false}) {
+    SCOPED_TRACE(to_ranks ? "SIGINT to the ranks" : "SIGINT to mpirun");
+    const fs::path dir = FreshDir(to_ranks ? "mpi_sigint_ranks" : "mpi_sigint_mpirun");
+    const fs::path run = dir / "run";
+    const pid_t mpirun = StartLongTraining(dir, run);
+    ASSERT_GT(mpirun, 0);
+    ASSERT_TRUE(AwaitCheckpoint(dir, run));
+    if (to_ranks) {
+      const pid_t r0 = RankPid(mpirun, 0), r1 = RankPid(mpirun, 1);
+      ASSERT_GT(r0, 0);
+      ASSERT_GT(r1, 0);
+      ASSERT_EQ(kill(r0, SIGINT), 0);
+      ASSERT_EQ(kill(r1, SIGINT), 0);
+    } else {
+      ASSERT_EQ(kill(mpirun, SIGINT), 0);
+    }
+    const int status = AwaitExit(mpirun);
+    ASSERT_NE(status, -1) << "the job did not end within 60 s of the signal";
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), to_ranks ? 130 : 1) << ReadFile(dir / "out");
+    EXPECT_NE(ReadFile(dir / "out").find("checkpoint written; continue with `ratchet resume"), std::string::npos)
+        << ReadFile(dir / "out");
+    const int update = LatestUpdate(run);
+    ASSERT_GE(update, 1);
+    const Result ok = Ratchet(0, fmt::format("resume --quiet --steps {} {}", (update + 1) * 256, run.string()), dir);
+    EXPECT_EQ(ok.code, 0) << ok.err;
+    EXPECT_TRUE(fs::exists(run / "model.bin"));
+  }
 #endif
 }
 
