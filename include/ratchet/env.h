@@ -4,6 +4,7 @@
 // a Discrete action is one float holding the index (exact for any supported n).
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -354,6 +355,9 @@ class VectorEnv {
   std::span<const double> rewards64() const { return reward64_; }
   // Episodes finished since the last call, in copy order within each Step.
   std::vector<EpisodeStat> TakeEpisodeStats();
+  // The same, appended to `out` (the internal list keeps its capacity: a collector calling this
+  // every step allocates nothing once warm).
+  void MoveEpisodeStats(std::vector<EpisodeStat>& out);
 
   // Copy i, which must be one this process simulates.
   Env& env(int i);
@@ -398,6 +402,7 @@ class VectorEnv {
   std::vector<int> ep_length_;
   std::vector<uint8_t> finished_;  // per copy, set by the latest Step
   std::vector<EpisodeStat> stats_;
+  std::vector<std::exception_ptr> step_errors_;  // the threaded step's errors, one slot per copy
   std::string restart_note_;  // set by Restore when the copies must start new episodes
   double sim_seconds_ = 0.0, comm_seconds_ = 0.0;
   ByteWriter exchange_out_;  // Exchange's buffers, kept between steps

@@ -108,7 +108,7 @@ std::vector<EpisodeStat> Collector::Collect(Rollout& r) {
             value_.Forward(ConstMatMap<float>(final_obs_.data(), od, 1), ws_v_)(0, 0);
       }
     }
-    for (const EpisodeStat& e : venv_.TakeEpisodeStats()) finished.push_back(e);
+    venv_.MoveEpisodeStats(finished);
   }
   const MatMap<float> v = value_.Forward(ConstMatMap<float>(obs_.data(), od, N), ws_v_);
   for (int i = 0; i < N; ++i) r.last_values[i] = v(0, i);

@@ -98,15 +98,19 @@ void ThreadPool::RunJobs(int num_jobs, const std::function<void(int)>& job) {
 
 void ThreadPool::ParallelFor(int n, const std::function<void(int, int)>& fn, int grain) {
   if (n <= 0) return;
-  const int chunks = grain > 0 ? (n + grain - 1) / grain : std::min(n, num_threads());
-  RunJobs(chunks, [&](int c) {
-    if (grain > 0) {
-      fn(c * grain, std::min(n, (c + 1) * grain));
+  // the job captures one reference, so std::function holds it in place: no allocation per call
+  const struct {
+    int n, chunks, grain;
+    const std::function<void(int, int)>& fn;
+  } job{n, grain > 0 ? (n + grain - 1) / grain : std::min(n, num_threads()), grain, fn};
+  RunJobs(job.chunks, [&job](int c) {
+    if (job.grain > 0) {
+      job.fn(c * job.grain, std::min(job.n, (c + 1) * job.grain));
       return;
     }
-    const int begin = static_cast<int>(static_cast<int64_t>(n) * c / chunks);
-    const int end = static_cast<int>(static_cast<int64_t>(n) * (c + 1) / chunks);
-    fn(begin, end);
+    const int begin = static_cast<int>(static_cast<int64_t>(job.n) * c / job.chunks);
+    const int end = static_cast<int>(static_cast<int64_t>(job.n) * (c + 1) / job.chunks);
+    job.fn(begin, end);
   });
 }
 

@@ -115,16 +115,16 @@ void VectorEnv::StepLocal(std::span<const float> actions, std::span<float> obs, 
       parallel_ = calibration_seconds_ / kCalibrationSteps > kMinParallelSeconds;
   } else if (can_thread && parallel_) {
     // an Error thrown on a worker (a bad action) is carried back to this thread
-    std::vector<std::exception_ptr> errors(n);
+    step_errors_.assign(n, nullptr);  // sized once: no allocation per step
     // one copy per claim: a thread that finishes early takes the next copy
     pool_->ParallelFor(n, [&](int begin, int end) {
       try {
         step_range(begin, end);
       } catch (...) {
-        errors[begin] = std::current_exception();
+        step_errors_[begin] = std::current_exception();
       }
     }, 1);
-    for (auto& e : errors)
+    for (auto& e : step_errors_)
       if (e) std::rethrow_exception(e);
   } else {
     step_range(0, n);
@@ -281,6 +281,11 @@ std::vector<EpisodeStat> VectorEnv::TakeEpisodeStats() {
   std::vector<EpisodeStat> out;
   out.swap(stats_);
   return out;
+}
+
+void VectorEnv::MoveEpisodeStats(std::vector<EpisodeStat>& out) {
+  out.insert(out.end(), stats_.begin(), stats_.end());
+  stats_.clear();  // keeps its capacity: no allocation per step
 }
 
 }  // namespace ratchet
