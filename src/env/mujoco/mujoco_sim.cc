@@ -5,6 +5,8 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "ratchet/bytes.h"
 
@@ -56,6 +58,23 @@ MjModelPtr LoadMujocoModelFile(const std::string& path) {
   return MjModelPtr(m);
 }
 
+namespace {
+
+// The embedded models, compiled once per process and shared read-only by every copy that uses
+// them (MuJoCo reads the model and writes only mjData): thousands of copies cost one compile and
+// one model's memory. A model lives while a copy holds it.
+std::shared_ptr<const mjModel> SharedEmbeddedModel(const std::string& name, const std::string& xml) {
+  static std::mutex mu;
+  static std::map<std::string, std::weak_ptr<const mjModel>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto m = cache[name].lock()) return m;
+  std::shared_ptr<const mjModel> m(LoadMujocoModelXml(xml, name + ".xml").release(), MjModelDeleter());
+  cache[name] = m;
+  return m;
+}
+
+}  // namespace
+
 MujocoSim::MujocoSim(const std::string& model_name, int frame_skip, const std::string& xml_path)
     : frame_skip_(frame_skip) {
   if (!xml_path.empty()) {
@@ -89,7 +108,7 @@ MujocoSim::MujocoSim(const std::string& model_name, int frame_skip, const std::s
     }
     source_ = path;
   } else {
-    model_ = LoadMujocoModelXml(it->second, model_name + ".xml");
+    model_ = SharedEmbeddedModel(model_name, it->second);
   }
   MakeData();
 }

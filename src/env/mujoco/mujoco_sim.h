@@ -74,7 +74,7 @@ class MujocoSim {
  private:
   void MakeData();
 
-  MjModelPtr model_;
+  std::shared_ptr<const mjModel> model_;  // shared by every copy of an embedded model
   MjDataPtr data_;
   std::string source_;  // the replacement model's file under RATCHET_MODEL_DIR; empty: embedded
   int frame_skip_;
