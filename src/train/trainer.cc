@@ -404,7 +404,7 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
       // the periodic evaluation after the last update is this evaluation (same seeds, same policy)
       res.eval = final_eval ? *final_eval
                             : Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true,
-                                       &collector->normalizer(), EvalLimits{.max_steps = 0, .stop = {}, .env_kwargs = tc.kwargs()});
+                                       &collector->normalizer(), {.env_kwargs = tc.kwargs()});
       log->Eval(res.steps, *res.eval, kEvalSeedBase, true);
     }
   });

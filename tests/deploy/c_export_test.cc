@@ -118,11 +118,14 @@ TEST_P(CExportTest, ActsBitForBitAsTheDeployLibrary) {
     lib.act(x.data(), got.data());
     differing += std::memcmp(got.data(), want.data(), ad * sizeof(float)) != 0;
     differing += std::memcmp(batch.data() + static_cast<size_t>(i) * ad, want.data(), ad * sizeof(float)) != 0;
-    if (!c.discrete)
+    if (!c.discrete) {
       for (int k = 0; k < ad; ++k) clipped += want[k] == c.action_low[k] || want[k] == c.action_high[k];
+    }
   }
   EXPECT_EQ(differing, 0) << "of " << 2 * n << " actions (single and batch)";
-  if (!c.discrete) EXPECT_GT(clipped, 0) << "no action reached the bounds";
+  if (!c.discrete) {
+    EXPECT_GT(clipped, 0) << "no action reached the bounds";
+  }
   dlclose(lib.lib);
 }
 
@@ -173,9 +176,13 @@ TEST(CExportTest, AModelThatIsNotFiniteIsRefusedByEveryFormatWritingNothing) {
     const std::string onnx = ErrorOfExport([&] { ExportOnnx(m, dir / "p.onnx"); });
     const std::string c = ErrorOfExport([&] { ExportC(m, dir / "p.c", "run"); });
     for (const std::string& e : {onnx, c}) EXPECT_NE(e.find("cannot export the policy of Pendulum-v1"), std::string::npos) << e;
-    if (which != 1) EXPECT_NE(rpol.find("not"), std::string::npos) << rpol;  // the value network is not in .rpol
+    if (which != 1) {
+      EXPECT_NE(rpol.find("not"), std::string::npos) << rpol;  // the value network is not in .rpol
+    }
     for (const char* f : {"p.onnx", "p.c", "p.h"}) EXPECT_FALSE(std::filesystem::exists(dir / f)) << which << f;
-    if (which != 1) EXPECT_FALSE(std::filesystem::exists(dir / "p.rpol")) << which;
+    if (which != 1) {
+      EXPECT_FALSE(std::filesystem::exists(dir / "p.rpol")) << which;
+    }
   }
 }
 
