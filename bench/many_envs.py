@@ -26,35 +26,35 @@ SETTINGS = {
 }
 
 
-def run(env, n, threads, work):
+def command(env, n, threads, work):
     s = SETTINGS[env]
     steps = n * s["n_steps"] * s["updates"]
-    cmd = [CLI, "train", "--algo", "ppo", "--env", env, "--steps", str(steps), "--quiet", "--run-dir",
-           os.path.join(work, "run"), "--set", f"n_envs={n}", "--set", f"n_steps={s['n_steps']}", "--set",
-           f"batch_size={min(s['batch_size'], n * s['n_steps'])}", "--set", f"n_epochs={s['n_epochs']}", "--set", f"threads={threads}",
-           "--set", "eval_episodes=0", "--set", "checkpoint_every=0", "--set", "checkpoint_minutes=0"]
     shutil.rmtree(os.path.join(work, "run"), ignore_errors=True)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = proc.communicate()
+    return [CLI, "train", "--algo", "ppo", "--env", env, "--steps", str(steps), "--quiet", "--run-dir",
+            os.path.join(work, "run"), "--set", f"n_envs={n}", "--set", f"n_steps={s['n_steps']}", "--set",
+            f"batch_size={min(s['batch_size'], n * s['n_steps'])}", "--set", f"n_epochs={s['n_epochs']}", "--set",
+            f"threads={threads}", "--set", "eval_episodes=0", "--set", "checkpoint_every=0", "--set",
+            "checkpoint_minutes=0"]
+
+
+def run(env, n, threads, work):
+    """One training: its throughput and where the time went."""
+    cmd = command(env, n, threads, work)
+    proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise SystemExit(f"many_envs: {' '.join(cmd)} failed: {err.strip()}")
-    m = re.search(r"trained (\d+) steps in ([\d.]+) s", out)
-    sim = re.search(r"simulation ([\d.]+) s, rollout policy ([\d.]+) s, updates ([\d.]+) s", out)
-    return dict(steps=int(m.group(1)), wall=float(m.group(2)), sim=float(sim.group(1)),
-                policy=float(sim.group(2)), update=float(sim.group(3)))
+        raise SystemExit(f"many_envs: {' '.join(cmd)} failed: {proc.stderr.strip()}")
+    m = re.search(r"trained (\d+) steps in ([\d.]+) s", proc.stdout)
+    t = re.search(r"simulation ([\d.]+) s, rollout policy ([\d.]+) s, updates ([\d.]+) s", proc.stdout)
+    return dict(steps=int(m.group(1)), wall=float(m.group(2)), sim=float(t.group(1)), policy=float(t.group(2)),
+                update=float(t.group(3)))
 
 
 def peak_rss_kib(env, n, threads, work):
-    """Peak resident memory of one run, from the kernel's accounting of the child."""
-    s = SETTINGS[env]
-    steps = n * s["n_steps"] * s["updates"]
-    cmd = [CLI, "train", "--algo", "ppo", "--env", env, "--steps", str(steps), "--quiet", "--run-dir",
-           os.path.join(work, "run"), "--set", f"n_envs={n}", "--set", f"n_steps={s['n_steps']}", "--set",
-           f"batch_size={min(s['batch_size'], n * s['n_steps'])}", "--set", f"n_epochs={s['n_epochs']}", "--set", f"threads={threads}",
-           "--set", "eval_episodes=0", "--set", "checkpoint_every=0", "--set", "checkpoint_minutes=0"]
-    shutil.rmtree(os.path.join(work, "run"), ignore_errors=True)
-    pid = os.spawnv(os.P_NOWAIT, CLI, cmd)
-    _, status, usage = os.wait4(pid, 0)
+    """Peak resident memory of one training, from the kernel's accounting of that child."""
+    cmd = command(env, n, threads, work)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = 0  # reaped here
     if status != 0:
         raise SystemExit(f"many_envs: {' '.join(cmd)} exited with status {status}")
     return usage.ru_maxrss

@@ -313,27 +313,28 @@ TEST(TrustTest, YamlTypeErrorsNameTheFileAndKey) {
 namespace ratchet {
 namespace {
 
+// Replaces the line `key: ...` of a run's config.yaml with `key: value`.
+void EditConfigLine(const std::filesystem::path& dir, const std::string& key, const std::string& value) {
+  std::string text = testing::ReadFile(dir / "config.yaml");
+  const size_t at = text.find(key + ": ");
+  ASSERT_NE(at, std::string::npos) << key;
+  text.replace(at, text.find('\n', at) - at, key + ": " + value);
+  WriteText(dir / "config.yaml", text);
+}
+
 TEST(TrustTest, ResumeRefusesAnEditedConfigNamingTheKey) {
   const auto dir = StoppedRun("trust_edit");
-  std::string text = testing::ReadFile(dir / "config.yaml");
-  const size_t at = text.find("gae_lambda: ");
-  text.replace(at, text.find('\n', at) - at, "gae_lambda: 0.5");
-  WriteText(dir / "config.yaml", text);
+  EditConfigLine(dir, "gae_lambda", "0.5");
   const std::string why = ErrorOf([&] { Resume(dir, {}); });
   EXPECT_NE(why.find("was edited after the checkpoint: gae_lambda is 0.5 there but"), std::string::npos) << why;
 }
 
 TEST(TrustTest, ResumeTakesANewLabelAndNamesAChangedAlgorithm) {
   const auto dir = StoppedRun("trust_label");
-  std::string text = testing::ReadFile(dir / "config.yaml");
-  const size_t at = text.find("label: ");
-  text.replace(at, text.find('\n', at) - at, "label: renamed-run");
-  WriteText(dir / "config.yaml", text);
+  EditConfigLine(dir, "label", "renamed-run");
   EXPECT_NO_THROW(Resume(dir, {}));  // the label names the run; it changes no result
   const auto other = StoppedRun("trust_algo");
-  text = testing::ReadFile(other / "config.yaml");
-  text.replace(text.find("algo: ppo"), 9, "algo: a2c");
-  WriteText(other / "config.yaml", text);
+  EditConfigLine(other, "algo", "a2c");
   const std::string why = ErrorOf([&] { Resume(other, {}); });
   EXPECT_NE(why.find("was edited after the checkpoint: it says a2c on CartPole-v1, the checkpoint holds ppo"),
             std::string::npos) << why;
