@@ -31,14 +31,15 @@ TEST(FuzzRegressionTest, EveryCorpusInputAndReproducerLoadsOrIsRefused) {
   EXPECT_GE(inputs, 10);
 }
 
-// The payload corpus reaches the end of the trainer's payload: each committed seed is a whole,
-// valid payload (so the fuzzer mutates the collector, normalisers, networks and optimiser, not only
-// the counters in front of them), and a truncated copy is refused with a message.
+// The payload corpus reaches the end of the trainer's payload: each committed seed (seed-*; the
+// rest of the corpus is what fuzzing kept) is a whole, valid payload, so the fuzzer mutates the
+// collector, normalisers, networks and optimiser, not only the counters in front of them; and a
+// truncated copy is refused with a message.
 TEST(FuzzRegressionTest, ThePayloadCorpusRestoresWholeAndATruncatedCopyIsRefused) {
   const auto dir = std::filesystem::path(RATCHET_SOURCE_DIR) / "fuzz" / "corpus" / "trainer_payload";
   int seeds = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (e.path().filename().string().starts_with(".")) continue;
+    if (!e.path().filename().string().starts_with("seed-")) continue;
     const std::string bytes = testing::ReadFile(e.path());
     SCOPED_TRACE(e.path().string());
     const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
