@@ -17,6 +17,7 @@ between the "Ratchet vs peers" markers.
 numbers mean nothing)."""
 import argparse
 import datetime
+import gc
 import importlib
 import os
 import platform
@@ -61,11 +62,14 @@ def pin(cores):
 
 
 def alternate(runs, repeats):
-    """runs: {name: f}; calls each once per round, round after round; the medians by name."""
+    """runs: {name: f}; calls each once per round, round after round; the results by name. What a
+    call built is collected before the next one starts (thousands of MuJoCo copies per library
+    would not fit in memory together)."""
     out = {name: [] for name in runs}
     for _ in range(repeats):
         for name, f in runs.items():
             out[name].append(f())
+            gc.collect()
     return out
 
 
@@ -165,6 +169,7 @@ def learning_rows(quick, algos):
         else:
             peer = "- | -"
         rows.append(f"| {algo} CartPole-v1, {steps:,} steps ({setting}) | {wr:.2f} s, return {er:.0f} | {peer} |")
+        print(rows[-1], file=sys.stderr, flush=True)
     return rows
 
 
@@ -194,11 +199,15 @@ def actions_for(env_id, n, steps, rng):
     return rng.uniform(-1, 1, size=(steps, n, len(spec["action_space"]["low"]))).astype(np.float32)
 
 
-def rate(step, actions):
+def rate(venv, actions):
+    """Steps per second of venv.step over the actions; closes venv."""
     t = time.perf_counter()
     for a in actions:
-        step(a)
-    return actions.shape[0] * actions.shape[1] / (time.perf_counter() - t)
+        venv.step(a)
+    r = actions.shape[0] * actions.shape[1] / (time.perf_counter() - t)
+    if hasattr(venv, "close"):
+        venv.close()
+    return r
 
 
 def stepping(env_id, n, threads, steps, repeats):
@@ -209,7 +218,7 @@ def stepping(env_id, n, threads, steps, repeats):
     def ours():
         venv = ratchet.make_vec(env_id, n, threads=threads, autoreset_mode="same_step", copy=False)
         venv.reset(seed=0)
-        return rate(venv.step, actions)
+        return rate(venv, actions)
     runs["ratchet.make_vec"] = ours
 
     def cxx():
@@ -221,34 +230,45 @@ def stepping(env_id, n, threads, steps, repeats):
             from ratchet.sb3 import make_vec_env
             venv = make_vec_env(env_id, n, seed=0, threads=threads)
             venv.reset()
-            return rate(venv.step, actions)
+            return rate(venv, actions)
         runs["SB3 via ratchet.sb3"] = adapter
     if envpool is not None:
         def pool():
             venv = envpool.make_gymnasium(env_id, num_envs=n, num_threads=threads, seed=0)
             venv.reset()
-            return rate(venv.step, actions)
+            return rate(venv, actions)
         runs["EnvPool (sync)"] = pool
     if gym is not None and n <= 512:
         def sync():
             venv = gym.make_vec(env_id, n, vectorization_mode="sync")
             venv.reset(seed=0)
-            return rate(venv.step, actions)
+            return rate(venv, actions)
         runs["Gymnasium SyncVectorEnv"] = sync
     if gym is not None and n <= 64 and threads > 1:
         def asyn():
             venv = gym.make_vec(env_id, n, vectorization_mode="async",
                                 vector_kwargs={"shared_memory": True})
             venv.reset(seed=0)
-            r = rate(venv.step, actions)
-            venv.close()
-            return r
+            return rate(venv, actions)
         runs["Gymnasium AsyncVectorEnv"] = asyn
     return {name: median(v) for name, v in alternate(runs, repeats).items()}
 
 
 OURS = ["ratchet.make_vec", "Ratchet C++ VectorEnv", "SB3 via ratchet.sb3"]
 PEERS = ["EnvPool (sync)", "Gymnasium SyncVectorEnv", "Gymnasium AsyncVectorEnv"]
+
+
+# A HalfCheetah copy holds MuJoCo's model and data: about 3.4 MB in Ratchet (bench/many_envs.py),
+# more in EnvPool; a size runs only when twice that fits in the memory available.
+MUJOCO_COPY_BYTES = 8 << 20
+
+
+def available_memory():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def stepping_rows(quick):
@@ -261,6 +281,10 @@ def stepping_rows(quick):
     for env_id in ("CartPole-v1", "HalfCheetah-v4"):
         for threads in (1, 2):
             for n in sizes:
+                if env_id.startswith("HalfCheetah") and n * MUJOCO_COPY_BYTES > available_memory():
+                    rows.append(f"| {env_id} | {threads} | {n} | " + " | ".join("-" for _ in header) +
+                                f" | not run: {n} copies need about {n * MUJOCO_COPY_BYTES / 2**30:.0f} GiB per library |")
+                    continue
                 total = 2_000 if quick else (200_000 if env_id == "CartPole-v1" else 40_000)
                 steps = max(2, total // n)
                 res = stepping(env_id, n, threads, steps, 1 if quick else 3)
@@ -268,6 +292,7 @@ def stepping_rows(quick):
                 ratio = res["ratchet.make_vec"] / max(peers) if peers else float("nan")
                 rows.append(f"| {env_id} | {threads} | {n} | " +
                             " | ".join(f"{res[k]:,.0f}" if k in res else "-" for k in header) + f" | {ratio:.2f}x |")
+                print(rows[-1], file=sys.stderr, flush=True)
     return rows
 
 
