@@ -116,14 +116,17 @@ void VectorEnv::StepLocal(std::span<const float> actions, std::span<float> obs, 
   } else if (can_thread && parallel_) {
     // an Error thrown on a worker (a bad action) is carried back to this thread
     step_errors_.assign(n, nullptr);  // sized once: no allocation per step
-    // one copy per claim: a thread that finishes early takes the next copy
+    // small claims, so that a thread that finishes early takes the next ones (MuJoCo copies vary in
+    // cost), but at least 1/16 of a thread's share each: thousands of one-claim copies would spend
+    // the step fighting over the claim counter
+    const int grain = std::max(1, n / (16 * pool_->num_threads()));
     pool_->ParallelFor(n, [&](int begin, int end) {
       try {
         step_range(begin, end);
       } catch (...) {
         step_errors_[begin] = std::current_exception();
       }
-    }, 1);
+    }, grain);
     for (auto& e : step_errors_)
       if (e) std::rethrow_exception(e);
   } else {
