@@ -283,7 +283,7 @@ def stepping_rows(quick):
             for n in sizes:
                 if env_id.startswith("HalfCheetah") and n * MUJOCO_COPY_BYTES > available_memory():
                     rows.append(f"| {env_id} | {threads} | {n} | " + " | ".join("-" for _ in header) +
-                                f" | not run: {n} copies need about {n * MUJOCO_COPY_BYTES / 2**30:.0f} GiB per library |")
+                                f" | not run: {n} copies at up to {MUJOCO_COPY_BYTES >> 20} MB each exceed the available memory |")
                     continue
                 total = 2_000 if quick else (200_000 if env_id == "CartPole-v1" else 40_000)
                 steps = max(2, total // n)
