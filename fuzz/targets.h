@@ -16,7 +16,7 @@ namespace ratchet::fuzz {
 int FuzzPolicyFile(const uint8_t* data, size_t size);   // .rpol (DeployedPolicy::Load, Act)
 int FuzzCheckpoint(const uint8_t* data, size_t size);   // checkpoints (LoadCheckpoint + counters)
 int FuzzPresetYaml(const uint8_t* data, size_t size);   // presets and run configs (YAML)
-// These need the whole library (built for fuzzing only by `scripts/fuzz.sh --full`).
+// These need the whole library (instrumented and built by scripts/fuzz.sh only when one of them is asked for).
 int FuzzModelFile(const uint8_t* data, size_t size);    // model.bin (LoadTrainedModel, Actor)
 int FuzzRunConfig(const uint8_t* data, size_t size);    // config.yaml (RunConfigFromYaml)
 int FuzzRunLogs(const uint8_t* data, size_t size);      // progress.csv and eval.json (ReadRun)

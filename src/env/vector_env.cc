@@ -282,7 +282,7 @@ void VectorEnv::Restore(ByteReader& r, bool environments) {
 
 std::vector<EpisodeStat> VectorEnv::TakeEpisodeStats() {
   std::vector<EpisodeStat> out;
-  out.swap(stats_);
+  MoveEpisodeStats(out);
   return out;
 }
 
