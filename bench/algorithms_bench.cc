@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ratchet/log.h"
 #include "ratchet/train.h"
 
 using namespace ratchet;
@@ -25,17 +26,10 @@ std::vector<std::string> Split(const std::string& s) {
 
 // Steps at the first progress.csv row whose ep_return_mean >= threshold; -1 if none.
 int64_t StepsToThreshold(const std::filesystem::path& csv, double threshold) {
-  std::ifstream in(csv);
-  std::string line;
-  std::getline(in, line);
-  const auto cols = Split(line);
-  const auto steps_col = std::find(cols.begin(), cols.end(), "steps") - cols.begin();
-  const auto ret_col = std::find(cols.begin(), cols.end(), "ep_return_mean") - cols.begin();
-  while (std::getline(in, line)) {
-    auto cells = Split(line);
-    cells.resize(cols.size());
-    if (!cells[ret_col].empty() && std::stod(cells[ret_col]) >= threshold) return std::stoll(cells[steps_col]);
-  }
+  const ratchet::ProgressTable t = ratchet::ReadProgress(csv);
+  const std::vector<double> steps = t.Column("steps"), ret = t.Column("ep_return_mean");
+  for (size_t k = 0; k < t.rows.size(); ++k)
+    if (!std::isnan(ret[k]) && ret[k] >= threshold) return static_cast<int64_t>(steps[k]);
   return -1;
 }
 

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ratchet/log.h"
 #include "ratchet/train.h"
 
 using namespace ratchet;
@@ -79,20 +80,9 @@ double MlpTrainFlops(int in, const std::vector<int>& hidden, int out) {
 
 // Sum of the `epochs` column of progress.csv (epochs actually run, early stops included).
 double EpochsRun(const std::filesystem::path& csv) {
-  std::ifstream in(csv);
-  std::string line;
-  std::getline(in, line);
-  std::vector<std::string> cols;
-  for (std::stringstream ss(line); std::getline(ss, line, ',');) cols.push_back(line);
-  const size_t col = std::find(cols.begin(), cols.end(), "epochs") - cols.begin();
   double total = 0;
-  while (std::getline(in, line)) {
-    std::stringstream ss(line);
-    std::string cell;
-    for (size_t i = 0; i <= col && std::getline(ss, cell, ','); ++i) {
-    }
-    if (!cell.empty()) total += std::stod(cell);
-  }
+  for (double e : ratchet::ReadProgress(csv).Column("epochs"))
+    if (!std::isnan(e)) total += e;
   return total;
 }
 

@@ -333,6 +333,20 @@ int RunCommandLine(int argc, char** argv) {
   train->add_option("--config", preset, "settings file: a preset file (entries per env id, like configs/<algo>.yaml; "
                                         "default: the built-in one) or a run's config.yaml (flat key: value)");
   train->add_flag("--quiet", quiet, "no progress line");
+  {
+    // the settings --set takes, from their declarations
+    std::string footer = "\nSettings of every algorithm (--set key=value; `ratchet config --reference` gives defaults and "
+                         "what each changes):\n";
+    for (const SettingInfo& s : Settings("ppo"))
+      if (!s.algorithm_specific) footer += fmt::format("  {:<20} {}\n", s.key, s.doc);
+    for (const AlgoEntry& a : Algorithms()) {
+      std::string keys;
+      for (const SettingInfo& s : Settings(a.name))
+        if (s.algorithm_specific) keys += (keys.empty() ? "" : ", ") + s.key;
+      footer += fmt::format("Settings of {}: {}\n", a.name, keys);
+    }
+    train->footer(footer);
+  }
 
   std::string eval_dir, episodes_text = "10", eval_seed;
   bool eval_det = false, eval_stoch = false;
@@ -366,6 +380,9 @@ int RunCommandLine(int argc, char** argv) {
   config->add_option("--env", show.env, "environment id")->capture_default_str();
   config->add_option("--set", show.sets, "override a config key: --set key=value (repeatable)");
   config->add_option("--config", show_preset, "preset YAML file");
+  bool show_reference = false;
+  config->add_flag("--reference", show_reference,
+                   "print every setting of every algorithm (default, doc, what it changes) as Markdown, as docs/SETTINGS.md");
 
   std::string resume_dir, resume_steps;
   bool resume_quiet = false;
@@ -480,6 +497,10 @@ int RunCommandLine(int argc, char** argv) {
                                m.cfg.train.algo, m.cfg.train.env, m.policy->mlp().num_params(),
                                m.norm.enabled ? ", observation normaliser" : "",
                                format == "onnx" ? "; ONNX, opset 13" : format == "c" ? "; C99" : "");
+      return 0;
+    }
+    if (*config && show_reference) {
+      std::cout << SettingsReference();
       return 0;
     }
     if (*config) {

@@ -18,6 +18,7 @@
 
 #include "experiments.h"
 #include "ratchet/experiment.h"
+#include "ratchet/log.h"
 #include "ratchet/tune.h"
 #include "spawn.h"
 
@@ -30,29 +31,11 @@ namespace {
 // The eval_return_mean values of a run's progress.csv so far (an unreadable or partial file: the
 // complete rows only).
 std::vector<double> EvalCurve(const fs::path& run) {
-  std::ifstream in(run / "progress.csv");
-  std::string line;
-  if (!std::getline(in, line)) return {};
-  std::vector<std::string> cols;
-  std::stringstream hs(line);
-  for (std::string c; std::getline(hs, c, ',');) cols.push_back(c);
-  const auto it = std::find(cols.begin(), cols.end(), "eval_return_mean");
-  if (it == cols.end()) return {};
-  const size_t c_eval = static_cast<size_t>(it - cols.begin());
+  const ProgressTable t = ReadProgress(run / "progress.csv", /*strict=*/false);
   std::vector<double> out;
-  while (std::getline(in, line)) {
-    if (in.eof()) break;  // a row still being written
-    std::vector<std::string> cells;
-    std::stringstream ss(line);
-    for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
-    if (cells.size() + 1 == cols.size()) cells.emplace_back();  // a trailing empty cell
-    if (cells.size() != cols.size() || cells[c_eval].empty()) continue;
-    try {
-      out.push_back(std::stod(cells[c_eval]));
-    } catch (const std::exception&) {
-      break;
-    }
-  }
+  if (!t.Find("eval_return_mean")) return out;
+  for (double v : t.Column("eval_return_mean"))
+    if (!std::isnan(v)) out.push_back(v);
   return out;
 }
 
@@ -146,8 +129,14 @@ int ExperimentCommands::Tune() {
   // every range's ends and every categorical value, checked now as run settings: a value the
   // key refuses (out of its range, not of its type) ends the session before any trial
   const Assignment probe = MakeRandomSampler(0)->Suggest(space, 0, {});
+  RunConfig base = ResolveRunConfig({tune_algo_, tune_env_, seeds[0], steps, tune_preset_, fixed, ""});
+  const ConfigBinder base_binder = base.Binder();
   for (size_t i = 0; i < space.params.size(); ++i) {
     const SearchParam& p = space.params[i];
+    // a key that defines no experiment (threads, checkpoints, evaluation, the seed) is not tuned
+    if (base_binder.Has(p.name) && !base_binder.Traits(p.name).defines_experiment())
+      throw Error(fmt::format("search space {}: {} cannot be tuned: it does not change what a run trains{}",
+                              space_source, p.name, p.name == "seed" ? " (tune runs every trial on --seeds)" : ""));
     std::vector<double> values = {p.low, p.high};
     if (p.kind == SearchParam::Kind::kCategorical) {
       values.clear();
@@ -241,10 +230,9 @@ int ExperimentCommands::Tune() {
       sets.push_back(best->sets[best->sets.size() - space.params.size() + i]);  // ParseTrials checked them
     RunConfig cfg = ResolveRunConfig({tune_algo_, tune_env_, std::nullopt, std::nullopt, tune_preset_, sets, ""});
     std::vector<std::pair<std::string, std::string>> keys;
-    for (const auto& [k, v] : cfg.Binder().Dump())
-      if (k != "seed" && k != "threads" && k != "stop_at" && k != "label" && !k.starts_with("checkpoint_") &&
-          !k.starts_with("eval_"))
-        keys.emplace_back(k, v);
+    const ConfigBinder binder = cfg.Binder();
+    for (const auto& [k, v] : binder.Dump())
+      if (binder.Traits(k).defines_experiment()) keys.emplace_back(k, v);
     return PresetEntry(tune_env_, *best, keys);
   };
   auto record = [&](Active& a) {

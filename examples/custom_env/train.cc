@@ -19,9 +19,13 @@ int main(int argc, char** argv) try {
   opt.steps = 80'000;
   opt.sets = {"n_envs=8", "n_steps=128", "batch_size=256", "n_epochs=10", "learning_rate=1e-3"};
   ratchet::RunConfig cfg = ratchet::ResolveRunConfig(opt);
-  cfg.train.stop_at = 40'000;  // stop halfway with a checkpoint, as Ctrl-C would
+  // an observer sees every update (its progress.csv row, the statistics, the networks); this one
+  // stops halfway, with a checkpoint, as Ctrl-C or stop_at would
+  struct StopHalfway final : ratchet::TrainObserver {
+    void OnUpdate(ratchet::UpdateEvent& ev) override { ev.stop |= ev.steps >= 40'000; }
+  } halfway;
   std::filesystem::create_directories(dir);
-  ratchet::TrainResult res = ratchet::Train(cfg, dir, {.progress = &std::cerr});
+  ratchet::TrainResult res = ratchet::Train(cfg, dir, {.progress = &std::cerr, .observers = {&halfway}});
   std::cout << "stopped at " << res.steps << " steps; resuming\n";
   res = ratchet::Resume(dir, {.progress = &std::cerr});
   std::cout << "trained " << res.steps << " steps; evaluation " << res.eval->mean << "\n";

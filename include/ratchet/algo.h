@@ -92,11 +92,10 @@ class Collector {
   double env_seconds() const { return env_seconds_; }
 
   // The current observations, generator, normaliser, reward scaler and every environment copy,
-  // for checkpoints; Restore expects a collector built with the same settings. With
-  // `environments` false the environment copies keep their state (VectorEnv::Restore). Copies
+  // for checkpoints; loading expects a collector built with the same settings. With
+  // `environments` false the environment copies keep their state (VectorEnv::Serialize). Copies
   // that cannot be restored all start new episodes (venv().restart_note() says why).
-  void Save(ByteWriter& w) const;
-  void Restore(ByteReader& r, bool environments = true);
+  void Serialize(Archive& ar, bool environments = true);
 
  private:
   // Folds the new raw observations into the normaliser's statistics and normalises them.
@@ -151,21 +150,24 @@ struct UpdateStats {
 // the networks and how observations and rewards are normalised. (How long to train, checkpoints,
 // evaluation and labels are the trainer's: TrainConfig in ratchet/train.h.)
 struct LearnerConfig {
+  // Each field's key, doc, check and traits: Bind (one Add line per field).
   int n_envs = 8;
-  int n_steps = 2048;             // steps per copy per rollout
+  int n_steps = 2048;
   double gamma = 0.99;
   double gae_lambda = 0.95;
   NetConfig net;
-  bool normalize_obs = false;     // running observation normalisation (saved with the model)
-  bool normalize_reward = false;  // reward scaling by the running std of the discounted return
-  double clip_obs = 10.0;         // clip of normalised observations
-  double clip_reward = 10.0;      // clip of scaled rewards
-  bool whole_episodes = false;    // whole episodes per batch (see CollectorOptions)
+  bool normalize_obs = false;
+  bool normalize_reward = false;
+  double clip_obs = 10.0;
+  double clip_reward = 10.0;
+  bool whole_episodes = false;
 
   // Keys, docs and per-key checks of these settings.
   void Bind(ConfigBinder& b);
   // The collector settings these imply.
   CollectorOptions collector() const;
+  // Environment steps per rollout (and per update): n_steps * n_envs.
+  int64_t rollout_steps() const { return static_cast<int64_t>(n_steps) * n_envs; }
 };
 
 // An algorithm's own hyperparameters.
@@ -192,6 +194,8 @@ class Algorithm {
 
   Policy& policy() { return policy_; }
   ValueFunction& value() { return value_; }
+  const Policy& policy() const { return policy_; }
+  const ValueFunction& value() const { return value_; }
 
   // The ranks that hold the same rollout and run the same update (the trainer under MPI); an
   // algorithm may divide an update's work over them, giving the same bits for any rank count.
@@ -203,13 +207,12 @@ class Algorithm {
   virtual std::string NonFiniteState() const { return ""; }
 
   // Everything an update reads: parameters, the algorithm's generator and its optimiser state
-  // (SaveExtra/RestoreExtra), for checkpoints.
-  void Save(ByteWriter& w) const;
-  void Restore(ByteReader& r);
+  // (SerializeExtra), for checkpoints.
+  void Serialize(Archive& ar);
 
  protected:
-  virtual void SaveExtra(ByteWriter&) const {}
-  virtual void RestoreExtra(ByteReader&) {}
+  // The algorithm's own state after the parameters and the generator (optimisers, K-FAC factors).
+  virtual void SerializeExtra(Archive&) {}
 
   Policy policy_;
   ValueFunction value_;

@@ -1,8 +1,10 @@
 // Ratchet configuration (core): typed config structs expose their fields to one binder, which
 // sets them from preset YAML and --set key=value strings, writes them back out, and checks them.
 // Each hyperparameter is declared once: its field (with its default) in the struct, and one Add
-// line giving its key, a one-line doc and its check. An unknown key, a malformed value or a
-// failed check is an Error naming the key and what was expected.
+// line giving its key, a one-line doc, its check and its traits (what it changes); everything
+// that lists settings (resume's check, sweep and tune, `ratchet config --reference`, the Python
+// docstrings) reads them from the binder. An unknown key, a malformed value or a failed check is
+// an Error naming the key and what was expected.
 #pragma once
 
 #include <cstdint>
@@ -69,11 +71,32 @@ inline ConfigCheck<std::optional<double>> PositiveOrNull() {
   };
 }
 
+// What a setting changes. By default everything: the bits a run trains, the files it writes, and
+// so a resume must keep it.
+struct SettingTraits {
+  bool changes_training = true;  // false: runs that differ only here train the same bits
+  bool changes_outputs = true;   // false: ... and write the same results (model, evaluation)
+  bool resume_editable = false;  // a resume may change it
+  bool replicate = false;        // runs that differ only here repeat one experiment (the seed)
+  // Whether two runs that differ here belong to different experiments (sweep groups, tuned
+  // presets): what changes training, the seed aside.
+  bool defines_experiment() const { return changes_training && !replicate; }
+};
+// How a run is executed, not what it computes: threads, checkpoints, stop_at, eval_every.
+inline constexpr SettingTraits kIncidental{.changes_training = false, .changes_outputs = false, .resume_editable = true};
+// What a run reports, not what it trains: eval_episodes, label.
+inline constexpr SettingTraits kReporting{.changes_training = false, .changes_outputs = true, .resume_editable = true};
+// The seed: changes everything, and its runs are repeats of one experiment.
+inline constexpr SettingTraits kReplicate{.replicate = true};
+// The run's length: changes the result, and a resume may extend it (n_timesteps).
+inline constexpr SettingTraits kBudget{.changes_training = true, .changes_outputs = true, .resume_editable = true};
+
 class ConfigBinder {
  public:
   template <typename T>
-  void Add(const std::string& key, T* field, const std::string& doc, ConfigCheck<T> check = {}) {
-    Field f{key, doc, [key, field](const std::string& v) { ConfigValue<T>::Parse(key, v, field); },
+  void Add(const std::string& key, T* field, const std::string& doc, ConfigCheck<T> check = {},
+           SettingTraits traits = {}) {
+    Field f{key, doc, traits, [key, field](const std::string& v) { ConfigValue<T>::Parse(key, v, field); },
             [field] { return ConfigValue<T>::Format(*field); }, nullptr};
     if (check)
       f.check = [key, field, check]() -> std::string {
@@ -92,16 +115,20 @@ class ConfigBinder {
   // "key: value" lines in registration order, readable back by Set.
   std::vector<std::pair<std::string, std::string>> Dump() const;
   std::vector<std::string> Keys() const;
+  // Throw Error for an unknown key.
   const std::string& Doc(const std::string& key) const;
+  const SettingTraits& Traits(const std::string& key) const;
 
  private:
   struct Field {
     std::string key, doc;
+    SettingTraits traits;
     std::function<void(const std::string&)> set;
     std::function<std::string()> get;
     std::function<std::string()> check;  // "" or the failure message; may be empty
   };
   void AddField(Field f);
+  const Field& Find(const std::string& key) const;
   std::vector<Field> fields_;
 };
 

@@ -113,41 +113,11 @@ class Env {
   virtual void Render(int width, int height, std::vector<uint8_t>* rgb);
 };
 
-// Saves or restores an environment's own state in one function (EnvBase::Serialize): `ar(x)`
-// writes x when saving and reads it back when restoring, so one list of fields serves both.
-// Fields are trivially copyable values, std::vector of them (the size is saved), or std::span
-// of them (fixed size, checked on restore).
-class StateArchive {
- public:
-  explicit StateArchive(ByteWriter* w) : w_(w) {}
-  explicit StateArchive(ByteReader* r) : r_(r) {}
-  bool saving() const { return w_ != nullptr; }
-
-  template <typename T>
-    requires std::is_trivially_copyable_v<T>
-  void operator()(T& v) {
-    if (w_) w_->Put(v); else v = r_->Get<T>();
-  }
-  template <typename T>
-  void operator()(std::vector<T>& v) {
-    if (w_) w_->PutArray(std::span<const T>(v)); else v = r_->GetVector<T>();
-  }
-  template <typename T>
-  void operator()(std::span<T> v) {
-    if (w_) w_->PutArray(std::span<const T>(v.data(), v.size())); else r_->GetArray(v, "state");
-  }
-  // For state kept by other code that already speaks ByteWriter/ByteReader.
-  ByteWriter* writer() { return w_; }
-  ByteReader* reader() { return r_; }
-  // Called by the default EnvBase::Serialize: the environment has no saved state.
-  void MarkUnsupported() { unsupported_ = true; }
-  bool unsupported() const { return unsupported_; }
-
- private:
-  ByteWriter* w_ = nullptr;
-  ByteReader* r_ = nullptr;
-  bool unsupported_ = false;
-};
+// An environment saves and restores its own state in one function, EnvBase::Serialize, through an
+// Archive (ratchet/bytes.h): `ar(x)` writes x when saving and reads it back when restoring, so one
+// list of fields serves both. Fields are trivially copyable values, std::vector of them (the size
+// is saved), or std::span of them (fixed size, checked on restore).
+using StateArchive = Archive;
 
 // The base of an environment: the author supplies the spec, OnReset, OnStep and (for exact
 // resume) Serialize. EnvBase owns the generator (seeded by Reset(seed), saved with the state),
@@ -364,13 +334,12 @@ class VectorEnv {
 
   // Every copy's state and its running episode statistics, for checkpoints. The bytes do not
   // depend on how the copies are split, so a checkpoint resumes under any number of ranks.
-  // Restore with `environments` false reads the copies' states past without restoring them (what
+  // Loading with `environments` false reads the copies' states past without restoring them (what
   // a model needs from a checkpoint: an environment that saves no state is no obstacle).
   // When a copy cannot be restored (its environment saves no state, or its state is a live
   // object of another process), no copy is: restart_note() then says why, and the caller must
   // Reset every copy (collective) before stepping.
-  void Save(ByteWriter& w) const;
-  void Restore(ByteReader& r, bool environments = true);
+  void Serialize(Archive& ar, bool environments = true);
   const std::string& restart_note() const { return restart_note_; }
 
   // Seconds spent simulating this process's copies, and exchanging results with the other ranks.
@@ -440,8 +409,8 @@ struct ObsNormalizer {
   int dim() const { return static_cast<int>(rms.mean.size()); }
   // in and out (n, dim) may alias; a disabled normaliser copies.
   void Normalize(std::span<const float> in, std::span<float> out) const;
-  void Save(ByteWriter& w) const;
-  void Restore(ByteReader& r);
+  // The statistics, for checkpoints and model files.
+  void Serialize(Archive& ar);
 };
 
 // Reward scaling by the running std of each copy's discounted return (SB3's VecNormalize
@@ -455,8 +424,7 @@ class RewardScaler {
   const RunningMeanStd& stats() const { return rms_; }
   // Every copy starts a new episode: the discounted returns restart from 0.
   void EndEpisodes() { std::fill(ret_.begin(), ret_.end(), 0.0); }
-  void Save(ByteWriter& w) const;
-  void Restore(ByteReader& r);
+  void Serialize(Archive& ar);
 
  private:
   double gamma_, clip_;

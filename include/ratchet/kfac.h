@@ -43,8 +43,7 @@ class Kfac {
   void Precondition(std::span<const float> grads, std::span<float> out);
 
   // Running factors, eigendecompositions and the refresh counter, for checkpoints.
-  void Save(ByteWriter& w) const;
-  void Restore(ByteReader& r);
+  void Serialize(Archive& ar);
 
   // Factor of layer l of network id (for tests): A is (in+1, in+1), G is (out, out).
   const Eigen::MatrixXd& A(int id, int l) const { return nets_[id].layers[l].A; }

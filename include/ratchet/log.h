@@ -1,15 +1,33 @@
-// Ratchet run logs: TensorBoard event files (TFRecord framing, masked CRC-32C, Event protobufs)
-// and a reader for them.
+// Ratchet run logs: progress.csv read back, TensorBoard event files (TFRecord framing, masked
+// CRC-32C, Event protobufs) and a reader for them.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 namespace ratchet {
+
+// A run's progress.csv read back (the trainer writes it: one row per update, ProgressColumns()).
+struct ProgressTable {
+  std::vector<std::string> columns;
+  std::vector<std::vector<double>> rows;  // one value per column, NaN where the cell is empty
+
+  // The index of a column; nullopt when the file has none (a run of an older Ratchet).
+  std::optional<size_t> Find(const std::string& name) const;
+  // A column's values, NaN where empty; throws Error naming the file when it has no such column.
+  std::vector<double> Column(const std::string& name) const;
+  std::filesystem::path path;
+};
+// Reads progress.csv. Strict (a finished or stopped run): a missing file, a row with another
+// number of cells or a cell that is not a number is an Error naming the file and line. Not strict
+// (a run still being written): a missing file is an empty table, and reading stops before the
+// first incomplete or malformed row.
+ProgressTable ReadProgress(const std::filesystem::path& csv, bool strict = true);
 
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), and TFRecord's masked form
 // ((crc >> 15 | crc << 17) + 0xa282ead8).

@@ -16,8 +16,7 @@
 
 namespace ratchet {
 
-class ByteWriter;
-class ByteReader;
+class Archive;
 
 template <typename T>
 using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
@@ -144,9 +143,8 @@ class Adam {
   int64_t steps() const { return t_; }
   const AlignedVector<float>& m() const { return m_; }
   const AlignedVector<float>& v() const { return v_; }
-  // Moments and step count, for checkpoints.
-  void Save(ByteWriter& w) const;
-  void Restore(ByteReader& r);
+  // Step count and moments, for checkpoints.
+  void Serialize(Archive& ar);
 
  private:
   double beta1_, beta2_, eps_;
@@ -161,8 +159,7 @@ class RmsProp {
   explicit RmsProp(int n, double alpha = 0.99, double eps = 1e-5);
   void Step(std::span<float> params, std::span<const float> grads, double lr);
   const AlignedVector<float>& v() const { return v_; }
-  void Save(ByteWriter& w) const;
-  void Restore(ByteReader& r);
+  void Serialize(Archive& ar);
 
  private:
   double alpha_, eps_;

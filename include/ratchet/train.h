@@ -30,19 +30,20 @@ const std::map<std::string, std::string>& EmbeddedPresets();
 
 // A run's settings: the learner's (LearnerConfig) plus the trainer's own.
 struct TrainConfig : LearnerConfig {
+  // Each field's key, doc, check and traits: Bind (one Add line per field).
   std::string algo = "ppo";
   std::string env = "CartPole-v1";
   int64_t seed = 1;
-  int64_t n_timesteps = 1000000;  // total environment steps (rounded down to whole rollouts)
-  int threads = 2;                // worker threads; results do not depend on it
-  int eval_episodes = 10;         // deterministic evaluation episodes (periodic and at the end)
-  int64_t eval_every = 0;         // steps between periodic evaluations; 0: 10 per run; < 0: none
-  int checkpoint_every = 100;     // write a checkpoint every k updates (0: only at the end)
-  double checkpoint_minutes = 5;  // ... and at least this often in wall time (0: off)
-  int checkpoint_keep = 2;        // checkpoints kept in RUN_DIR/checkpoints
-  int64_t stop_at = 0;            // stop with a checkpoint once this many steps are done (0: off)
-  std::string label;              // the run's name in sweeps, plots and tables (empty: algo)
-  std::string env_kwargs;         // the environment's keyword arguments, "{key: value, ...}" (empty: none)
+  int64_t n_timesteps = 1000000;
+  int threads = 2;
+  int eval_episodes = 10;
+  int64_t eval_every = 0;
+  int checkpoint_every = 100;
+  double checkpoint_minutes = 5;
+  int checkpoint_keep = 2;
+  int64_t stop_at = 0;
+  std::string label;
+  std::string env_kwargs;
 
   // Every settable key (the learner's and the trainer's; algo, env and seed are set apart).
   void Bind(ConfigBinder& b);
@@ -72,6 +73,20 @@ struct RunConfig {
   // "key: value" YAML, algo/env/seed first; LoadRunConfig reads it back.
   std::string ToYaml();
 };
+
+// One setting of an algorithm's runs, as declared: its key, built-in default (before any preset),
+// one-line doc and traits; algorithm_specific: the algorithm's own (else every run has it).
+struct SettingInfo {
+  std::string key, default_value, doc;
+  SettingTraits traits;
+  bool algorithm_specific = false;
+};
+// Every setting of `algo`'s runs in declaration order (Error for an unknown algorithm).
+std::vector<SettingInfo> Settings(const std::string& algo);
+// "" (what a run trains), "budget", "replicate", "reporting" or "incidental" (docs/SETTINGS.md).
+std::string SettingTraitsName(const SettingTraits& t);
+// Every setting of every algorithm as a Markdown page (docs/SETTINGS.md; `ratchet config --reference`).
+std::string SettingsReference();
 
 struct ResolveOptions {
   std::string algo, env;
@@ -231,6 +246,61 @@ void ExportOnnx(const TrainedModel& m, const std::filesystem::path& path);
 
 //---------------------------------- Trainer ---------------------------------------------------
 
+// What Train and Resume return.
+struct TrainResult {
+  int64_t steps = 0;
+  int updates = 0;
+  double wall_seconds = 0.0;
+  bool stopped = false;            // stopped early (stop_at or a stop request) after a checkpoint
+  // Where this process's wall time went: stepping the environments (simulation), the rest of
+  // collecting rollouts (policy and value forward passes, sampling, normalisation), and the
+  // algorithm's updates (advantages included).
+  double env_seconds = 0.0, collect_seconds = 0.0, update_seconds = 0.0;
+  // Under MPI: the part of collecting spent exchanging environment results between ranks.
+  double comm_seconds = 0.0;
+  std::optional<EvalResult> eval;  // when eval_episodes > 0 and training finished
+  std::optional<double> best_eval;  // the best periodic evaluation so far (its model: best_model.bin)
+};
+
+// After each update, what the observers of a run see. Every rank of an MPI job holds the whole
+// rollout and runs the same update, so every rank notifies its observers alike; `lead` (rank 0)
+// alone writes files and prints.
+struct UpdateEvent {
+  int update = 0;      // this update, from 1
+  int updates = 0;     // the run's last update
+  int64_t steps = 0;   // environment steps trained, this update's included
+  int64_t total_steps = 0;  // steps at the last update
+  bool lead = true;
+  // The progress.csv row (ProgressColumns() order, NaN: not defined this update): the trainer's
+  // measurements and the update's statistics; the periodic evaluation adds its columns before
+  // any other observer sees the row.
+  std::span<double> row;
+  const UpdateStats* stats = nullptr;
+  const Algorithm* algo = nullptr;
+  const ObsNormalizer* normalizer = nullptr;
+  // What observers ask of the loop: stop after a checkpoint (any rank asking stops every rank),
+  // write a checkpoint now (rank 0's request counts, as its clock does).
+  bool stop = false, checkpoint = false;
+};
+
+// One interface for everything that watches a run: the trainer's own evaluation, logs (CSV,
+// JSONL, TensorBoard), progress line, stop conditions and checkpoint clock are observers, and so
+// are a library user's (TrainOptions::observers) and Python's callback. Observers are notified in
+// order; an exception stops training (the checkpoints written so far stay).
+class TrainObserver {
+ public:
+  virtual ~TrainObserver() = default;
+  // Once advantages and returns are computed, just before the update that reads the rollout.
+  virtual void OnRollout(const Rollout&) {}
+  // After every update.
+  virtual void OnUpdate(UpdateEvent&) {}
+  // After every checkpoint written.
+  virtual void OnCheckpoint(const UpdateEvent&) {}
+  // When training ends: finished, or stopped after a checkpoint (res.stopped). Not called when
+  // training fails (an exception leaves Train/Resume).
+  virtual void OnEnd(const TrainResult&) {}
+};
+
 struct TrainOptions {
   std::ostream* progress = nullptr;  // live progress line; null: silent
   bool progress_is_tty = false;      // redraw one line with \r instead of printing lines
@@ -256,26 +326,14 @@ struct TrainOptions {
   // checkpoint and start new episodes, so the continuation is not bit-identical; null: the
   // message goes to stderr as one "warning: ..." line.
   std::function<void(const std::string& message)> on_warning;
+  // Further observers, notified after the trainer's own (evaluation, logs, progress line) and
+  // the callbacks above, in this order. Not owned; they must outlive Train/Resume.
+  std::vector<TrainObserver*> observers;
   // The ranks that train together (their environment copies split between them, every update
   // replicated, so the result is bit for bit that of one process); null: World(), which is this
   // process alone unless it was started by mpirun. Only rank 0 writes the run directory and
   // prints progress; every rank must call Train/Resume with the same arguments.
   Comm* comm = nullptr;
-};
-
-struct TrainResult {
-  int64_t steps = 0;
-  int updates = 0;
-  double wall_seconds = 0.0;
-  bool stopped = false;            // stopped early (stop_at or a stop request) after a checkpoint
-  // Where this process's wall time went: stepping the environments (simulation), the rest of
-  // collecting rollouts (policy and value forward passes, sampling, normalisation), and the
-  // algorithm's updates (advantages included).
-  double env_seconds = 0.0, collect_seconds = 0.0, update_seconds = 0.0;
-  // Under MPI: the part of collecting spent exchanging environment results between ranks.
-  double comm_seconds = 0.0;
-  std::optional<EvalResult> eval;  // when eval_episodes > 0 and training finished
-  std::optional<double> best_eval;  // the best periodic evaluation so far (its model: best_model.bin)
 };
 
 // What a directory holds, as far as training into it is concerned.

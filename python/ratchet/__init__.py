@@ -915,7 +915,13 @@ class _Algorithm:
 
 
 def _algorithm(name, cls_name, doc):
-    return type(cls_name, (_Algorithm,), {"algo": name, "__doc__": doc})
+    # the keyword arguments as the settings declare them (the same text as `ratchet config --reference`)
+    lines = [doc, "", "Keyword arguments (defaults before the environment's preset; docs/SETTINGS.md):", ""]
+    for s in _ratchet.settings(name):
+        if s["key"] != "seed":
+            changes = f" [{s['changes']}]" if s["changes"] else ""
+            lines.append(f"    {s['key']} = {s['default']}: {s['doc']}{changes}")
+    return type(cls_name, (_Algorithm,), {"algo": name, "__doc__": "\n".join(lines)})
 
 
 VPG = _algorithm("vpg", "VPG", "REINFORCE / vanilla policy gradient (rewards-to-go, optional baseline).")

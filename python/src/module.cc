@@ -344,6 +344,20 @@ PYBIND11_MODULE(_ratchet, m) {
     return names;
   });
   m.def("progress_columns", &ProgressColumns);
+  // every setting of an algorithm's runs, as declared (key, built-in default, doc, what it changes)
+  m.def("settings", [](const std::string& algo) {
+    py::list out;
+    for (const SettingInfo& s : Settings(algo)) {
+      py::dict d;
+      d["key"] = s.key;
+      d["default"] = s.default_value;
+      d["doc"] = s.doc;
+      d["algorithm_specific"] = s.algorithm_specific;
+      d["changes"] = SettingTraitsName(s.traits);
+      out.append(d);
+    }
+    return out;
+  });
   m.attr("DEFAULT_EVAL_MAX_STEPS") = kDefaultEvalMaxSteps;
   // The command line, in this process (where Python environments are registered); args[0] is the
   // program name. Returns the exit code.

@@ -546,3 +546,14 @@ def test_the_packages_ratchet_command_trains_sweeps_and_tunes_a_python_environme
     p = subprocess.run(cmd + ["train", "--algo", "ppo", "--env", "conftest:NoSuchEnv"], capture_output=True, text=True,
                        timeout=60, env=env, cwd=tmp_path)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "cannot import it" in p.stderr, p.stderr
+
+
+def test_the_classes_document_their_keyword_arguments_from_the_settings():
+    # the docstrings come from the settings' declarations, as `ratchet config --reference` does
+    import ratchet
+    for cls in (ratchet.PPO, ratchet.TRPO, ratchet.A2C):
+        for s in ratchet._ratchet.settings(cls.algo):
+            if s["key"] != "seed":
+                assert f"    {s['key']} = {s['default']}: {s['doc']}" in cls.__doc__, (cls.algo, s["key"])
+    assert "clip_range = " in ratchet.PPO.__doc__ and "clip_range = " not in ratchet.TRPO.__doc__
+    assert "threads = 2: worker threads" in ratchet.PPO.__doc__ and "[incidental]" in ratchet.PPO.__doc__

@@ -28,18 +28,11 @@ A2c::A2c(const A2cConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, 
       adam_pi_(policy_.num_params(), 0.9, 0.999, cfg.rms_prop_eps),
       adam_v_(value_.num_params(), 0.9, 0.999, cfg.rms_prop_eps) {}
 
-void A2c::SaveExtra(ByteWriter& w) const {
-  rms_pi_.Save(w);
-  rms_v_.Save(w);
-  adam_pi_.Save(w);
-  adam_v_.Save(w);
-}
-
-void A2c::RestoreExtra(ByteReader& r) {
-  rms_pi_.Restore(r);
-  rms_v_.Restore(r);
-  adam_pi_.Restore(r);
-  adam_v_.Restore(r);
+void A2c::SerializeExtra(Archive& ar) {
+  rms_pi_.Serialize(ar);
+  rms_v_.Serialize(ar);
+  adam_pi_.Serialize(ar);
+  adam_v_.Serialize(ar);
 }
 
 void A2c::Step(std::span<float> params, std::span<const float> grads, bool policy, double lr) {

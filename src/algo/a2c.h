@@ -11,14 +11,15 @@
 namespace ratchet {
 
 struct A2cConfig final : AlgoConfig {
-  Schedule learning_rate = Schedule::Constant(7e-4);  // optimiser step size
-  double ent_coef = 0.0;                // entropy bonus weight
-  double vf_coef = 0.5;                 // value loss weight
-  double max_grad_norm = 0.5;           // global gradient-norm clip
-  bool use_rms_prop = true;             // RMSprop (reference) or Adam
-  double rms_prop_alpha = 0.99;         // RMSprop smoothing
-  double rms_prop_eps = 1e-5;           // RMSprop / Adam epsilon
-  bool normalize_advantage = false;     // batch advantage normalisation
+  // Each field's key, doc, check and traits: Bind (one Add line per field).
+  Schedule learning_rate = Schedule::Constant(7e-4);
+  double ent_coef = 0.0;
+  double vf_coef = 0.5;
+  double max_grad_norm = 0.5;
+  bool use_rms_prop = true;
+  double rms_prop_alpha = 0.99;
+  double rms_prop_eps = 1e-5;
+  bool normalize_advantage = false;
 
   void Bind(ConfigBinder& b) override;
   void Validate(const LearnerConfig& train) const override;
@@ -32,8 +33,7 @@ class A2c final : public Algorithm {
   std::string NonFiniteState() const override;
 
  protected:
-  void SaveExtra(ByteWriter& w) const override;
-  void RestoreExtra(ByteReader& r) override;
+  void SerializeExtra(Archive& ar) override;
 
  private:
   void Step(std::span<float> params, std::span<const float> grads, bool policy, double lr);

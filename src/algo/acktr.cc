@@ -83,31 +83,19 @@ Acktr::Acktr(const AcktrConfig& cfg, const EnvSpec& spec, const LearnerConfig& t
   mom_v_ = scratch_v_ = nat_v_;
 }
 
-void Acktr::SaveExtra(ByteWriter& w) const {
-  kfac_pi_.Save(w);
+void Acktr::SerializeExtra(Archive& ar) {
+  kfac_pi_.Serialize(ar);
   if (vfit_) {
-    w.PutArray(std::span<const float>(mom_pi_));
-    vfit_->Save(w);
-    w.Put(step_size_);
+    ar(std::span<float>(mom_pi_), "ACKTR policy momentum");
+    vfit_->Serialize(ar);
+    ar(step_size_);
+    if (ar.loading() && !(step_size_ >= 1e-8 && step_size_ <= 1))
+      throw Error("ACKTR step size in the checkpoint is out of range");
     return;
   }
-  kfac_v_.Save(w);
-  w.PutArray(std::span<const float>(mom_pi_));
-  w.PutArray(std::span<const float>(mom_v_));
-}
-
-void Acktr::RestoreExtra(ByteReader& r) {
-  kfac_pi_.Restore(r);
-  if (vfit_) {
-    r.GetArray(std::span<float>(mom_pi_), "ACKTR policy momentum");
-    vfit_->Restore(r);
-    step_size_ = r.Get<double>();
-    if (!(step_size_ >= 1e-8 && step_size_ <= 1)) throw Error("ACKTR step size in the checkpoint is out of range");
-    return;
-  }
-  kfac_v_.Restore(r);
-  r.GetArray(std::span<float>(mom_pi_), "ACKTR policy momentum");
-  r.GetArray(std::span<float>(mom_v_), "ACKTR value momentum");
+  kfac_v_.Serialize(ar);
+  ar(std::span<float>(mom_pi_), "ACKTR policy momentum");
+  ar(std::span<float>(mom_v_), "ACKTR value momentum");
 }
 
 void Acktr::PolicyFisherStats(const MatMap<float>& dist, int M) {

@@ -41,29 +41,30 @@
 namespace ratchet {
 
 struct AcktrConfig final : AlgoConfig {
-  std::string variant = "joint";       // joint (Atari form) or separate (continuous-control form)
-  std::string policy_fisher = "sampled";  // actor curvature: sampled (one action per state) or exact
-  Schedule learning_rate = Schedule::Constant(0.25);  // step size of the (rescaled) natural gradient
-  double kl_clip = 0.001;              // bound on the quadratic KL estimate of a step
-  double momentum = 0.9;               // momentum of the update
-  double damping = 0.01;               // Tikhonov damping of the Kronecker factors
-  double stats_decay = 0.99;           // running-average factor of the K-FAC statistics
-  int inverse_every = 1;               // refresh the eigendecompositions every k updates
-  double ent_coef = 0.0;               // entropy bonus weight
-  double vf_coef = 0.5;                // value loss weight
-  double vf_fisher_coef = 1.0;         // noise variance of the critic's Gaussian Fisher model
-  double max_grad_norm = 0.5;          // global clip of the raw gradient
-  bool normalize_advantage = false;    // batch advantage normalisation
+  // Each field's key, doc, check and traits: Bind (one Add line per field).
+  std::string variant = "joint";
+  std::string policy_fisher = "sampled";
+  Schedule learning_rate = Schedule::Constant(0.25);
+  double kl_clip = 0.001;
+  double momentum = 0.9;
+  double damping = 0.01;
+  double stats_decay = 0.99;
+  int inverse_every = 1;
+  double ent_coef = 0.0;
+  double vf_coef = 0.5;
+  double vf_fisher_coef = 1.0;
+  double max_grad_norm = 0.5;
+  bool normalize_advantage = false;
   // separate variant only
-  double target_kl = 0.002;            // the measured KL the actor's step size is adapted towards
-  double step_factor = 1.5;            // factor of one step-size adaptation
-  int vf_iters = 25;                   // critic K-FAC steps per update
-  double vf_learning_rate = 0.001;     // critic step size
-  double vf_momentum = 0.9;            // critic momentum (`momentum` set it too before it existed)
-  double vf_kl_clip = 0.3;             // bound on the critic step's quadratic estimate
-  double vf_damping = 0.1;             // Tikhonov damping of the critic's factors
-  double vf_stats_decay = 0.95;        // running-average factor of the critic's statistics
-  double vf_weight_decay = 0.0;        // L2 coefficient on the critic's weights (not biases)
+  double target_kl = 0.002;
+  double step_factor = 1.5;
+  int vf_iters = 25;
+  double vf_learning_rate = 0.001;
+  double vf_momentum = 0.9;
+  double vf_kl_clip = 0.3;
+  double vf_damping = 0.1;
+  double vf_stats_decay = 0.95;
+  double vf_weight_decay = 0.0;
 
   bool separate() const { return variant == "separate"; }
   bool exact_fisher() const { return policy_fisher == "exact"; }
@@ -87,8 +88,7 @@ class Acktr final : public Algorithm {
   std::string NonFiniteState() const override;
 
  protected:
-  void SaveExtra(ByteWriter& w) const override;
-  void RestoreExtra(ByteReader& r) override;
+  void SerializeExtra(Archive& ar) override;
 
  private:
   UpdateStats UpdateJoint(double progress_remaining);

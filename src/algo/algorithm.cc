@@ -5,6 +5,7 @@
 #include "algo/acktr.h"
 #include "algo/npg_trpo.h"
 #include "algo/ppo.h"
+#include "algo/ppo_kl.h"
 #include "algo/vpg.h"
 #include "ratchet/bytes.h"
 
@@ -52,19 +53,14 @@ Algorithm::Algorithm(const EnvSpec& spec, const LearnerConfig& train, Rng rng, T
   value_.Init(init);
 }
 
-void Algorithm::Save(ByteWriter& w) const {
-  w.PutArray(policy_.params());
-  w.PutArray(value_.params());
-  w.Put(rng_.state());
-  SaveExtra(w);
-}
-
-void Algorithm::Restore(ByteReader& r) {
+void Algorithm::Serialize(Archive& ar) {
   // finite, and of a size no training reaches (|p| <= 1e8): anything else is a corrupt file
-  r.GetCheckedArray(policy_.params(), "policy parameter", -1e8, 1e8);
-  r.GetCheckedArray(value_.params(), "value parameter", -1e8, 1e8);
-  rng_.set_state(r.Get<Rng::State>());
-  RestoreExtra(r);
+  ar.Checked(policy_.params(), "policy parameter", -1e8, 1e8);
+  ar.Checked(value_.params(), "value parameter", -1e8, 1e8);
+  Rng::State rs = rng_.state();
+  ar(rs);
+  if (ar.loading()) rng_.set_state(rs);
+  SerializeExtra(ar);
 }
 
 namespace {
@@ -80,7 +76,10 @@ AlgoEntry Entry(std::string name, std::string summary, std::function<void(C&)> a
           },
           [](const AlgoConfig& c, const EnvSpec& spec, const LearnerConfig& t, Rng rng,
              ThreadPool* pool) -> std::unique_ptr<Algorithm> {
-            return std::make_unique<A>(static_cast<const C&>(c), spec, t, rng, pool);
+            if constexpr (requires { A::Make(static_cast<const C&>(c), spec, t, rng, pool); })
+              return A::Make(static_cast<const C&>(c), spec, t, rng, pool);  // the class the settings ask for
+            else
+              return std::make_unique<A>(static_cast<const C&>(c), spec, t, rng, pool);
           }};
 }
 
@@ -94,8 +93,8 @@ const std::vector<AlgoEntry>& Algorithms() {
                                     [](NpgTrpoConfig& c) { c.line_search = false; }),
       Entry<NpgTrpo, NpgTrpoConfig>("trpo", "trust region policy optimization: natural step plus KL-checked line search (Schulman et al. 2015)"),
       Entry<Ppo, PpoConfig>("ppo", "proximal policy optimization, clipped surrogate (Schulman et al. 2017)"),
-      Entry<Ppo, PpoConfig>("ppo-kl", "proximal policy optimization, adaptive KL penalty (Schulman et al. 2017, sec. 4)",
-                            [](PpoConfig& c) { c.kl_penalty = true; }),
+      Entry<PpoKl, PpoConfig>("ppo-kl", "proximal policy optimization, adaptive KL penalty (Schulman et al. 2017, sec. 4)",
+                              [](PpoConfig& c) { c.kl_penalty = true; }),
       Entry<Acktr, AcktrConfig>("acktr", "actor-critic with K-FAC natural gradients and a KL-bounded step (Wu et al. 2017)"),
   };
   return table;

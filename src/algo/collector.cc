@@ -32,23 +32,16 @@ void Collector::Reset(uint64_t seed) {
   Observe();
 }
 
-void Collector::Save(ByteWriter& w) const {
-  w.PutArray(std::span<const float>(obs_));
-  w.PutArray(std::span<const float>(raw_obs_));
-  w.Put(rng_.state());
-  norm_.Save(w);
-  scaler_.Save(w);
-  venv_.Save(w);
-}
-
-void Collector::Restore(ByteReader& r, bool environments) {
-  r.GetCheckedArray(std::span<float>(obs_), "observation", -3.4e38, 3.4e38);
-  r.GetCheckedArray(std::span<float>(raw_obs_), "raw observation", -3.4e38, 3.4e38);
-  rng_.set_state(r.Get<Rng::State>());
-  norm_.Restore(r);
-  scaler_.Restore(r);
-  venv_.Restore(r, environments);
-  if (environments && !venv_.restart_note().empty()) {
+void Collector::Serialize(Archive& ar, bool environments) {
+  ar.Checked(std::span<float>(obs_), "observation", -3.4e38, 3.4e38);
+  ar.Checked(std::span<float>(raw_obs_), "raw observation", -3.4e38, 3.4e38);
+  Rng::State rs = rng_.state();
+  ar(rs);
+  if (ar.loading()) rng_.set_state(rs);
+  norm_.Serialize(ar);
+  scaler_.Serialize(ar);
+  venv_.Serialize(ar, environments);
+  if (ar.loading() && environments && !venv_.restart_note().empty()) {
     // copies that could not be restored start new episodes, seeded from the saved generator
     venv_.Reset(rng_.Split(0x7265'7374'6172'74ULL).NextU64(), raw_obs_);
     scaler_.EndEpisodes();

@@ -33,12 +33,8 @@ NpgTrpo::NpgTrpo(const NpgTrpoConfig& cfg, const EnvSpec& spec, const LearnerCon
                  ThreadPool* pool)
     : Algorithm(spec, train, rng, pool), cfg_(cfg), fitter_(value_, cfg.adam_eps), parts_(pool) {}
 
-void NpgTrpo::SaveExtra(ByteWriter& w) const {
-  fitter_.adam().Save(w);
-}
-
-void NpgTrpo::RestoreExtra(ByteReader& r) {
-  fitter_.adam().Restore(r);
+void NpgTrpo::SerializeExtra(Archive& ar) {
+  fitter_.adam().Serialize(ar);
 }
 
 void NpgTrpo::RecordOldParts() {

@@ -26,18 +26,19 @@
 namespace ratchet {
 
 struct NpgTrpoConfig final : AlgoConfig {
-  bool line_search = true;            // TRPO when true, NPG when false (set by the algorithm name)
-  double max_kl = 0.01;               // trust region radius delta on the mean KL
-  int cg_iters = 15;                  // conjugate gradient iterations
-  double cg_damping = 0.1;            // added to the Fisher: (F + damping I) x = g
-  int backtrack_iters = 10;           // TRPO: step fractions tried after the full step
-  double backtrack_coeff = 0.8;       // TRPO: step fraction decay
-  bool normalize_advantage = true;    // batch advantage normalisation
-  Schedule vf_learning_rate = Schedule::Constant(1e-3);  // critic Adam step size
-  int vf_iters = 10;                  // critic epochs per rollout
-  int vf_batch_size = 128;            // critic minibatch size
-  double adam_eps = 1e-8;             // critic Adam epsilon
-  int grad_chunks = 1;                // parts of the batch computed apart (threads, MPI ranks)
+  // Each field's key, doc, check and traits: Bind (one Add line per field).
+  bool line_search = true;
+  double max_kl = 0.01;
+  int cg_iters = 15;
+  double cg_damping = 0.1;
+  int backtrack_iters = 10;
+  double backtrack_coeff = 0.8;
+  bool normalize_advantage = true;
+  Schedule vf_learning_rate = Schedule::Constant(1e-3);
+  int vf_iters = 10;
+  int vf_batch_size = 128;
+  double adam_eps = 1e-8;
+  int grad_chunks = 1;
 
   void Bind(ConfigBinder& b) override;
   void Validate(const LearnerConfig& train) const override;
@@ -52,8 +53,7 @@ class NpgTrpo final : public Algorithm {
   std::string NonFiniteState() const override;
 
  protected:
-  void SaveExtra(ByteWriter& w) const override;
-  void RestoreExtra(ByteReader& r) override;
+  void SerializeExtra(Archive& ar) override;
 
  private:
   // Each part's forward pass on the old parameters: the old distribution on its columns, and

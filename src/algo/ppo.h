@@ -5,11 +5,7 @@
 // gradient-norm clip; advantages normalised per minibatch; optional value clipping (the
 // OpenAI baselines form, max of clipped and unclipped squared errors); early stop of all epochs
 // when a minibatch's approximate KL exceeds 1.5 * target_kl (that minibatch is not applied).
-//
-// With kl_penalty (the algorithm `ppo-kl`), the loss is the paper's adaptive-KL variant
-// (section 4): maximise mean(ratio A) - beta mean(KL(old || new)) with K epochs of minibatch Adam;
-// after each update, with d = the measured mean KL over the batch, beta *= 2 if d > 1.5 kl_target
-// and beta /= 2 if d < kl_target / 1.5.
+// The adaptive-KL-penalty variant (`ppo-kl`) is PpoKl, algo/ppo_kl.h.
 //
 // grad_chunks = C splits every minibatch into C fixed parts whose gradients are computed apart
 // (policy and value of each part as separate jobs on the thread pool, and each MPI rank taking
@@ -19,30 +15,31 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <optional>
 
 #include "algo/parts.h"
-#include "algo/trust_region.h"
 #include "ratchet/algo.h"
 
 namespace ratchet {
 
 struct PpoConfig final : AlgoConfig {
-  int batch_size = 64;                              // minibatch size
-  int n_epochs = 10;                                // passes over each rollout
-  Schedule learning_rate = Schedule::Constant(3e-4);  // Adam step size
-  Schedule clip_range = Schedule::Constant(0.2);    // epsilon of the clipped surrogate
-  std::optional<double> clip_range_vf;              // value clipping around the old values (null: off)
-  bool normalize_advantage = true;                  // per-minibatch advantage normalisation
-  double ent_coef = 0.0;                            // entropy bonus weight
-  double vf_coef = 0.5;                             // value loss weight
-  double max_grad_norm = 0.5;                       // global gradient-norm clip
-  std::optional<double> target_kl;                  // early stop threshold (null: off)
-  double adam_eps = 1e-5;                           // Adam epsilon
-  bool kl_penalty = false;                          // adaptive-KL-penalty loss instead of clipping
-  double kl_target = 0.01;                          // d_target of the adaptive penalty
-  double kl_coef_init = 1.0;                        // initial beta
-  int grad_chunks = 1;                              // parts of each minibatch's gradient, computed in parallel
+  // Each field's key, doc, check and traits: Bind (one Add line per field).
+  int batch_size = 64;
+  int n_epochs = 10;
+  Schedule learning_rate = Schedule::Constant(3e-4);
+  Schedule clip_range = Schedule::Constant(0.2);
+  std::optional<double> clip_range_vf;
+  bool normalize_advantage = true;
+  double ent_coef = 0.0;
+  double vf_coef = 0.5;
+  double max_grad_norm = 0.5;
+  std::optional<double> target_kl;
+  double adam_eps = 1e-5;
+  bool kl_penalty = false;
+  double kl_target = 0.01;
+  double kl_coef_init = 1.0;
+  int grad_chunks = 1;
 
   void Bind(ConfigBinder& b) override;
   void Validate(const LearnerConfig& train) const override;
@@ -78,15 +75,13 @@ T ValueLoss(T v, T ret, T old_v, std::optional<T> clip, T* d_v) {
   return loss;
 }
 
-// The adaptive-KL rule: beta * 2 when kl > 1.5 target, beta / 2 when kl < target / 1.5.
-inline double AdaptKlCoef(double beta, double kl, double target) {
-  if (kl > 1.5 * target) return beta * 2.0;
-  if (kl < target / 1.5) return beta / 2.0;
-  return beta;
-}
-
-class Ppo final : public Algorithm {
+// PPO-clip, and the minibatch machinery its variants share (PpoKl overrides the policy loss and
+// the hooks around an update).
+class Ppo : public Algorithm {
  public:
+  // The algorithm the settings ask for: Ppo, or PpoKl when cfg.kl_penalty.
+  static std::unique_ptr<Algorithm> Make(const PpoConfig& cfg, const EnvSpec& spec, const LearnerConfig& train,
+                                         Rng rng, ThreadPool* pool);
   Ppo(const PpoConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, Rng rng,
       ThreadPool* pool);
   UpdateStats Update(const Rollout& r, double progress_remaining) override;
@@ -94,10 +89,20 @@ class Ppo final : public Algorithm {
   std::string NonFiniteState() const override;
 
  protected:
-  void SaveExtra(ByteWriter& w) const override;
-  void RestoreExtra(ByteReader& r) override;
+  void SerializeExtra(Archive& ar) override;
 
- private:
+  // The hooks of a variant. Before the epochs, with the whole rollout:
+  virtual void BeginUpdate(const Rollout&) {}
+  // After gathering a minibatch of rows idx[0..b):
+  virtual void GatherExtra(const int* /*idx*/, int /*b*/) {}
+  // One part's policy loss and gradient (PPO-clip: the clipped surrogate, eq. 7).
+  virtual void PolicyPart(int c, int b, double clip);
+  // After the epochs: the variant's statistics and state.
+  virtual void EndUpdate(const Rollout&, UpdateStats&) {}
+  // The penalty coefficient beta as checkpoints hold it (PPO-clip keeps kl_coef_init there).
+  virtual double SavedKlCoef() const { return cfg_.kl_coef_init; }
+  virtual void RestoreKlCoef(double) {}
+
   struct MinibatchStats {
     double pg_loss = 0, entropy = 0, approx_kl = 0, clip_fraction = 0, value_loss = 0;
   };
@@ -112,9 +117,7 @@ class Ppo final : public Algorithm {
   // The policy's and the value's gradient of one minibatch of b samples (into their grads()):
   // the sum over grad_chunks parts, each computed on its own, added in part order.
   MinibatchStats Gradients(int b, double clip);
-  // One part's policy gradient (clipped surrogate or KL penalty) and value gradient.
-  void PolicyPart(int c, int b, double clip);
-  void PolicyPartKl(int c, int b);
+  // One part's value gradient.
   void ValuePart(int c, int b);
 
   PpoConfig cfg_;
@@ -127,13 +130,6 @@ class Ppo final : public Algorithm {
   BatchParts parts_;
   std::vector<PartScratch> scratch_;
   std::vector<float> total_;  // the parts' summed gradients: policy, then value
-  // adaptive-KL variant
-  double beta_;
-  OldPolicyBatch<float> old_;
-  Mat<float> old_dist_mb_;  // (dist_dim, b)
-  Mat<float> all_obs_, all_act_;
-  MlpWorkspace<float> ws_full_;
-  std::vector<float> all_adv_;
 };
 
 }  // namespace ratchet

@@ -70,14 +70,9 @@ double KfacValueFitter::Fit(const Eigen::Ref<const Mat<float>>& obs, std::span<c
   return loss;
 }
 
-void KfacValueFitter::Save(ByteWriter& w) const {
-  kfac_.Save(w);
-  w.PutArray(std::span<const float>(mom_));
-}
-
-void KfacValueFitter::Restore(ByteReader& r) {
-  kfac_.Restore(r);
-  r.GetArray(std::span<float>(mom_), "K-FAC critic momentum");
+void KfacValueFitter::Serialize(Archive& ar) {
+  kfac_.Serialize(ar);
+  ar(std::span<float>(mom_), "K-FAC critic momentum");
 }
 
 }  // namespace ratchet

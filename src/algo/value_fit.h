@@ -51,8 +51,7 @@ class KfacValueFitter {
   double Fit(const Eigen::Ref<const Mat<float>>& obs, std::span<const float> returns, int iters);
   const Kfac& kfac() const { return kfac_; }
   std::span<const float> momentum() const { return mom_; }
-  void Save(ByteWriter& w) const;
-  void Restore(ByteReader& r);
+  void Serialize(Archive& ar);
 
  private:
   ValueFunction& value_;

@@ -74,14 +74,9 @@ Vpg::Vpg(const VpgConfig& cfg, const EnvSpec& spec, const LearnerConfig& train, 
       adam_(policy_.num_params(), 0.9, 0.999, cfg.adam_eps),
       fitter_(value_, cfg.adam_eps) {}
 
-void Vpg::SaveExtra(ByteWriter& w) const {
-  adam_.Save(w);
-  fitter_.adam().Save(w);
-}
-
-void Vpg::RestoreExtra(ByteReader& r) {
-  adam_.Restore(r);
-  fitter_.adam().Restore(r);
+void Vpg::SerializeExtra(Archive& ar) {
+  adam_.Serialize(ar);
+  fitter_.adam().Serialize(ar);
 }
 
 UpdateStats Vpg::Update(const Rollout& r, double progress_remaining) {

@@ -16,16 +16,17 @@
 namespace ratchet {
 
 struct VpgConfig final : AlgoConfig {
-  Schedule learning_rate = Schedule::Constant(3e-4);  // policy Adam step size
-  std::string return_type = "reward_to_go";  // reward_to_go or total
-  bool baseline = true;                 // subtract the learned V(s_t)
-  bool use_gae = false;                 // use the GAE(gamma, gae_lambda) advantage (needs baseline)
-  bool normalize_advantage = true;      // batch normalisation of Psi (as Spinning Up)
-  double ent_coef = 0.0;                // entropy bonus weight
-  Schedule vf_learning_rate = Schedule::Constant(1e-3);  // critic Adam step size
-  int vf_iters = 80;                    // critic epochs per batch
-  int vf_batch_size = 100000;           // critic minibatch size (default: the whole batch)
-  double adam_eps = 1e-8;               // Adam epsilon
+  // Each field's key, doc, check and traits: Bind (one Add line per field).
+  Schedule learning_rate = Schedule::Constant(3e-4);
+  std::string return_type = "reward_to_go";
+  bool baseline = true;
+  bool use_gae = false;
+  bool normalize_advantage = true;
+  double ent_coef = 0.0;
+  Schedule vf_learning_rate = Schedule::Constant(1e-3);
+  int vf_iters = 80;
+  int vf_batch_size = 100000;
+  double adam_eps = 1e-8;
 
   void Bind(ConfigBinder& b) override;
   void Validate(const LearnerConfig& train) const override;
@@ -39,8 +40,7 @@ class Vpg final : public Algorithm {
   std::string NonFiniteState() const override;
 
  protected:
-  void SaveExtra(ByteWriter& w) const override;
-  void RestoreExtra(ByteReader& r) override;
+  void SerializeExtra(Archive& ar) override;
 
  private:
   VpgConfig cfg_;

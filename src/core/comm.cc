@@ -8,11 +8,12 @@
 
 namespace ratchet {
 
-#ifdef RATCHET_HAVE_MPI
-Comm& MpiWorld();  // src/mpi/mpi_comm.cc
-#endif
-
 namespace {
+
+LaunchedWorld& LaunchedWorldSlot() {
+  static LaunchedWorld world = nullptr;  // a function-local static: filled during static initialisation
+  return world;
+}
 
 class SelfComm final : public Comm {
  public:
@@ -69,21 +70,14 @@ Comm& Self() {
   return self;
 }
 
-bool BuiltWithMpi() {
-#ifdef RATCHET_HAVE_MPI
-  return true;
-#else
-  return false;
-#endif
-}
+void ProvideLaunchedWorld(LaunchedWorld world) { LaunchedWorldSlot() = world; }
+
+bool BuiltWithMpi() { return LaunchedWorldSlot() != nullptr; }
 
 Comm& World() {
   const int launched = LaunchedRanks();
-#ifdef RATCHET_HAVE_MPI
-  if (launched > 0) return MpiWorld();
-#else
+  if (LaunchedWorld world = LaunchedWorldSlot(); world != nullptr && launched > 0) return world();
   if (const std::string problem = MpiUnavailable(launched); !problem.empty()) throw Error(problem);
-#endif
   return Self();
 }
 

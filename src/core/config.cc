@@ -159,11 +159,14 @@ std::vector<std::string> ConfigBinder::Keys() const {
   return out;
 }
 
-const std::string& ConfigBinder::Doc(const std::string& key) const {
+const ConfigBinder::Field& ConfigBinder::Find(const std::string& key) const {
   for (const Field& f : fields_)
-    if (f.key == key) return f.doc;
+    if (f.key == key) return f;
   throw Error("unknown config key '" + key + "'");
 }
+
+const std::string& ConfigBinder::Doc(const std::string& key) const { return Find(key).doc; }
+const SettingTraits& ConfigBinder::Traits(const std::string& key) const { return Find(key).traits; }
 
 ConfigCheck<double> InInterval(double lo, double hi, const char* ends) {
   const bool lo_open = ends[0] == '(', hi_open = ends[1] == ')';

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "core/file.h"
+#include "ratchet/bytes.h"
 #include "ratchet/core.h"
 
 namespace ratchet {
@@ -19,49 +20,6 @@ constexpr Magic kMagic = {'R', 'A', 'T', 'C', 'H', 'E', 'T', 'P'};
 constexpr uint32_t kVersion = 1;
 
 using MatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic>;
-
-class Writer {
- public:
-  template <typename T>
-  void Put(T v) {
-    const size_t n = buf.size();
-    buf.resize(n + sizeof(T));
-    std::memcpy(buf.data() + n, &v, sizeof(T));
-  }
-  template <typename T>
-  void PutVec(const std::vector<T>& v) {
-    Put<uint64_t>(v.size());
-    for (const T& x : v) Put(x);
-  }
-  std::vector<uint8_t> buf;
-};
-
-class Reader {
- public:
-  Reader(std::span<const uint8_t> b, std::string what) : b_(b), end_(b.size()), what_(std::move(what)) {}
-  template <typename T>
-  T Get() {
-    if (end_ - pos_ < sizeof(T)) throw DeployError(what_ + " is truncated");
-    T v;
-    std::memcpy(&v, b_.data() + pos_, sizeof(T));
-    pos_ += sizeof(T);
-    return v;
-  }
-  template <typename T>
-  std::vector<T> GetVec() {
-    const uint64_t n = Get<uint64_t>();
-    if (n > (end_ - pos_) / sizeof(T)) throw DeployError(what_ + " is truncated");
-    std::vector<T> v(n);
-    for (auto& x : v) x = Get<T>();
-    return v;
-  }
-  bool AtEnd() const { return pos_ == end_; }
-
- private:
-  std::span<const uint8_t> b_;
-  size_t pos_ = 0, end_;
-  std::string what_;
-};
 
 }  // namespace
 
@@ -175,20 +133,21 @@ int DeployedPolicy::ActDiscrete(std::span<const float> obs) const {
 
 void DeployedPolicy::Save(const std::string& path) const {
   const Contents& c = impl_->c;
-  Writer w;
-  w.PutVec(std::vector<char>(c.env_id.begin(), c.env_id.end()));
+  const std::vector<int32_t> widths(c.widths.begin(), c.widths.end());
+  ByteWriter w;
+  w.PutArray(std::span<const char>(c.env_id.data(), c.env_id.size()));
   w.Put<int32_t>(c.obs_dim);
   w.Put<uint8_t>(c.discrete);
   w.Put<int32_t>(c.num_actions);
-  w.PutVec(c.action_low);
-  w.PutVec(c.action_high);
+  w.PutArray<float>(c.action_low);
+  w.PutArray<float>(c.action_high);
   w.Put<uint8_t>(c.tanh);
-  w.PutVec(std::vector<int32_t>(c.widths.begin(), c.widths.end()));
-  w.PutVec(c.params);
+  w.PutArray<int32_t>(widths);
+  w.PutArray<float>(c.params);
   w.Put<uint8_t>(c.normalize_obs);
   w.Put(c.obs_clip);
-  w.PutVec(c.obs_mean);
-  w.PutVec(c.obs_var);
+  w.PutArray<double>(c.obs_mean);
+  w.PutArray<double>(c.obs_var);
   try {
     WriteFileAtomically(path, Frame(kMagic, kVersion, w.buf), "policy file");
   } catch (const Error& e) {
@@ -197,32 +156,31 @@ void DeployedPolicy::Save(const std::string& path) const {
 }
 
 DeployedPolicy DeployedPolicy::Load(const std::string& path) {
-  std::vector<uint8_t> bytes;
-  Unframed u;
+  // the library's reader and framing; their Errors reach the deploy library's users as DeployError
+  Contents c;
   try {
-    bytes = ReadWholeFile(path, "policy file");
-    u = Unframe(bytes, kMagic, kVersion, path, "policy file");
+    const std::vector<uint8_t> bytes = ReadWholeFile(path, "policy file");
+    const Unframed u = Unframe(bytes, kMagic, kVersion, path, "policy file");
+    ByteReader r(u.body, "policy file '" + path + "'");
+    const std::vector<char> id = r.GetVector<char>();
+    c.env_id.assign(id.begin(), id.end());
+    c.obs_dim = r.Get<int32_t>();
+    c.discrete = r.Get<uint8_t>() != 0;
+    c.num_actions = r.Get<int32_t>();
+    c.action_low = r.GetVector<float>();
+    c.action_high = r.GetVector<float>();
+    c.tanh = r.Get<uint8_t>() != 0;
+    const std::vector<int32_t> widths = r.GetVector<int32_t>();
+    c.widths.assign(widths.begin(), widths.end());
+    c.params = r.GetVector<float>();
+    c.normalize_obs = r.Get<uint8_t>() != 0;
+    c.obs_clip = r.Get<double>();
+    c.obs_mean = r.GetVector<double>();
+    c.obs_var = r.GetVector<double>();
+    if (!r.AtEnd()) throw Error("policy file '" + path + "' has unexpected trailing bytes");
   } catch (const Error& e) {
     throw DeployError(e.what());
   }
-  Reader r(u.body, "policy file '" + path + "'");
-  Contents c;
-  const std::vector<char> id = r.GetVec<char>();
-  c.env_id.assign(id.begin(), id.end());
-  c.obs_dim = r.Get<int32_t>();
-  c.discrete = r.Get<uint8_t>() != 0;
-  c.num_actions = r.Get<int32_t>();
-  c.action_low = r.GetVec<float>();
-  c.action_high = r.GetVec<float>();
-  c.tanh = r.Get<uint8_t>() != 0;
-  const std::vector<int32_t> widths = r.GetVec<int32_t>();
-  c.widths.assign(widths.begin(), widths.end());
-  c.params = r.GetVec<float>();
-  c.normalize_obs = r.Get<uint8_t>() != 0;
-  c.obs_clip = r.Get<double>();
-  c.obs_mean = r.GetVec<double>();
-  c.obs_var = r.GetVec<double>();
-  if (!r.AtEnd()) throw DeployError("policy file '" + path + "' has unexpected trailing bytes");
   return DeployedPolicy(std::move(c));
 }
 

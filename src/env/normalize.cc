@@ -42,30 +42,17 @@ void ObsNormalizer::Normalize(std::span<const float> in, std::span<float> out) c
   }
 }
 
-void ObsNormalizer::Save(ByteWriter& w) const {
-  w.Put(rms.count);
-  w.PutArray(std::span<const double>(rms.mean));
-  w.PutArray(std::span<const double>(rms.var));
+void ObsNormalizer::Serialize(Archive& ar) {
+  ar.Checked<double>(rms.count, "normaliser count", 1e-300, 1e300);
+  ar.Checked(std::span<double>(rms.mean), "normaliser mean");
+  ar.Checked(std::span<double>(rms.var), "normaliser variance", 0.0);
 }
 
-void ObsNormalizer::Restore(ByteReader& r) {
-  rms.count = r.GetChecked<double>("normaliser count", 1e-300, 1e300);
-  r.GetCheckedArray(std::span<double>(rms.mean), "normaliser mean");
-  r.GetCheckedArray(std::span<double>(rms.var), "normaliser variance", 0.0);
-}
-
-void RewardScaler::Save(ByteWriter& w) const {
-  w.PutArray(std::span<const double>(ret_));
-  w.Put(rms_.count);
-  w.PutArray(std::span<const double>(rms_.mean));
-  w.PutArray(std::span<const double>(rms_.var));
-}
-
-void RewardScaler::Restore(ByteReader& r) {
-  r.GetCheckedArray(std::span<double>(ret_), "discounted return");
-  rms_.count = r.GetChecked<double>("return count", 1e-300, 1e300);
-  r.GetCheckedArray(std::span<double>(rms_.mean), "return mean");
-  r.GetCheckedArray(std::span<double>(rms_.var), "return variance", 0.0);
+void RewardScaler::Serialize(Archive& ar) {
+  ar.Checked(std::span<double>(ret_), "discounted return");
+  ar.Checked<double>(rms_.count, "return count", 1e-300, 1e300);
+  ar.Checked(std::span<double>(rms_.mean), "return mean");
+  ar.Checked(std::span<double>(rms_.var), "return variance", 0.0);
 }
 
 RewardScaler::RewardScaler(int num_envs, double gamma, double clip)

@@ -221,48 +221,46 @@ void VectorEnv::Exchange(const std::string& error, std::span<float> obs, std::sp
   comm_seconds_ += Since(t0);
 }
 
-void VectorEnv::Save(ByteWriter& w) const {
-  // an environment that cannot save its state leaves an empty record: the checkpoint still
-  // holds the model, and resuming it is refused with the reason
-  auto state_of = [](const Env& env) {
-    return env.can_save_state() ? env.SaveState() : std::vector<uint8_t>();
-  };
-  w.Put<uint64_t>(n_);
-  if (comm_ == nullptr) {
-    for (const auto& env : envs_) w.PutArray(std::span<const uint8_t>(state_of(*env)));
+void VectorEnv::Serialize(Archive& ar, bool environments) {
+  uint64_t n = static_cast<uint64_t>(n_);
+  ar(n);
+  if (n != static_cast<uint64_t>(n_)) throw Error("checkpoint holds a different number of environment copies");
+  std::string why;  // loading: the first local copy that cannot be restored
+  if (ar.saving()) {
+    // an environment that cannot save its state leaves an empty record: the checkpoint still
+    // holds the model, and resuming it is refused with the reason
+    auto state_of = [](const Env& env) { return env.can_save_state() ? env.SaveState() : std::vector<uint8_t>(); };
+    ByteWriter& w = *ar.writer();
+    if (comm_ == nullptr) {
+      for (const auto& env : envs_) w.PutArray(std::span<const uint8_t>(state_of(*env)));
+    } else {
+      // every rank's copies, gathered in copy order: the same bytes as one process writes
+      ByteWriter mine;
+      for (const auto& env : envs_) mine.PutArray(std::span<const uint8_t>(state_of(*env)));
+      for (const std::vector<uint8_t>& part : comm_->AllGather(mine.buf))
+        w.buf.insert(w.buf.end(), part.begin(), part.end());
+    }
   } else {
-    // every rank's copies, gathered in copy order: the same bytes as one process writes
-    ByteWriter mine;
-    for (const auto& env : envs_) mine.PutArray(std::span<const uint8_t>(state_of(*env)));
-    for (const std::vector<uint8_t>& part : comm_->AllGather(mine.buf))
-      w.buf.insert(w.buf.end(), part.begin(), part.end());
-  }
-  w.PutArray(std::span<const double>(ep_return_));
-  w.PutArray(std::span<const int>(ep_length_));
-}
-
-void VectorEnv::Restore(ByteReader& r, bool environments) {
-  if (r.Get<uint64_t>() != static_cast<uint64_t>(n_))
-    throw Error("checkpoint holds a different number of environment copies");
-  restart_note_.clear();
-  std::string why;  // the first local copy that cannot be restored
-  for (int i = 0; i < n_; ++i) {
-    const std::vector<uint8_t> state = r.GetVector<uint8_t>();
-    if (!environments || i < lo_ || i >= lo_ + num_local() || !why.empty()) continue;  // not restored here
-    Env& env = *envs_[i - lo_];
-    if (state.empty() && !env.can_save_state()) {
-      why = "environment '" + env.spec().id + "' does not save its state (a C++ environment implements "
-            "Serialize; a Python one get_state()/set_state(state), or pickles)";
-      continue;
-    }
-    try {
-      env.RestoreState(state);
-    } catch (const StateUnavailable& e) {
-      why = e.what();
+    restart_note_.clear();
+    for (int i = 0; i < n_; ++i) {
+      const std::vector<uint8_t> state = ar.reader()->GetVector<uint8_t>();
+      if (!environments || i < lo_ || i >= lo_ + num_local() || !why.empty()) continue;  // not restored here
+      Env& env = *envs_[i - lo_];
+      if (state.empty() && !env.can_save_state()) {
+        why = "environment '" + env.spec().id + "' does not save its state (a C++ environment implements "
+              "Serialize; a Python one get_state()/set_state(state), or pickles)";
+        continue;
+      }
+      try {
+        env.RestoreState(state);
+      } catch (const StateUnavailable& e) {
+        why = e.what();
+      }
     }
   }
-  r.GetArray(std::span<double>(ep_return_), "episode return");
-  r.GetArray(std::span<int>(ep_length_), "episode length");
+  ar(std::span<double>(ep_return_), "episode return");
+  ar(std::span<int>(ep_length_), "episode length");
+  if (ar.saving()) return;
   stats_.clear();
   if (comm_ != nullptr && environments) {  // every rank learns whether any copy was not restored
     const std::vector<uint8_t> mine(why.begin(), why.end());

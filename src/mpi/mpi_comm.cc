@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "core/comm_internal.h"
 #include "ratchet/comm.h"
 
 namespace ratchet {
@@ -103,9 +104,16 @@ class MpiComm final : public Comm {
 
 }  // namespace
 
+namespace {
+
 Comm& MpiWorld() {
-  static MpiComm world;
+  static MpiComm world;  // MPI is initialised on the first call, finalised at exit
   return world;
 }
+
+// World() reaches MPI_COMM_WORLD through core's slot, filled as the library loads.
+const bool provided = (ProvideLaunchedWorld(&MpiWorld), true);
+
+}  // namespace
 
 }  // namespace ratchet

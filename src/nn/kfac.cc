@@ -93,43 +93,36 @@ void Kfac::Precondition(std::span<const float> grads, std::span<float> out) {
 
 namespace {
 
-void PutMatrix(ByteWriter& w, const Eigen::MatrixXd& m) {
-  w.Put<int64_t>(m.rows());
-  w.Put<int64_t>(m.cols());
-  w.PutArray(std::span<const double>(m.data(), static_cast<size_t>(m.size())));
-}
-
-void GetMatrix(ByteReader& r, Eigen::MatrixXd& m) {
-  const int64_t rows = r.Get<int64_t>(), cols = r.Get<int64_t>();
-  if (rows < 0 || cols < 0 || rows > 100000 || cols > 100000) throw Error("K-FAC state is corrupt");
-  m.resize(rows, cols);
-  r.GetArray(std::span<double>(m.data(), static_cast<size_t>(m.size())), "K-FAC factor");
+// A matrix with its shape (bounded when read: larger is a corrupt file).
+void SerializeMatrix(Archive& ar, Eigen::MatrixXd& m) {
+  int64_t rows = m.rows(), cols = m.cols();
+  ar(rows);
+  ar(cols);
+  if (ar.loading()) {
+    if (rows < 0 || cols < 0 || rows > 100000 || cols > 100000) throw Error("K-FAC state is corrupt");
+    m.resize(rows, cols);
+  }
+  ar(std::span<double>(m.data(), static_cast<size_t>(m.size())), "K-FAC factor");
 }
 
 }  // namespace
 
-void Kfac::Save(ByteWriter& w) const {
-  w.Put(calls_);
-  for (const Net& net : nets_)
-    for (const Layer& L : net.layers) {
-      w.Put<uint8_t>(L.has_stats);
-      for (const Eigen::MatrixXd* m : {&L.A, &L.G, &L.QA, &L.QG}) PutMatrix(w, *m);
-      PutMatrix(w, L.dA);
-      PutMatrix(w, L.dG);
-    }
-}
-
-void Kfac::Restore(ByteReader& r) {
-  calls_ = r.Get<int>();
+void Kfac::Serialize(Archive& ar) {
+  ar(calls_);
   for (Net& net : nets_)
     for (Layer& L : net.layers) {
-      L.has_stats = r.Get<uint8_t>() != 0;
-      for (Eigen::MatrixXd* m : {&L.A, &L.G, &L.QA, &L.QG}) GetMatrix(r, *m);
-      Eigen::MatrixXd da, dg;
-      GetMatrix(r, da);
-      GetMatrix(r, dg);
-      L.dA = da;
-      L.dG = dg;
+      uint8_t has_stats = L.has_stats;
+      ar(has_stats);
+      L.has_stats = has_stats != 0;
+      for (Eigen::MatrixXd* m : {&L.A, &L.G, &L.QA, &L.QG}) SerializeMatrix(ar, *m);
+      for (Eigen::VectorXd* v : {&L.dA, &L.dG}) {  // eigenvalues, stored as one-column matrices
+        Eigen::MatrixXd m = *v;
+        SerializeMatrix(ar, m);
+        if (ar.loading()) {
+          if (m.cols() != 1) throw Error("K-FAC state is corrupt");
+          *v = m;
+        }
+      }
     }
 }
 

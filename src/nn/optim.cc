@@ -30,21 +30,13 @@ void Adam::Step(std::span<float> params, std::span<const float> grads, double lr
   }
 }
 
-void Adam::Save(ByteWriter& w) const {
-  w.Put(t_);
-  w.PutArray(std::span<const float>(m_));
-  w.PutArray(std::span<const float>(v_));
+void Adam::Serialize(Archive& ar) {
+  ar.Checked<int64_t>(t_, "Adam step count", 0, int64_t{1} << 50);
+  ar.Checked(std::span<float>(m_), "Adam first moment");
+  ar.Checked(std::span<float>(v_), "Adam second moment", 0.0);
 }
 
-void Adam::Restore(ByteReader& r) {
-  t_ = r.GetChecked<int64_t>("Adam step count", 0, int64_t{1} << 50);
-  r.GetCheckedArray(std::span<float>(m_), "Adam first moment");
-  r.GetCheckedArray(std::span<float>(v_), "Adam second moment", 0.0);
-}
-
-void RmsProp::Save(ByteWriter& w) const { w.PutArray(std::span<const float>(v_)); }
-
-void RmsProp::Restore(ByteReader& r) { r.GetCheckedArray(std::span<float>(v_), "RMSprop average", 0.0); }
+void RmsProp::Serialize(Archive& ar) { ar.Checked(std::span<float>(v_), "RMSprop average", 0.0); }
 
 RmsProp::RmsProp(int n, double alpha, double eps) : alpha_(alpha), eps_(eps), v_(n, 0.0f) {}
 

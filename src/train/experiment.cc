@@ -1,5 +1,6 @@
 // Sweeps (planning a grid of runs), reading run directories, and the summary table.
 #include "ratchet/experiment.h"
+#include "ratchet/log.h"
 
 #include <cmath>
 #include <fmt/format.h>
@@ -28,11 +29,6 @@ std::vector<std::string> Split(const std::string& text, char sep) {
   return out;
 }
 
-// Keys that do not change what a run computes.
-bool Incidental(const std::string& key) {
-  return key == "stop_at" || key == "threads" || key == "checkpoint_every" || key == "checkpoint_keep" ||
-         key == "checkpoint_minutes" || key == "eval_every";
-}
 
 }  // namespace
 
@@ -105,9 +101,11 @@ std::vector<SweepRun> PlanSweep(const SweepOptions& opt) {
           run.why = "it is not a run directory";
         } else {
           RunConfig have = LoadRunConfig(run.dir);
-          const auto mine = run.cfg.Binder().Dump(), theirs = have.Binder().Dump();
+          const ConfigBinder binder = run.cfg.Binder();
+          const auto mine = binder.Dump(), theirs = have.Binder().Dump();
+          // a run that differs in how it was executed only (threads, checkpoints) is the same run
           for (size_t k = 0; k < mine.size() && run.why.empty(); ++k)
-            if (!Incidental(mine[k].first) && mine[k] != theirs[k])
+            if (binder.Traits(mine[k].first).changes_outputs && mine[k] != theirs[k])
               run.why = fmt::format("it has {}: {} where this sweep asks for {}", theirs[k].first,
                                     theirs[k].second, mine[k].second);
           if (!run.why.empty()) {
@@ -169,42 +167,25 @@ RunRecord ReadRun(const std::filesystem::path& dir) {
   r.env = cfg.train.env;
   r.seed = cfg.train.seed;
   r.target_steps = cfg.train.n_timesteps;
-  for (const auto& [k, v] : cfg.Binder().Dump())
-    if (k != "seed" && k != "label" && !Incidental(k) && k != "eval_episodes") r.settings.emplace_back(k, v);
+  const ConfigBinder binder = cfg.Binder();
+  for (const auto& [k, v] : binder.Dump())
+    if (binder.Traits(k).defines_experiment()) r.settings.emplace_back(k, v);
   r.finished = std::filesystem::exists(dir / "model.bin");
-  const auto csv = dir / "progress.csv";
-  std::ifstream in(csv);
-  if (!in) throw Error(fmt::format("cannot read '{}'", csv.string()));
-  std::string line;
-  std::getline(in, line);
-  const std::vector<std::string> cols = Split(line, ',');
-  auto col = [&](const char* name) {
-    const auto it = std::find(cols.begin(), cols.end(), name);
-    if (it == cols.end()) throw Error(fmt::format("'{}' has no {} column", csv.string(), name));
-    return static_cast<size_t>(it - cols.begin());
-  };
-  const size_t c_steps = col("steps"), c_wall = col("wall_time"), c_ret = col("ep_return_mean");
+  const ProgressTable t = ReadProgress(dir / "progress.csv");
+  const std::vector<double> steps = t.Column("steps"), wall = t.Column("wall_time"), ret = t.Column("ep_return_mean");
   // runs written before periodic evaluation have no such column
-  const auto eval_it = std::find(cols.begin(), cols.end(), "eval_return_mean");
-  const std::optional<size_t> c_eval =
-      eval_it == cols.end() ? std::nullopt : std::optional<size_t>(static_cast<size_t>(eval_it - cols.begin()));
-  for (int row = 2; std::getline(in, line); ++row) {
-    const std::vector<std::string> cells = Split(line, ',');
-    if (cells.size() != cols.size())
-      throw Error(fmt::format("'{}' line {} has {} cells, expected {}", csv.string(), row, cells.size(), cols.size()));
-    try {
-      r.last_steps = std::stoll(cells[c_steps]);
-      r.wall_seconds = std::stod(cells[c_wall]);
-      if (!cells[c_ret].empty()) {
-        r.steps.push_back(static_cast<double>(r.last_steps));
-        r.returns.push_back(std::stod(cells[c_ret]));
-      }
-      if (c_eval && !cells[*c_eval].empty()) {
-        r.eval_steps.push_back(static_cast<double>(r.last_steps));
-        r.eval_returns.push_back(std::stod(cells[*c_eval]));
-      }
-    } catch (const std::exception&) {
-      throw Error(fmt::format("'{}' line {} holds a value that is not a number", csv.string(), row));
+  const std::vector<double> eval_ret = t.Find("eval_return_mean") ? t.Column("eval_return_mean")
+                                                                    : std::vector<double>(t.rows.size(), NAN);
+  for (size_t k = 0; k < t.rows.size(); ++k) {
+    r.last_steps = static_cast<int64_t>(steps[k]);
+    r.wall_seconds = wall[k];
+    if (!std::isnan(ret[k])) {
+      r.steps.push_back(steps[k]);
+      r.returns.push_back(ret[k]);
+    }
+    if (!std::isnan(eval_ret[k])) {
+      r.eval_steps.push_back(steps[k]);
+      r.eval_returns.push_back(eval_ret[k]);
     }
   }
   const auto eval = dir / "eval.json";

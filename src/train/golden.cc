@@ -65,7 +65,7 @@ GoldenDigest RunGolden(const GoldenRun& run, const std::filesystem::path& dir, i
   o.sets = {"threads=" + std::to_string(threads), "eval_episodes=2", "eval_every=-1", "checkpoint_every=0",
             "checkpoint_minutes=0"};
   const RunConfig shape = ResolveRunConfig(o);  // the preset's rollout size
-  o.steps = static_cast<int64_t>(run.updates) * shape.train.n_steps * shape.train.n_envs;
+  o.steps = run.updates * shape.train.rollout_steps();
   RunConfig cfg = ResolveRunConfig(o);
   std::filesystem::create_directories(dir);
 

@@ -14,16 +14,31 @@ constexpr uint32_t kVersion = 2;  // 2: adds the observation normaliser
 
 }  // namespace
 
+namespace {
+
+// The model file's body, in both directions (format 1 has no normaliser).
+void SerializeModel(Archive& ar, std::span<float> policy, std::span<float> value, ObsNormalizer& norm) {
+  ar(policy, "policy parameter");
+  ar(value, "value parameter");
+  if (ar.version() < 2) return;
+  uint8_t enabled = norm.enabled;
+  ar(enabled);
+  norm.enabled = enabled != 0;
+  ar.Checked<double>(norm.clip, "normaliser clip", 0.0, 1e30);
+  norm.Serialize(ar);
+}
+
+// A saving archive only reads: the parameters of a const network may go through it.
+std::span<float> Writable(std::span<const float> s) { return {const_cast<float*>(s.data()), s.size()}; }
+
+}  // namespace
+
 void SaveModel(const std::filesystem::path& path, const Policy& policy, const ValueFunction& value,
                const ObsNormalizer& norm) {
   ByteWriter w;
-  w.PutArray(policy.params());
-  w.PutArray(value.params());
-  w.Put<uint8_t>(norm.enabled);
-  w.Put(norm.clip);
-  w.Put(norm.rms.count);
-  w.PutArray(std::span<const double>(norm.rms.mean));
-  w.PutArray(std::span<const double>(norm.rms.var));
+  Archive ar(w, kVersion);
+  ObsNormalizer saved = norm;
+  SerializeModel(ar, Writable(policy.params()), Writable(value.params()), saved);
   WriteFileAtomically(path, Frame(kMagic, kVersion, w.buf), "model file");
 }
 
@@ -32,18 +47,10 @@ void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction&
   const std::vector<uint8_t> bytes = ReadWholeFile(path, "model file");
   const std::string name = path.string();
   const Unframed u = Unframe(bytes, kMagic, kVersion, name, "model file");
-  const uint32_t version = u.version;
   ByteReader r(u.body, "'" + name + "'");
-  r.GetArray(policy.params(), "policy parameter");
-  r.GetArray(value.params(), "value parameter");
+  Archive ar(r, u.version);
   ObsNormalizer loaded(policy.obs_dim(), false, 10.0);
-  if (version >= 2) {
-    loaded.enabled = r.Get<uint8_t>() != 0;
-    loaded.clip = r.GetChecked<double>("normaliser clip", 0.0, 1e30);
-    loaded.rms.count = r.GetChecked<double>("normaliser count", 1e-300, 1e300);
-    r.GetCheckedArray(std::span<double>(loaded.rms.mean), "normaliser mean");
-    r.GetCheckedArray(std::span<double>(loaded.rms.var), "normaliser variance", 0.0);
-  }
+  SerializeModel(ar, policy.params(), value.params(), loaded);
   r.ExpectEnd();
   for (const auto& [params, what] : {std::pair{std::span<const float>(policy.params()), "policy"},
                                      std::pair{std::span<const float>(value.params()), "value"}})
@@ -72,7 +79,7 @@ void FromCheckpoint(const std::filesystem::path& run_dir, TrainedModel* m) {
   m->policy = std::make_unique<Policy>(algo->policy());
   m->value = std::make_unique<ValueFunction>(algo->value());
   m->norm = collector.normalizer();
-  const int64_t per = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
+  const int64_t per = tc.rollout_steps();
   m->source = fmt::format("checkpoint {} (update {} of {}, {} steps)", ck.path.filename().string(), p.updates,
                           m->cfg.train.n_timesteps / per, p.steps);
   m->steps = p.steps;

@@ -12,27 +12,31 @@
 namespace ratchet {
 
 void TrainConfig::Bind(ConfigBinder& b) {
-  b.Add("n_timesteps", &n_timesteps, "total environment steps (rounded down to whole rollouts)", AtLeast<int64_t>(1));
+  b.Add("n_timesteps", &n_timesteps, "total environment steps (rounded down to whole rollouts)", AtLeast<int64_t>(1),
+        kBudget);
   LearnerConfig::Bind(b);
-  b.Add("threads", &threads, "worker threads (results are identical for any count)", InRange(1, 256));
+  b.Add("threads", &threads, "worker threads (results are identical for any count)", InRange(1, 256), kIncidental);
   b.Add("eval_episodes", &eval_episodes,
-        "deterministic evaluation episodes, periodically (eval_every) and after training (0: none)", AtLeast(0));
+        "deterministic evaluation episodes, periodically (eval_every) and after training (0: none)", AtLeast(0),
+        kReporting);
   b.Add("eval_every", &eval_every,
         "steps between periodic evaluations, rounded up to whole rollouts; the best model is kept as "
-        "best_model.bin (0: ten evaluations per run; negative: none)");
-  b.Add("checkpoint_every", &checkpoint_every, "write a checkpoint every k updates (0: only at the end)", AtLeast(0));
+        "best_model.bin (0: ten evaluations per run; negative: none)", {}, kIncidental);
+  b.Add("checkpoint_every", &checkpoint_every, "write a checkpoint every k updates (0: only at the end)", AtLeast(0),
+        kIncidental);
   b.Add("checkpoint_minutes", &checkpoint_minutes,
-        "also write a checkpoint when this many minutes passed since the last (0: off)", NonNegative());
-  b.Add("checkpoint_keep", &checkpoint_keep, "checkpoints kept in RUN_DIR/checkpoints", AtLeast(1));
+        "also write a checkpoint when this many minutes passed since the last (0: off)", NonNegative(), kIncidental);
+  b.Add("checkpoint_keep", &checkpoint_keep, "checkpoints kept in RUN_DIR/checkpoints", AtLeast(1), kIncidental);
   b.Add("stop_at", &stop_at, "stop with a checkpoint once this many steps are done (0: off); resume later",
-        AtLeast<int64_t>(0));
+        AtLeast<int64_t>(0), kIncidental);
   b.Add<std::string>("label", &label, "the run's name in sweeps, plots and tables, e.g. vpg-no-baseline (default: the algo)",
                      [](const std::string& l) {
                        for (char c : l)
                          if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' && c != '+')
                            return "made of letters, digits and - _ . + only";
                        return "";
-                     });
+                     },
+                     kReporting);
   b.Add<std::string>("env_kwargs", &env_kwargs,
                      "keyword arguments of the environment, e.g. {ctrl_cost_weight: 0.2, xml_file: ./my_ant.xml} "
                      "(Gymnasium's make(id, **kwargs))",
@@ -49,7 +53,7 @@ void TrainConfig::Bind(ConfigBinder& b) {
 int TrainConfig::EvalInterval(int updates) const {
   if (eval_episodes <= 0 || eval_every < 0 || updates <= 0) return 0;
   if (eval_every == 0) return std::max(1, updates / 10);
-  const int64_t per = static_cast<int64_t>(n_steps) * n_envs;
+  const int64_t per = rollout_steps();
   return static_cast<int>(std::min<int64_t>((eval_every + per - 1) / per, std::max(updates, 1)));
 }
 
@@ -57,23 +61,23 @@ void TrainConfig::Validate() {
   ConfigBinder b;
   Bind(b);
   b.Validate();
-  if (static_cast<int64_t>(n_steps) * n_envs > n_timesteps)
+  if (rollout_steps() > n_timesteps)
     throw Error(fmt::format(
         "n_timesteps ({}) is smaller than one rollout of n_steps * n_envs = {} steps; raise the "
         "step count or lower n_steps",
-        n_timesteps, static_cast<int64_t>(n_steps) * n_envs));
+        n_timesteps, rollout_steps()));
   // update counts are 32-bit (progress.csv, checkpoints): a budget beyond them would wrap
-  const int64_t updates = n_timesteps / (static_cast<int64_t>(n_steps) * n_envs);
+  const int64_t updates = n_timesteps / rollout_steps();
   if (updates > std::numeric_limits<int32_t>::max())
     throw Error(fmt::format("n_timesteps ({}) means {} updates of n_steps * n_envs = {} steps, more than the "
                             "{} a run can count; lower the step count or raise n_steps",
-                            n_timesteps, updates, static_cast<int64_t>(n_steps) * n_envs,
+                            n_timesteps, updates, rollout_steps(),
                             std::numeric_limits<int32_t>::max()));
 }
 
 ConfigBinder RunConfig::Binder() {
   ConfigBinder b;
-  b.Add("seed", &train.seed, "seed of the run: networks, sampling, env copies (seed + i)");
+  b.Add("seed", &train.seed, "seed of the run: networks, sampling, env copies (seed + i)", {}, kReplicate);
   train.Bind(b);
   algo->Bind(b);
   return b;

@@ -1,5 +1,6 @@
 #include "train/run_log.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fmt/format.h>
@@ -45,7 +46,72 @@ void KeepLines(const std::filesystem::path& path, int lines) {
   WriteFileAtomically(path, kept, "log");
 }
 
+// "a,b,,c" -> {"a", "b", "", "c"}; a trailing comma ends with an empty cell.
+std::vector<std::string> Cells(const std::string& line) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = line.find(',', start);
+    out.push_back(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
 }  // namespace
+
+std::optional<size_t> ProgressTable::Find(const std::string& name) const {
+  const auto it = std::find(columns.begin(), columns.end(), name);
+  if (it == columns.end()) return std::nullopt;
+  return static_cast<size_t>(it - columns.begin());
+}
+
+std::vector<double> ProgressTable::Column(const std::string& name) const {
+  const std::optional<size_t> c = Find(name);
+  if (!c) throw Error(fmt::format("'{}' has no {} column", path.string(), name));
+  std::vector<double> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(row[*c]);
+  return out;
+}
+
+ProgressTable ReadProgress(const std::filesystem::path& csv, bool strict) {
+  ProgressTable t;
+  t.path = csv;
+  std::ifstream in(csv);
+  if (!in) {
+    if (strict) throw Error(fmt::format("cannot read '{}'", csv.string()));
+    return t;
+  }
+  std::string line;
+  if (!std::getline(in, line)) return t;
+  t.columns = Cells(line);
+  for (int row = 2; std::getline(in, line); ++row) {
+    if (!strict && in.eof()) break;  // a row still being written (no newline yet)
+    const std::vector<std::string> cells = Cells(line);
+    std::vector<double> values(cells.size(), NAN);
+    bool ok = cells.size() == t.columns.size();
+    if (!ok && strict)
+      throw Error(fmt::format("'{}' line {} has {} cells, expected {}", csv.string(), row, cells.size(),
+                              t.columns.size()));
+    for (size_t c = 0; ok && c < cells.size(); ++c) {
+      if (cells[c].empty()) continue;
+      size_t used = 0;
+      try {
+        values[c] = std::stod(cells[c], &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      ok = used == cells[c].size();
+    }
+    if (!ok) {
+      if (strict) throw Error(fmt::format("'{}' line {} holds a value that is not a number", csv.string(), row));
+      break;
+    }
+    t.rows.push_back(std::move(values));
+  }
+  return t;
+}
 
 RunLog::RunLog(const std::filesystem::path& run_dir, bool fresh, int rows, int64_t steps) : dir_(run_dir) {
   const auto csv_path = run_dir / "progress.csv", jsonl_path = run_dir / "progress.jsonl";

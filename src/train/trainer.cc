@@ -12,6 +12,7 @@
 #include "ratchet/bytes.h"
 #include "ratchet/train.h"
 #include "train/checkpoint.h"
+#include "train/observers.h"
 #include "train/run_log.h"
 #include "train/trainer_state.h"
 #include "train/yaml_util.h"
@@ -63,17 +64,6 @@ std::string FirstNonFinite(Algorithm& algo, const UpdateStats& s, const ObsNorma
   return "";
 }
 
-std::string Duration(double s) {
-  if (!std::isfinite(s)) return "?";
-  if (s < 60) return fmt::format("{:.1f}s", s);
-  if (s < 3600) return fmt::format("{}m{:02d}s", static_cast<int>(s) / 60, static_cast<int>(s) % 60);
-  return fmt::format("{}h{:02d}m", static_cast<int>(s) / 3600, (static_cast<int>(s) % 3600) / 60);
-}
-
-}  // namespace
-
-namespace {
-
 std::atomic<bool> g_stop_requested{false};
 
 // The remaining fraction of training for schedules at `steps` of `total`: 1 - steps/total, or,
@@ -87,44 +77,53 @@ double ProgressRemaining(int64_t steps, int64_t total, int64_t anchor_steps, dou
 
 }  // namespace
 
+void SerializeTrainerPayload(Archive& ar, const TrainConfig& tc, Collector& collector, Algorithm& algo,
+                             TrainerProgress& p, bool environments) {
+  ar(p.updates);
+  ar(p.steps);
+  ar(p.episodes);
+  ar(p.wall_before);
+  // counters are checked against each other and the configuration before they drive anything
+  const int64_t per = tc.rollout_steps();
+  if (ar.loading() && (p.updates < 0 || p.steps != static_cast<int64_t>(p.updates) * per || p.steps > tc.n_timesteps ||
+                       p.episodes < 0 || p.episodes > p.steps || !std::isfinite(p.wall_before) || p.wall_before < 0))
+    throw Error(fmt::format("checkpoint is corrupt: update {}, steps {}, episodes {} do not fit its "
+                            "configuration ({} steps per update)", p.updates, p.steps, p.episodes, per));
+  uint64_t n_recent = p.recent.size();
+  ar(n_recent);
+  if (ar.loading()) {
+    if (n_recent > 100) throw Error("checkpoint is corrupt (episode window)");
+    p.recent.resize(n_recent);
+  }
+  for (EpisodeStat& e : p.recent) {
+    ar(e.env);
+    ar(e.ret);
+    ar(e.length);
+  }
+  collector.Serialize(ar, environments);
+  algo.Serialize(ar);
+  if (ar.version() >= 3) {  // schedules after a resume that changed the total
+    ar(p.anchor_steps);
+    ar(p.anchor_remaining);
+    if (ar.loading() &&
+        (p.anchor_steps < 0 || p.anchor_steps > p.steps || !(p.anchor_remaining >= 0 && p.anchor_remaining <= 1)))
+      throw Error("checkpoint is corrupt (schedule anchor)");
+  }
+  if (ar.version() >= 4) {  // the periodic evaluations' record
+    ar(p.best_eval);
+    ar(p.last_eval);
+    if (ar.loading() &&
+        (std::isinf(p.best_eval) || std::isinf(p.last_eval) || std::isnan(p.best_eval) != std::isnan(p.last_eval)))
+      throw Error("checkpoint is corrupt (evaluation record)");
+  }
+}
+
 void ReadTrainerPayload(const std::vector<uint8_t>& payload, uint32_t version, const TrainConfig& tc,
                         Collector& collector, Algorithm& algo, TrainerProgress* p, bool environments) {
   ByteReader r(payload, "checkpoint");
-  p->updates = r.Get<int>();
-  p->steps = r.Get<int64_t>();
-  p->episodes = r.Get<int64_t>();
-  p->wall_before = r.Get<double>();
-  // counters are checked against each other and the configuration before they drive anything
-  const int64_t per = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
-  if (p->updates < 0 || p->steps != static_cast<int64_t>(p->updates) * per || p->steps > tc.n_timesteps ||
-      p->episodes < 0 ||
-      p->episodes > p->steps || !std::isfinite(p->wall_before) || p->wall_before < 0)
-    throw Error(fmt::format("checkpoint is corrupt: update {}, steps {}, episodes {} do not fit its "
-                            "configuration ({} steps per update)", p->updates, p->steps, p->episodes, per));
-  const uint64_t n_recent = r.Get<uint64_t>();
-  if (n_recent > 100) throw Error("checkpoint is corrupt (episode window)");
-  p->recent.clear();
-  for (uint64_t k = 0; k < n_recent; ++k) {
-    EpisodeStat e;
-    e.env = r.Get<int>();
-    e.ret = r.Get<double>();
-    e.length = r.Get<int>();
-    p->recent.push_back(e);
-  }
-  collector.Restore(r, environments);
-  algo.Restore(r);
-  if (version >= 3) {
-    p->anchor_steps = r.Get<int64_t>();
-    p->anchor_remaining = r.Get<double>();
-    if (p->anchor_steps < 0 || p->anchor_steps > p->steps || !(p->anchor_remaining >= 0 && p->anchor_remaining <= 1))
-      throw Error("checkpoint is corrupt (schedule anchor)");
-  }
-  if (version >= 4) {
-    p->best_eval = r.Get<double>();
-    p->last_eval = r.Get<double>();
-    if (std::isinf(p->best_eval) || std::isinf(p->last_eval) || std::isnan(p->best_eval) != std::isnan(p->last_eval))
-      throw Error("checkpoint is corrupt (evaluation record)");
-  }
+  Archive ar(r, version);
+  *p = TrainerProgress();
+  SerializeTrainerPayload(ar, tc, collector, algo, *p, environments);
   r.ExpectEnd();
 }
 
@@ -149,29 +148,25 @@ UpdateFlags AgreeFlags(Comm& comm, UpdateFlags mine) {
   return out;
 }
 
-// The training loop, from scratch (checkpoint null) or from a checkpoint's payload (format
-// `version`); `old_total` is the checkpoint's n_timesteps when a resume changed it. Every rank of
-// `comm` runs it; rank 0 alone writes the run directory.
-TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt, Comm& comm,
-                        const std::vector<uint8_t>* checkpoint, uint32_t version = 0,
-                        std::optional<int64_t> old_total = std::nullopt) {
-  PinProductBlocking();  // the same sums on every machine (see ratchet/nn.h)
-  const TrainConfig& tc = cfg.train;
-  const bool lead = comm.rank() == 0;
-  const auto t0 = Clock::now();
+// What a run trains with, built (or restored from a checkpoint) by SetUp on every rank.
+struct RunParts {
   std::unique_ptr<ThreadPool> pool;
   std::unique_ptr<VectorEnv> venv;
   std::unique_ptr<Algorithm> algo;
   std::unique_ptr<Collector> collector;
   std::unique_ptr<RunLog> log;  // rank 0 only
-  std::deque<EpisodeStat> recent;
-  int64_t episodes = 0;
-  double wall_before = 0.0;  // wall time of the run before this process
-  int64_t anchor_steps = 0;  // schedules: see ProgressRemaining
-  double anchor_remaining = 1.0;
-  double best_eval = NAN, last_eval = NAN;  // periodic evaluations so far (NaN: none yet)
-  TrainResult res;
-  // set-up: a failure on any rank (a bad directory on rank 0, a corrupt checkpoint) stops all
+  TrainerProgress progress;     // the counters and records a checkpoint holds
+};
+
+// Checks the run directory (rank 0), builds the run, and restores it from a checkpoint's payload
+// (format `version`; `old_total` is the checkpoint's n_timesteps when a resume changed it). A
+// failure on any rank (a bad directory on rank 0, a corrupt checkpoint) stops every rank.
+RunParts SetUp(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt, Comm& comm,
+               const std::vector<uint8_t>* checkpoint, uint32_t version, std::optional<int64_t> old_total) {
+  const TrainConfig& tc = cfg.train;
+  const bool lead = comm.rank() == 0;
+  RunParts run;
+  TrainerProgress& p = run.progress;
   Agree(comm, [&] {
     if (lead && checkpoint == nullptr &&
         (std::filesystem::exists(run_dir / "model.bin") || !LatestCheckpointPath(run_dir).empty()))
@@ -186,230 +181,208 @@ TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, co
       // checkpoint may be started again in it, and no other directory ever is
       if (!st.ours) WriteFileAtomically(run_dir / kRunMarker, kRunMarkerText, "run marker");
     }
-    pool = std::make_unique<ThreadPool>(tc.threads);
-    venv = std::make_unique<VectorEnv>(tc.env, tc.n_envs, pool.get(), &comm, -1, tc.kwargs());
+    run.pool = std::make_unique<ThreadPool>(tc.threads);
+    run.venv = std::make_unique<VectorEnv>(tc.env, tc.n_envs, run.pool.get(), &comm, -1, tc.kwargs());
     const Rng root(static_cast<uint64_t>(tc.seed));
-    algo = FindAlgorithm(tc.algo).make(*cfg.algo, venv->spec(), tc, root.Split(1), pool.get());
-    if (comm.size() > 1) algo->set_comm(&comm);
-    collector = std::make_unique<Collector>(algo->policy(), algo->value(), *venv, tc.collector(), root.Split(2));
+    run.algo = FindAlgorithm(tc.algo).make(*cfg.algo, run.venv->spec(), tc, root.Split(1), run.pool.get());
+    if (comm.size() > 1) run.algo->set_comm(&comm);
+    run.collector = std::make_unique<Collector>(run.algo->policy(), run.algo->value(), *run.venv, tc.collector(),
+                                                root.Split(2));
     if (checkpoint == nullptr) {
       if (lead) WriteFileAtomically(run_dir / "config.yaml", cfg.ToYaml(), "run config");
     } else {
-      TrainerProgress p;
-      ReadTrainerPayload(*checkpoint, version, tc, *collector, *algo, &p);
-      res.updates = p.updates;
-      res.steps = p.steps;
-      episodes = p.episodes;
-      wall_before = p.wall_before;
-      recent = std::move(p.recent);
-      anchor_steps = p.anchor_steps;
-      anchor_remaining = p.anchor_remaining;
-      best_eval = p.best_eval;
-      last_eval = p.last_eval;
-      if (lead && !venv->restart_note().empty()) {
+      ReadTrainerPayload(*checkpoint, version, tc, *run.collector, *run.algo, &p);
+      if (lead && !run.venv->restart_note().empty()) {
         if (opt.on_warning) {
-          opt.on_warning(venv->restart_note());
+          opt.on_warning(run.venv->restart_note());
         } else {
-          std::cerr << "warning: " << venv->restart_note() << "\n";
+          std::cerr << "warning: " << run.venv->restart_note() << "\n";
         }
       }
-      if (opt.restart_schedules && res.steps > 0) {
-        anchor_steps = res.steps;
-        anchor_remaining = 1.0;
-      } else if (old_total && *old_total != tc.n_timesteps && res.steps > 0) {
+      if (opt.restart_schedules && p.steps > 0) {
+        p.anchor_steps = p.steps;
+        p.anchor_remaining = 1.0;
+      } else if (old_total && *old_total != tc.n_timesteps && p.steps > 0) {
         // the total changed: schedules continue from where they are
-        anchor_remaining = ProgressRemaining(res.steps, *old_total, anchor_steps, anchor_remaining);
-        anchor_steps = res.steps;
+        p.anchor_remaining = ProgressRemaining(p.steps, *old_total, p.anchor_steps, p.anchor_remaining);
+        p.anchor_steps = p.steps;
       }
     }
-    if (lead) log = std::make_unique<RunLog>(run_dir, checkpoint == nullptr, res.updates, res.steps);
+    if (lead) run.log = std::make_unique<RunLog>(run_dir, checkpoint == nullptr, p.updates, p.steps);
   });
-  if (checkpoint == nullptr) collector->Reset(static_cast<uint64_t>(tc.seed));  // collective
+  if (checkpoint == nullptr) run.collector->Reset(static_cast<uint64_t>(tc.seed));  // collective
+  return run;
+}
 
-  // collective: every rank's environment copies go into the bytes; rank 0 writes them
-  auto write_checkpoint = [&] {
-    ByteWriter w;
-    w.Put(res.updates);
-    w.Put(res.steps);
-    w.Put(episodes);
-    w.Put(wall_before + std::chrono::duration<double>(Clock::now() - t0).count());
-    w.Put<uint64_t>(recent.size());
-    for (const EpisodeStat& e : recent) {
-      w.Put(e.env);
-      w.Put(e.ret);
-      w.Put(e.length);
-    }
-    collector->Save(w);
-    algo->Save(w);
-    w.Put(anchor_steps);
-    w.Put(anchor_remaining);
-    w.Put(best_eval);
-    w.Put(last_eval);
-    Agree(comm, [&] {
-      if (lead) WriteCheckpoint(run_dir, res.updates, cfg.ToYaml(), w.buf, tc.checkpoint_keep);
-    });
-  };
-  auto finish_timing = [&] {
-    res.env_seconds = venv->sim_seconds();
-    res.comm_seconds = venv->comm_seconds();
-    res.collect_seconds -= collector->env_seconds();
-  };
-
-  Rollout r;
-  r.Resize(tc.n_steps, tc.n_envs, venv->obs_dim(), venv->act_dim());
-  const int64_t per_update = static_cast<int64_t>(tc.n_steps) * tc.n_envs;
-  const int updates = static_cast<int>(tc.n_timesteps / per_update);
-  const int eval_interval = tc.EvalInterval(updates);
-  std::optional<EvalResult> final_eval;  // the periodic evaluation after the last update
-  auto last_print = Clock::now() - std::chrono::hours(1);
-  auto last_checkpoint = Clock::now();
-  const int64_t steps_at_start = res.steps;
-  g_stop_requested = false;
-  for (int u = res.updates + 1; u <= updates; ++u) {
-    const auto t_collect = Clock::now();
-    const std::vector<EpisodeStat> finished = collector->Collect(r);  // collective
-    UpdateFlags flags;
-    // every rank holds the whole rollout and runs the same update; what only rank 0 does (the
-    // log, the progress line) is agreed on, so a failure there stops every rank
-    Agree(comm, [&] {
-      const int64_t finished_now = static_cast<int64_t>(finished.size());
-      for (const EpisodeStat& e : finished) {
-        recent.push_back(e);
-        if (recent.size() > 100) recent.pop_front();
-      }
-      const auto t_update = Clock::now();
-      res.collect_seconds += std::chrono::duration<double>(t_update - t_collect).count();
-      res.steps += per_update;
-      ComputeGae(r, tc.gamma, tc.gae_lambda);
-      if (opt.on_rollout) opt.on_rollout(r);
-      const double progress_remaining = ProgressRemaining(res.steps, tc.n_timesteps, anchor_steps, anchor_remaining);
-      const UpdateStats s = algo->Update(r, progress_remaining);
-      res.update_seconds += std::chrono::duration<double>(Clock::now() - t_update).count();
-      if (const std::string bad = FirstNonFinite(*algo, s, collector->normalizer()); !bad.empty())
-        throw Error(fmt::format("training diverged at update {}: {} is not finite; the last good checkpoint is "
-                                "kept; lower the step size (learning_rate, max_kl, kl_clip) or max_grad_norm",
-                                u, bad));
-
-      // periodic deterministic evaluation with the frozen normaliser, on every rank (the same
-      // result everywhere); rank 0 keeps the best model
-      double eval_mean = NAN, eval_std = NAN;
-      bool eval_interrupted = false;
-      if (eval_interval > 0 && (u % eval_interval == 0 || u == updates)) {
-        EvalLimits limits;
-        limits.env_kwargs = tc.kwargs();
-        if (comm.size() == 1)
-          limits.stop = [&] { return g_stop_requested.load() || (opt.poll_stop && opt.poll_stop()); };
-        EvalResult e = Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true, &collector->normalizer(),
-                                limits);
-        if (e.interrupted) {
-          eval_interrupted = true;  // not recorded; training stops with a checkpoint
-        } else {
-          eval_mean = last_eval = e.mean;
-          eval_std = e.std;
-          if (std::isnan(best_eval) || e.mean > best_eval) {
-            best_eval = e.mean;
-            if (lead) SaveModel(run_dir / "best_model.bin", algo->policy(), algo->value(), collector->normalizer());
-          }
-          if (u == updates) final_eval = std::move(e);
-        }
-      }
-
-      double ret_mean = NAN, ret_std = NAN, len_mean = NAN;
-      if (!recent.empty()) {
-        double sr = 0, sl = 0;
-        for (const auto& e : recent) {
-          sr += e.ret;
-          sl += e.length;
-        }
-        ret_mean = sr / recent.size();
-        len_mean = sl / recent.size();
-        double sq = 0;
-        for (const auto& e : recent) sq += (e.ret - ret_mean) * (e.ret - ret_mean);
-        ret_std = std::sqrt(sq / recent.size());
-      }
-      episodes += finished_now;
-      const double wall = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
-      const double ev = ExplainedVariance(r.values, r.returns);
-      // the row by column name: the trainer's own measurements, then the update's statistics
-      std::vector<double> row(ProgressColumns().size(), NAN);
-      auto put = [&row](const char* name, double value) { row[ProgressColumn(name)] = value; };
-      put("update", u);
-      put("steps", static_cast<double>(res.steps));
-      put("wall_time", wall);
-      put("episodes", static_cast<double>(episodes));
-      put("ep_return_mean", ret_mean);
-      put("ep_return_std", ret_std);
-      put("ep_len_mean", len_mean);
-      put("explained_variance", ev);
-      s.ForEach(put);
-      put("eval_return_mean", eval_mean);
-      put("eval_return_std", eval_std);
-      if (log) log->Append(row);
-      res.updates = u;
-
-      const auto now = Clock::now();
-      if (lead && opt.progress != nullptr &&
-          (u == updates || now - last_print > std::chrono::milliseconds(opt.progress_is_tty ? 200 : 5000))) {
-        last_print = now;
-        const double run_wall = std::chrono::duration<double>(now - t0).count();
-        const double sps = (res.steps - steps_at_start) / std::max(run_wall, 1e-9);
-        const double eta = (static_cast<double>(updates) * per_update - res.steps) / std::max(sps, 1e-9);
-        std::string line = fmt::format(
-            "{} {} seed {} | {:>9}/{} steps ({:3.0f}%) | {:>7.0f} steps/s | return {:>8}{} | ETA {}",
-            tc.algo, tc.env, tc.seed, res.steps, static_cast<int64_t>(updates) * per_update,
-            100.0 * res.steps / (static_cast<double>(updates) * per_update), sps,
-            std::isnan(ret_mean) ? std::string("-") : fmt::format("{:.1f}", ret_mean),
-            std::isnan(last_eval) ? std::string() : fmt::format(" | eval {:.1f} (best {:.1f})", last_eval, best_eval),
-            Duration(eta));
-        if (opt.progress_width > 0 && static_cast<int>(line.size()) >= opt.progress_width) {
-          // a narrow terminal: the essentials first, then cut (a line that wraps is never redrawn)
-          line = fmt::format("{} {} s{} | {}% | {:.0f}/s | ret {} | ETA {}", tc.algo, tc.env, tc.seed,
-                             static_cast<int>(100.0 * res.steps / (static_cast<double>(updates) * per_update)), sps,
-                             std::isnan(ret_mean) ? std::string("-") : fmt::format("{:.1f}", ret_mean), Duration(eta));
-          if (static_cast<int>(line.size()) >= opt.progress_width) line.resize(std::max(opt.progress_width - 1, 0));
-        }
-        if (opt.progress_is_tty) {
-          *opt.progress << "\r\033[K" << line << (u == updates ? "\n" : "") << std::flush;
-        } else {
-          *opt.progress << line << "\n" << std::flush;
-        }
-      }
-      const bool asked_to_stop = opt.on_update && !opt.on_update(row) && u < updates;
-      flags.stop = asked_to_stop || g_stop_requested.load() || eval_interrupted ||
-                   (tc.stop_at > 0 && res.steps >= tc.stop_at && u < updates);
-      flags.checkpoint = tc.checkpoint_minutes > 0 &&
-                         now - last_checkpoint > std::chrono::duration<double>(60.0 * tc.checkpoint_minutes);
-    });
-    flags = AgreeFlags(comm, flags);
-    if (flags.stop || flags.checkpoint || (tc.checkpoint_every > 0 && u % tc.checkpoint_every == 0) || u == updates) {
-      write_checkpoint();
-      last_checkpoint = Clock::now();
-    }
-    if (flags.stop) {
-      if (lead && opt.progress != nullptr && opt.progress_is_tty) *opt.progress << "\n";
-      res.stopped = true;
-      if (!std::isnan(best_eval)) res.best_eval = best_eval;
-      res.wall_seconds = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
-      finish_timing();
-      return res;
-    }
+// The mean and standard deviation of the window's returns and its mean length (NaN when empty).
+void WindowStats(const std::deque<EpisodeStat>& recent, double* ret_mean, double* ret_std, double* len_mean) {
+  *ret_mean = *ret_std = *len_mean = NAN;
+  if (recent.empty()) return;
+  double sr = 0, sl = 0;
+  for (const auto& e : recent) {
+    sr += e.ret;
+    sl += e.length;
   }
-  finish_timing();
-  if (!std::isnan(best_eval)) res.best_eval = best_eval;
-  Agree(comm, [&] {
-    if (!lead) return;
-    SaveModel(run_dir / "model.bin", algo->policy(), algo->value(), collector->normalizer());
-    res.wall_seconds = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
-    if (tc.eval_episodes > 0) {
-      // the periodic evaluation after the last update is this evaluation (same seeds, same policy)
-      res.eval = final_eval ? *final_eval
-                            : Evaluate(algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true,
-                                       &collector->normalizer(), {.env_kwargs = tc.kwargs()});
-      log->Eval(res.steps, *res.eval, kEvalSeedBase, true);
+  *ret_mean = sr / recent.size();
+  *len_mean = sl / recent.size();
+  double sq = 0;
+  for (const auto& e : recent) sq += (e.ret - *ret_mean) * (e.ret - *ret_mean);
+  *ret_std = std::sqrt(sq / recent.size());
+}
+
+// A run in training: its parts, its counters and the observers that watch it.
+class Trainer {
+ public:
+  Trainer(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt, Comm& comm,
+          const std::vector<uint8_t>* checkpoint, uint32_t version, std::optional<int64_t> old_total)
+      : cfg_(cfg), tc_(cfg.train), run_dir_(run_dir), comm_(comm), t0_(Clock::now()),
+        run_(SetUp(cfg, run_dir, opt, comm, checkpoint, version, old_total)), p_(run_.progress) {
+    g_stop_requested = false;
+    const TrainerContext ctx{&tc_, run_dir_, &p_, run_.collector.get(), t0_, lead(), comm.size() == 1,
+                             &g_stop_requested, &final_eval_};
+    observers_ = MakeTrainerObservers(ctx, opt, run_.log.get());
+    rollout_.Resize(tc_.n_steps, tc_.n_envs, run_.venv->obs_dim(), run_.venv->act_dim());
+    row_.resize(ProgressColumns().size());
+  }
+
+  // The training loop: collect, update, notify the observers (ratchet/train.h, TrainObserver), and
+  // checkpoint when due or asked. Every rank runs it and holds the whole rollout; what only rank 0
+  // does (its logs, the progress line) runs inside an agreement, so a failure there stops every rank.
+  TrainResult Run() {
+    for (int u = p_.updates + 1; u <= updates_; ++u) {
+      const auto t_collect = Clock::now();
+      const std::vector<EpisodeStat> finished = run_.collector->Collect(rollout_);  // collective
+      UpdateEvent ev;
+      Agree(comm_, [&] {
+        const UpdateStats s = Learn(u, finished, t_collect);
+        ev = Event(u, s);
+        for (TrainObserver* o : observers_.order) o->OnUpdate(ev);
+        ev.stats = nullptr;  // the update's statistics end here
+      });
+      const UpdateFlags flags = AgreeFlags(comm_, {ev.stop, ev.checkpoint});
+      ev.stop = flags.stop;
+      ev.checkpoint = flags.checkpoint;
+      if (flags.stop || flags.checkpoint || (tc_.checkpoint_every > 0 && u % tc_.checkpoint_every == 0) || u == updates_)
+        Checkpoint(ev);
+      if (flags.stop) return End(true);
     }
-  });
-  if (!lead) res.wall_seconds = wall_before + std::chrono::duration<double>(Clock::now() - t0).count();
-  return res;
+    Finish();
+    return End(false);
+  }
+
+ private:
+  bool lead() const { return comm_.rank() == 0; }
+  double Wall() const { return p_.wall_before + std::chrono::duration<double>(Clock::now() - t0_).count(); }
+
+  // Advantages, the update, and the run's counters; throws when the update diverged.
+  UpdateStats Learn(int u, const std::vector<EpisodeStat>& finished, Clock::time_point t_collect) {
+    for (const EpisodeStat& e : finished) {
+      p_.recent.push_back(e);
+      if (p_.recent.size() > 100) p_.recent.pop_front();
+    }
+    const auto t_update = Clock::now();
+    res_.collect_seconds += std::chrono::duration<double>(t_update - t_collect).count();
+    p_.steps += tc_.rollout_steps();
+    ComputeGae(rollout_, tc_.gamma, tc_.gae_lambda);
+    for (TrainObserver* o : observers_.order) o->OnRollout(rollout_);
+    Algorithm& algo = *run_.algo;
+    const UpdateStats s =
+        algo.Update(rollout_, ProgressRemaining(p_.steps, tc_.n_timesteps, p_.anchor_steps, p_.anchor_remaining));
+    res_.update_seconds += std::chrono::duration<double>(Clock::now() - t_update).count();
+    if (const std::string bad = FirstNonFinite(algo, s, run_.collector->normalizer()); !bad.empty())
+      throw Error(fmt::format("training diverged at update {}: {} is not finite; the last good checkpoint is "
+                              "kept; lower the step size (learning_rate, max_kl, kl_clip) or max_grad_norm",
+                              u, bad));
+    p_.episodes += static_cast<int64_t>(finished.size());
+    p_.updates = u;
+    return s;
+  }
+
+  // The update's event, its row filled by column name: the trainer's own measurements, then the
+  // update's statistics (observers add theirs).
+  UpdateEvent Event(int u, const UpdateStats& s) {
+    std::fill(row_.begin(), row_.end(), NAN);
+    auto put = [this](const char* name, double value) { row_[ProgressColumn(name)] = value; };
+    double ret_mean, ret_std, len_mean;
+    WindowStats(p_.recent, &ret_mean, &ret_std, &len_mean);
+    put("update", u);
+    put("steps", static_cast<double>(p_.steps));
+    put("wall_time", Wall());
+    put("episodes", static_cast<double>(p_.episodes));
+    put("ep_return_mean", ret_mean);
+    put("ep_return_std", ret_std);
+    put("ep_len_mean", len_mean);
+    put("explained_variance", ExplainedVariance(rollout_.values, rollout_.returns));
+    s.ForEach(put);
+    return {.update = u, .updates = updates_, .steps = p_.steps, .total_steps = updates_ * tc_.rollout_steps(),
+            .lead = lead(), .row = row_, .stats = &s, .algo = run_.algo.get(),
+            .normalizer = &run_.collector->normalizer()};
+  }
+
+  // Collective: every rank's environment copies go into the payload; rank 0 writes it.
+  void Checkpoint(const UpdateEvent& ev) {
+    TrainerProgress saved = p_;
+    saved.wall_before = Wall();
+    ByteWriter w;
+    Archive ar(w, kCheckpointFormatVersion);
+    SerializeTrainerPayload(ar, tc_, *run_.collector, *run_.algo, saved);
+    const std::vector<uint8_t>& payload = w.buf;
+    Agree(comm_, [&] {
+      if (lead()) WriteCheckpoint(run_dir_, p_.updates, cfg_.ToYaml(), payload, tc_.checkpoint_keep);
+    });
+    for (TrainObserver* o : observers_.order) o->OnCheckpoint(ev);
+  }
+
+  // model.bin and the final evaluation (rank 0): the periodic evaluation after the last update is
+  // this evaluation (same seeds, same policy) when there was one.
+  void Finish() {
+    Agree(comm_, [&] {
+      if (!lead()) return;
+      const Algorithm& algo = *run_.algo;
+      const ObsNormalizer& norm = run_.collector->normalizer();
+      SaveModel(run_dir_ / "model.bin", algo.policy(), algo.value(), norm);
+      if (tc_.eval_episodes <= 0) return;
+      res_.eval = final_eval_ ? *final_eval_
+                              : Evaluate(algo.policy(), tc_.env, tc_.eval_episodes, kEvalSeedBase, true, &norm,
+                                         {.env_kwargs = tc_.kwargs()});
+      run_.log->Eval(p_.steps, *res_.eval, kEvalSeedBase, true);
+    });
+  }
+
+  TrainResult End(bool stopped) {
+    res_.stopped = stopped;
+    res_.updates = p_.updates;
+    res_.steps = p_.steps;
+    if (!std::isnan(p_.best_eval)) res_.best_eval = p_.best_eval;
+    res_.env_seconds = run_.venv->sim_seconds();
+    res_.comm_seconds = run_.venv->comm_seconds();
+    res_.collect_seconds -= run_.collector->env_seconds();
+    res_.wall_seconds = Wall();
+    for (TrainObserver* o : observers_.order) o->OnEnd(res_);
+    return res_;
+  }
+
+  RunConfig& cfg_;
+  const TrainConfig& tc_;
+  const std::filesystem::path run_dir_;
+  Comm& comm_;
+  const Clock::time_point t0_;
+  RunParts run_;
+  TrainerProgress& p_;
+  const int updates_ = static_cast<int>(tc_.n_timesteps / tc_.rollout_steps());
+  std::optional<EvalResult> final_eval_;  // the periodic evaluation after the last update
+  TrainerObservers observers_;
+  Rollout rollout_;
+  std::vector<double> row_;
+  TrainResult res_;
+};
+
+// From scratch (checkpoint null) or from a checkpoint's payload.
+TrainResult RunTraining(RunConfig& cfg, const std::filesystem::path& run_dir, const TrainOptions& opt, Comm& comm,
+                        const std::vector<uint8_t>* checkpoint, uint32_t version = 0,
+                        std::optional<int64_t> old_total = std::nullopt) {
+  PinProductBlocking();  // the same sums on every machine (see ratchet/nn.h)
+  return Trainer(cfg, run_dir, opt, comm, checkpoint, version, old_total).Run();
 }
 
 }  // namespace
@@ -497,12 +470,11 @@ TrainResult Resume(const std::filesystem::path& run_dir, const TrainOptions& opt
                                 saved.train.env));
     }
     cfg = LoadRunConfig(run_dir);
-    const auto now = cfg.Binder().Dump(), then = saved.Binder().Dump();
+    const ConfigBinder binder = cfg.Binder();
+    const auto now = binder.Dump(), then = saved.Binder().Dump();
     for (size_t k = 0; k < now.size() && k < then.size(); ++k) {
       const std::string& key = now[k].first;
-      if (key == "n_timesteps" || key == "stop_at" || key == "threads" || key == "eval_episodes" || key == "eval_every" ||
-          key == "label" || key.rfind("checkpoint_", 0) == 0 || now[k].second == then[k].second)
-        continue;
+      if (binder.Traits(key).resume_editable || now[k].second == then[k].second) continue;
       throw Error(fmt::format("'{}' was edited after the checkpoint: {} is {} there but {} in the checkpoint; a "
                               "resume continues the saved configuration only (restore the value, or start a new "
                               "run with --config)", (run_dir / "config.yaml").string(), key, now[k].second,

@@ -27,10 +27,15 @@ struct TrainerProgress {
   double best_eval = NAN, last_eval = NAN;  // periodic evaluations (NaN: none yet)
 };
 
-// Restores collector (environment copies, normalisers, generator) and algo (networks, optimiser)
-// from a checkpoint payload of format `version`, and returns the counters in *p. Both must be
-// built from the checkpoint's configuration tc. Throws Error for a corrupt payload. With
-// `environments` false the environment copies are not restored (a model needs none of them).
+// SerializeTrainerPayload loading a whole payload of format `version` (no bytes may be left).
+// The trainer's part of a checkpoint (its payload) after update p.updates, in both directions;
+// ar.version() is the checkpoint's format. Loading checks the counters against tc and each other,
+// and restores collector (environment copies, normalisers, generator) and algo (networks,
+// optimiser), both built from the checkpoint's configuration tc; with `environments` false the
+// environment copies are not restored (a model needs none of them). Saving is collective under
+// MPI (every rank's environment copies go in). Throws Error for a corrupt payload.
+void SerializeTrainerPayload(Archive& ar, const TrainConfig& tc, Collector& collector, Algorithm& algo,
+                             TrainerProgress& p, bool environments = true);
 void ReadTrainerPayload(const std::vector<uint8_t>& payload, uint32_t version, const TrainConfig& tc,
                         Collector& collector, Algorithm& algo, TrainerProgress* p, bool environments = true);
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "algo/ppo.h"
+#include "algo/ppo_kl.h"
 #include "algo/vpg.h"
 #include "ratchet/train.h"
 #include "test_util.h"

@@ -229,6 +229,9 @@ TEST(TuneCliTest, SearchSpacesAreCheckedWholeBeforeAnyTrial) {
       {"n_epochs: {int: [1, 3000000000]}\n", "n_epochs = 3000000000 cannot be a setting of ppo on CartPole-v1"},
       {"activation: {categorical: [tanh, sigmoid]}\n", "activation = sigmoid cannot be a setting"},
       {"learning_rate: {log_uniform: [1e-5, 1e-3]}\ngamma: {uniform: [0.9, 1.5]}\n", "gamma = 1.5 cannot be"},
+      // keys whose traits say they change nothing a run trains
+      {"threads: {int: [1, 2]}\n", "threads cannot be tuned: it does not change what a run trains"},
+      {"eval_episodes: {int: [1, 20]}\n", "eval_episodes cannot be tuned"},
   };
   for (const auto& [space, want] : cases) {
     std::ofstream(dir / "space.yaml", std::ios::trunc) << space;

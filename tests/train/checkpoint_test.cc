@@ -197,3 +197,30 @@ TEST(CheckpointTest, OnlyTheNewestAreKept) {
 
 }  // namespace
 }  // namespace ratchet
+
+namespace ratchet {
+namespace {
+
+// Checkpoints written by earlier builds (tests/train/fixtures/README.md) load, and resuming them
+// gives the model those builds gave, bit for bit.
+TEST(CheckpointFixtureTest, OldCheckpointsResumeToTheSameBits) {
+  const std::filesystem::path fixtures = std::filesystem::path(RATCHET_SOURCE_DIR) / "tests" / "train" / "fixtures";
+  int checked = 0;
+  for (const char* name : {"v4-ppo-cartpole", "v4-a2c-cartpole", "v4-acktr-cartpole", "v4-trpo-pendulum",
+                           "v4-ppo-kl-halfcheetah", "v3-ppo-cartpole", "v3-acktr-cartpole"}) {
+    const auto dir = testing::FreshDir(std::string("fixture_") + name);
+    std::filesystem::remove_all(dir);
+    std::filesystem::copy(fixtures / name, dir, std::filesystem::copy_options::recursive);
+    const uint32_t version = LoadLatestCheckpoint(dir).version;
+    EXPECT_EQ(version, name[1] == '3' ? 3u : 4u) << name;
+    const TrainResult res = Resume(dir, {});
+    EXPECT_FALSE(res.stopped) << name;
+    EXPECT_EQ(testing::ReadFile(dir / "model.bin"), testing::ReadFile(fixtures / (std::string(name) + ".expected-model.bin")))
+        << name << " resumed to another model than the build that wrote it";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 7);
+}
+
+}  // namespace
+}  // namespace ratchet

@@ -1,4 +1,6 @@
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "ratchet/train.h"
 #include "test_util.h"
@@ -116,6 +118,41 @@ TEST(ConfigTest, LoadRunConfigErrors) {
   EXPECT_NE(ErrorOf([&] { LoadRunConfig(dir); }).find("cannot read run config"), std::string::npos);
   std::ofstream(dir / "config.yaml") << "hello: world\n";
   EXPECT_NE(ErrorOf([&] { LoadRunConfig(dir); }).find("not a Ratchet run config"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ratchet
+
+namespace ratchet {
+namespace {
+
+// Each setting's traits say what it changes; every list of settings derives from them (resume's
+// check, sweep grouping and conflicts, tuned presets, what tune refuses): here is what they say.
+TEST(SettingsTest, TraitsSayWhatEachSettingChanges) {
+  for (const AlgoEntry& a : Algorithms()) {
+    std::map<std::string, std::set<std::string>> by;
+    for (const SettingInfo& s : Settings(a.name)) {
+      EXPECT_FALSE(s.doc.empty()) << a.name << " " << s.key;
+      by[SettingTraitsName(s.traits)].insert(s.key);
+    }
+    EXPECT_EQ(by["incidental"], (std::set<std::string>{"threads", "checkpoint_every", "checkpoint_minutes",
+                                                        "checkpoint_keep", "stop_at", "eval_every"}))
+        << a.name;
+    EXPECT_EQ(by["reporting"], (std::set<std::string>{"eval_episodes", "label"})) << a.name;
+    EXPECT_EQ(by["budget"], std::set<std::string>{"n_timesteps"}) << a.name;
+    EXPECT_EQ(by["replicate"], std::set<std::string>{"seed"}) << a.name;
+    EXPECT_TRUE(by[""].count("gamma") && by[""].count("net_arch")) << a.name;
+  }
+  // the algorithms' own keys are theirs
+  bool ppo_has_clip = false;
+  for (const SettingInfo& s : Settings("ppo")) ppo_has_clip |= s.key == "clip_range" && s.algorithm_specific;
+  EXPECT_TRUE(ppo_has_clip);
+}
+
+TEST(SettingsTest, TheReferencePageIsGeneratedFromTheDeclarations) {
+  const std::filesystem::path page = std::filesystem::path(RATCHET_SOURCE_DIR) / "docs" / "SETTINGS.md";
+  EXPECT_EQ(testing::ReadFile(page), SettingsReference())
+      << "docs/SETTINGS.md is stale: ./build/release/ratchet config --reference > docs/SETTINGS.md";
 }
 
 }  // namespace

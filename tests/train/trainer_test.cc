@@ -106,6 +106,77 @@ TEST(TrainerTest, SameSeedSameProgressWhateverTheThreadCount) {
   EXPECT_NE(testing::CsvWithoutWallTime(dir / "progress.csv"), runs[0]);
 }
 
+// A library user's observer sees what the trainer logs: every rollout before its update, every
+// progress.csv row (the periodic evaluation's columns included), every checkpoint, and the end;
+// its stop request ends the run with a checkpoint that a resume continues from.
+class Recorder final : public TrainObserver {
+ public:
+  void OnRollout(const Rollout& r) override { rollouts.push_back(r.size()); }
+  void OnUpdate(UpdateEvent& ev) override {
+    rows.emplace_back(ev.row.begin(), ev.row.end());
+    EXPECT_EQ(ev.steps, static_cast<int64_t>(ev.row[ProgressColumn("steps")]));
+    EXPECT_TRUE(ev.lead);
+    ASSERT_NE(ev.stats, nullptr);
+    EXPECT_EQ(ev.stats->policy_loss, ev.row[ProgressColumn("policy_loss")]);
+    if (ev.update == stop_at) ev.stop = true;
+  }
+  void OnCheckpoint(const UpdateEvent& ev) override { checkpoints.push_back(ev.update); }
+  void OnEnd(const TrainResult& res) override { ends.push_back(res.stopped); }
+
+  int stop_at = 0;
+  std::vector<int> rollouts, checkpoints;
+  std::vector<std::vector<double>> rows;
+  std::vector<bool> ends;
+};
+
+TEST(TrainerTest, ObserversSeeWhatTheTrainerLogsAndMayStopIt) {
+  const auto dir = testing::FreshDir("observers");
+  RunConfig cfg = Config(1, {"n_timesteps=2560", "eval_episodes=2", "eval_every=1024", "checkpoint_every=4",
+                             "checkpoint_minutes=0"});
+  Recorder rec;
+  rec.stop_at = 6;
+  TrainOptions opt;
+  opt.observers = {&rec};
+  const TrainResult stopped = Train(cfg, dir, opt);
+  EXPECT_TRUE(stopped.stopped);
+  EXPECT_EQ(stopped.updates, 6);
+  EXPECT_EQ(rec.rollouts, std::vector<int>(6, 256));
+  EXPECT_EQ(rec.checkpoints, (std::vector<int>{4, 6}));  // every 4 updates, and the stop's
+  EXPECT_EQ(rec.ends, std::vector<bool>{true});
+  Recorder rest;
+  opt.observers = {&rest};
+  const TrainResult done = Resume(dir, opt);
+  EXPECT_FALSE(done.stopped);
+  EXPECT_EQ(rest.rows.size(), 4u);
+  EXPECT_EQ(rest.checkpoints, (std::vector<int>{8, 10}));
+  EXPECT_EQ(rest.ends, std::vector<bool>{false});
+  // the rows are progress.csv's, value for value (wall time aside), evaluations included
+  std::vector<std::vector<double>> rows = rec.rows;
+  rows.insert(rows.end(), rest.rows.begin(), rest.rows.end());
+  std::ifstream in(dir / "progress.csv");
+  std::string line;
+  std::getline(in, line);
+  const size_t wall = ProgressColumn("wall_time"), eval = ProgressColumn("eval_return_mean");
+  int evaluated = 0;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    ASSERT_TRUE(std::getline(in, line)) << "progress.csv has " << k << " rows";
+    std::stringstream ss(line);
+    std::string cell;
+    for (size_t c = 0; c < rows[k].size(); ++c) {
+      std::getline(ss, cell, ',');
+      if (c == wall) continue;
+      if (std::isnan(rows[k][c])) {
+        EXPECT_EQ(cell, "") << ProgressColumns()[c] << " of row " << k;
+      } else {
+        EXPECT_NEAR(std::stod(cell), rows[k][c], 1e-7 * (1 + std::abs(rows[k][c]))) << ProgressColumns()[c];
+      }
+    }
+    evaluated += !std::isnan(rows[k][eval]);
+  }
+  EXPECT_FALSE(std::getline(in, line));
+  EXPECT_EQ(evaluated, 3);  // updates 4, 8 (every 1024 steps) and 10 (the last)
+}
+
 TEST(TrainerTest, RunDirectoryHoldsConfigProgressAndModel) {
   const auto dir = testing::FreshDir("rundir");
   RunConfig cfg = Config(1, {"n_timesteps=2560", "eval_episodes=2"});

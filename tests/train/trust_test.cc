@@ -447,10 +447,10 @@ TEST(TrustTest, ImpossibleSavedStatisticsAreRefusedNamingTheField) {
   auto restored = [](const ByteWriter& w) {
     ObsNormalizer back(2, true, 10.0);
     ByteReader r(w.buf, "checkpoint");
-    return testing::ErrorOf([&] { back.Restore(r); });
+    return testing::ErrorOf([&] { LoadFrom(r, back); });
   };
   ByteWriter w;
-  norm.Save(w);
+  SaveTo(w, norm);
   const double minus_one = -1.0, minus_five = -5.0;
   ByteWriter var = w;
   std::memcpy(var.buf.data() + 8 + 8 + 16 + 8 + 8, &minus_one, 8);  // variance 1
@@ -462,11 +462,11 @@ TEST(TrustTest, ImpossibleSavedStatisticsAreRefusedNamingTheField) {
   // Adam's step count
   Adam adam(3);
   ByteWriter aw;
-  adam.Save(aw);
+  SaveTo(aw, adam);
   const int64_t minus = -1;
   std::memcpy(aw.buf.data(), &minus, 8);
   ByteReader ar(aw.buf, "checkpoint");
-  EXPECT_NE(testing::ErrorOf([&] { adam.Restore(ar); }).find("Adam step count is -1"), std::string::npos);
+  EXPECT_NE(testing::ErrorOf([&] { LoadFrom(ar, adam); }).find("Adam step count is -1"), std::string::npos);
 }
 
 TEST(TrustTest, ANonFiniteOptimiserStateIsNamed) {
@@ -478,7 +478,7 @@ TEST(TrustTest, ANonFiniteOptimiserStateIsNamed) {
   auto algo = FindAlgorithm("ppo").make(*cfg.algo, spec, cfg.train, Rng(1), nullptr);
   EXPECT_EQ(algo->NonFiniteState(), "");
   ByteWriter w;
-  algo->Save(w);
+  SaveTo(w, *algo);
   // parameters (two arrays), the generator, then the policy's Adam: step count, first moment
   const size_t np = algo->policy().params().size(), nv = algo->value().params().size();
   const size_t m_at = (8 + 4 * np) + (8 + 4 * nv) + 32 + sizeof(int64_t) + 8;
@@ -486,7 +486,7 @@ TEST(TrustTest, ANonFiniteOptimiserStateIsNamed) {
   std::memcpy(w.buf.data() + m_at + 4 * 5, &nan, 4);
   ByteReader r(w.buf, "state");
   // refused as it is read, naming the field (a checkpoint like it is corrupt, not a divergence)
-  EXPECT_EQ(testing::ErrorOf([&] { algo->Restore(r); }), "state is corrupt: Adam first moment 5 is nan, outside [-1e+30, 1e+30]");
+  EXPECT_EQ(testing::ErrorOf([&] { LoadFrom(r, *algo); }), "state is corrupt: Adam first moment 5 is nan, outside [-1e+30, 1e+30]");
 }
 
 }  // namespace

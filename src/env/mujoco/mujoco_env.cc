@@ -88,13 +88,7 @@ StepResult MujocoEnv::OnStep(std::span<const float> action, std::span<float> obs
   return r;
 }
 
-void MujocoEnv::Serialize(StateArchive& ar) {
-  if (ar.saving()) {
-    sim_.Save(*ar.writer());
-  } else {
-    sim_.Restore(*ar.reader());
-  }
-}
+void MujocoEnv::Serialize(StateArchive& ar) { sim_.Serialize(ar); }
 
 std::vector<double> MujocoEnv::UniformAround(std::span<const double> base, double scale) {
   std::vector<double> out(base.begin(), base.end());

@@ -154,50 +154,34 @@ void MujocoSim::DoSimulation(std::span<const float> action, const std::string& e
   mj_rnePostConstraint(model_.get(), data_.get());
 }
 
-void MujocoSim::Save(ByteWriter& w) const {
-  const mjModel* m = model_.get();
-  const mjData* d = data_.get();
-  w.Put(d->time);
-  w.PutArray(std::span<const double>(d->qpos, m->nq));
-  w.PutArray(std::span<const double>(d->qvel, m->nv));
-  w.PutArray(std::span<const double>(d->act, m->na));
-  w.PutArray(std::span<const double>(d->ctrl, m->nu));
-  w.PutArray(std::span<const double>(d->qacc_warmstart, m->nv));
-  // derived quantities as mj_step left them (its last stage), which the tasks read
-  w.PutArray(std::span<const double>(d->xpos, 3 * m->nbody));
-  w.PutArray(std::span<const double>(d->xipos, 3 * m->nbody));
-  w.PutArray(std::span<const double>(d->site_xpos, 3 * m->nsite));
-  w.PutArray(std::span<const double>(d->cinert, 10 * m->nbody));
-  w.PutArray(std::span<const double>(d->cvel, 6 * m->nbody));
-  w.PutArray(std::span<const double>(d->cfrc_ext, 6 * m->nbody));
-  w.PutArray(std::span<const double>(d->qfrc_actuator, m->nv));
-  w.PutArray(std::span<const double>(d->qfrc_constraint, m->nv));
-}
-
-void MujocoSim::Restore(ByteReader& r) {
+void MujocoSim::Serialize(Archive& ar) {
   const mjModel* m = model_.get();
   mjData* d = data_.get();
-  mj_resetData(m, d);
-  d->time = r.Get<double>();
-  r.GetArray(std::span<double>(d->qpos, m->nq), "qpos");
-  r.GetArray(std::span<double>(d->qvel, m->nv), "qvel");
-  r.GetArray(std::span<double>(d->act, m->na), "act");
-  r.GetArray(std::span<double>(d->ctrl, m->nu), "ctrl");
-  std::vector<double> warmstart(m->nv);
-  r.GetArray(std::span<double>(warmstart), "qacc_warmstart");
-  // recompute everything derived, then put back what mj_step had left: its warm start and the
-  // last-stage quantities the tasks read
-  mj_forward(m, d);
-  mj_rnePostConstraint(m, d);
-  std::copy(warmstart.begin(), warmstart.end(), d->qacc_warmstart);
-  r.GetArray(std::span<double>(d->xpos, 3 * m->nbody), "xpos");
-  r.GetArray(std::span<double>(d->xipos, 3 * m->nbody), "xipos");
-  r.GetArray(std::span<double>(d->site_xpos, 3 * m->nsite), "site_xpos");
-  r.GetArray(std::span<double>(d->cinert, 10 * m->nbody), "cinert");
-  r.GetArray(std::span<double>(d->cvel, 6 * m->nbody), "cvel");
-  r.GetArray(std::span<double>(d->cfrc_ext, 6 * m->nbody), "cfrc_ext");
-  r.GetArray(std::span<double>(d->qfrc_actuator, m->nv), "qfrc_actuator");
-  r.GetArray(std::span<double>(d->qfrc_constraint, m->nv), "qfrc_constraint");
+  auto field = [&ar](double* p, int n, const char* name) { ar(std::span<double>(p, static_cast<size_t>(n)), name); };
+  if (ar.loading()) mj_resetData(m, d);
+  ar(d->time);
+  field(d->qpos, m->nq, "qpos");
+  field(d->qvel, m->nv, "qvel");
+  field(d->act, m->na, "act");
+  field(d->ctrl, m->nu, "ctrl");
+  std::vector<double> warmstart(d->qacc_warmstart, d->qacc_warmstart + m->nv);
+  field(warmstart.data(), m->nv, "qacc_warmstart");
+  if (ar.loading()) {
+    // recompute everything derived, then put back what mj_step had left: its warm start and the
+    // last-stage quantities the tasks read (below)
+    mj_forward(m, d);
+    mj_rnePostConstraint(m, d);
+    std::copy(warmstart.begin(), warmstart.end(), d->qacc_warmstart);
+  }
+  // derived quantities as mj_step left them (its last stage), which the tasks read
+  field(d->xpos, 3 * m->nbody, "xpos");
+  field(d->xipos, 3 * m->nbody, "xipos");
+  field(d->site_xpos, 3 * m->nsite, "site_xpos");
+  field(d->cinert, 10 * m->nbody, "cinert");
+  field(d->cvel, 6 * m->nbody, "cvel");
+  field(d->cfrc_ext, 6 * m->nbody, "cfrc_ext");
+  field(d->qfrc_actuator, m->nv, "qfrc_actuator");
+  field(d->qfrc_constraint, m->nv, "qfrc_constraint");
 }
 
 }  // namespace ratchet

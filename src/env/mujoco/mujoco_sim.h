@@ -68,8 +68,7 @@ class MujocoSim {
   // The replacement model's path when RATCHET_MODEL_DIR supplied it, else empty.
   const std::string& source() const { return source_; }
   // Everything mj_step reads: time, qpos, qvel, act, ctrl, warm-start acceleration.
-  void Save(ByteWriter& w) const;
-  void Restore(ByteReader& r);
+  void Serialize(Archive& ar);
 
  private:
   void MakeData();
