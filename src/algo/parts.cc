@@ -37,7 +37,13 @@ void BatchParts::Run(int jobs_per_part, const std::function<void(int part, int j
 }
 
 void BatchParts::Combine(std::span<float> total, std::span<double> stats_total) {
-  RATCHET_CHECK(total.size() == static_cast<size_t>(width_) && stats_total.size() == static_cast<size_t>(n_stats_),
+  CombineInto({total}, stats_total);
+}
+
+void BatchParts::CombineInto(std::initializer_list<std::span<float>> totals, std::span<double> stats_total) {
+  size_t width = 0;
+  for (std::span<float> t : totals) width += t.size();
+  RATCHET_CHECK(width == static_cast<size_t>(width_) && stats_total.size() == static_cast<size_t>(n_stats_),
                 "BatchParts::Combine sizes");
   if (comm_ != nullptr) {
     // this rank's slots as bytes; the other ranks' into their parts' slots
@@ -62,11 +68,21 @@ void BatchParts::Combine(std::span<float> total, std::span<double> stats_total) 
       rd.ExpectEnd();
     }
   }
-  std::fill(total.begin(), total.end(), 0.0f);
+  // sums in part order from zero, as ((0 + s_0) + s_1) + ...: the bits do not depend on where
+  // the sums go (0 + x keeps -0 from surviving, as a zeroed sum always did)
+  size_t offset = 0;
+  for (std::span<float> total : totals) {
+    const size_t n = total.size();
+    const float* s0 = slots_.data() + offset;
+    for (size_t i = 0; i < n; ++i) total[i] = 0.0f + s0[i];
+    for (int c = 1; c < count(); ++c) {
+      const float* s = slots_.data() + static_cast<size_t>(c) * width_ + offset;
+      for (size_t i = 0; i < n; ++i) total[i] += s[i];
+    }
+    offset += n;
+  }
   std::fill(stats_total.begin(), stats_total.end(), 0.0);
   for (int c = 0; c < count(); ++c) {
-    const float* s = slots_.data() + static_cast<size_t>(c) * width_;
-    for (int i = 0; i < width_; ++i) total[i] += s[i];
     const double* t = stats_.data() + static_cast<size_t>(c) * n_stats_;
     for (int i = 0; i < n_stats_; ++i) stats_total[i] += t[i];
   }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <span>
 #include <vector>
 
@@ -39,6 +40,9 @@ class BatchParts {
   // Hands every rank the other ranks' parts, then writes the sums over all parts, added in part
   // order, into total (width floats, overwritten) and stats_total (stats doubles, overwritten).
   void Combine(std::span<float> total, std::span<double> stats_total);
+  // Combine with the sums written straight into consecutive destinations whose sizes add up to
+  // the width (a policy's and a value's gradient, say): the same bits, without a copy.
+  void CombineInto(std::initializer_list<std::span<float>> totals, std::span<double> stats_total);
 
  private:
   ThreadPool* pool_;

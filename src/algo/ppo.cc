@@ -76,11 +76,8 @@ Ppo::MinibatchStats Ppo::Gradients(int b, double clip) {
       PolicyPart(c, b, clip);
     }
   });
-  total_.resize(np + nv);
   double st[kStats];
-  parts_.Combine(total_, st);
-  std::copy_n(total_.begin(), np, policy_.grads().begin());
-  std::copy_n(total_.begin() + np, nv, value_.grads().begin());
+  parts_.CombineInto({policy_.grads(), value_.grads()}, st);
   MinibatchStats s;
   s.pg_loss = st[kPg] / b;
   s.entropy = st[kEntropy] / b;

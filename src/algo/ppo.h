@@ -129,7 +129,6 @@ class Ppo : public Algorithm {
   Eigen::VectorXf old_logp_, adv_, ret_, old_v_;  // (b)
   BatchParts parts_;
   std::vector<PartScratch> scratch_;
-  std::vector<float> total_;  // the parts' summed gradients: policy, then value
 };
 
 }  // namespace ratchet
