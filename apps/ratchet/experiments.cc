@@ -117,9 +117,7 @@ int ExperimentCommands::Table() {
     std::cout << PerRunCsv(runs);
     return 0;
   }
-  std::cout << SummaryTable(runs);
-  std::cout << "\nFinal return: deterministic evaluation at the end of training (eval.json) where a run has "
-               "one, else the mean return of its last 100 training episodes; std over seeds (n-1).\n";
+  std::cout << SummaryTable(runs) << "\n" << ProtocolNote();
   return 0;
 }
 

@@ -2,6 +2,7 @@
 // summarising them (ratchet table, ratchet plot).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -63,12 +64,17 @@ struct RunRecord {
   double wall_seconds = 0.0;           // wall time of the last progress row
   bool finished = false;               // model.bin written
   std::optional<double> eval_mean;     // eval.json, deterministic evaluation at the end
+  std::optional<double> eval_stochastic_mean;  // eval.json, the same episodes with sampled actions
   // "key: value" of every setting that changes results (not the seed, threads, checkpoints, ...)
   std::vector<std::pair<std::string, std::string>> settings;
 
   // The run's final return: its evaluation when it has one, else the last logged mean of the
   // last 100 training episodes (NaN when there is none).
   double FinalReturn() const;
+  // The last logged mean return of the last 100 training episodes, and the best periodic
+  // evaluation (NaN when there is none).
+  double LastTrainReturn() const { return returns.empty() ? NAN : returns.back(); }
+  double BestEval() const;
 };
 
 // A directory holding config.yaml is a run; any other directory is searched (recursively) for
@@ -83,11 +89,15 @@ std::vector<RunRecord> ReadRuns(const std::vector<std::string>& paths);
 // Reads config.yaml, progress.csv and eval.json (when present); throws Error naming the problem.
 RunRecord ReadRun(const std::filesystem::path& dir);
 
-// A Markdown table, one row per (label, env) in first-seen order: seeds, steps, final return
-// mean +- sample std over seeds, mean steps/s.
+// A Markdown table, one row per (label, env) in first-seen order: seeds, steps, and as mean +-
+// sample std over seeds the final return, the stochastic evaluation, the last-100-episode training
+// return and the best periodic evaluation (the columns published results use: RL Zoo reports the
+// deterministic evaluation, CleanRL the training return, Tianshou the best of the evaluations),
+// then mean steps/s. ProtocolNote() says so under it.
 std::string SummaryTable(const std::vector<RunRecord>& runs);
+std::string ProtocolNote();
 // One CSV row per run: label, algo, env, seed, steps, final_return, eval_return (empty when
-// none), last_train_return, wall_seconds.
+// none), last_train_return, wall_seconds, stochastic_eval_return, best_eval_return.
 std::string PerRunCsv(const std::vector<RunRecord>& runs);
 
 }  // namespace ratchet

@@ -259,6 +259,9 @@ struct TrainResult {
   // Under MPI: the part of collecting spent exchanging environment results between ranks.
   double comm_seconds = 0.0;
   std::optional<EvalResult> eval;  // when eval_episodes > 0 and training finished
+  // The same episodes (same seeds) with actions sampled from the policy instead of its mode: the
+  // stochastic evaluation some published results report.
+  std::optional<EvalResult> eval_stochastic;
   std::optional<double> best_eval;  // the best periodic evaluation so far (its model: best_model.bin)
 };
 

@@ -194,13 +194,21 @@ RunRecord ReadRun(const std::filesystem::path& dir) {
     std::stringstream ss;
     ss << ev.rdbuf();
     const std::string text = ss.str();
-    const size_t k = text.find("\"mean\":");
-    if (k == std::string::npos) throw Error(fmt::format("'{}' has no mean", eval.string()));
-    try {
-      r.eval_mean = std::stod(text.substr(k + 7));
-    } catch (const std::exception&) {
-      throw Error(fmt::format("'{}' has a mean that is not a number", eval.string()));
-    }
+    auto number = [&](const char* key, bool required) -> std::optional<double> {
+      const std::string quoted = fmt::format("\"{}\":", key);
+      const size_t k = text.find(quoted);
+      if (k == std::string::npos) {
+        if (required) throw Error(fmt::format("'{}' has no {}", eval.string(), key));
+        return std::nullopt;
+      }
+      try {
+        return std::stod(text.substr(k + quoted.size()));
+      } catch (const std::exception&) {
+        throw Error(fmt::format("'{}' has a {} that is not a number", eval.string(), key));
+      }
+    };
+    r.eval_mean = number("mean", true);
+    r.eval_stochastic_mean = number("stochastic_mean", false);  // written since Ratchet records it
   }
   return r;
 }
@@ -245,10 +253,17 @@ std::vector<RunRecord> ReadRuns(const std::vector<std::string>& paths) {
   return runs;
 }
 
+double RunRecord::BestEval() const {
+  double best = NAN;
+  for (double e : eval_returns)
+    if (std::isnan(best) || e > best) best = e;
+  return best;
+}
+
 std::string SummaryTable(const std::vector<RunRecord>& runs) {
   struct Group {
     std::string algo, env;
-    std::vector<double> finals, sps;
+    std::vector<double> finals, stochastic, train, best, sps;
     std::set<int64_t> steps;
     int runs = 0, unfinished = 0;
   };
@@ -257,46 +272,67 @@ std::string SummaryTable(const std::vector<RunRecord>& runs) {
     auto it = std::find_if(groups.begin(), groups.end(),
                            [&](const Group& g) { return g.algo == r.label && g.env == r.env; });
     if (it == groups.end()) {
-      groups.push_back({r.label, r.env, {}, {}, {}, 0, 0});
+      groups.push_back({r.label, r.env});
       it = groups.end() - 1;
     }
     it->steps.insert(r.last_steps);
     ++it->runs;
     it->unfinished += !r.finished;
-    if (!std::isnan(r.FinalReturn())) it->finals.push_back(r.FinalReturn());
+    auto add = [](std::vector<double>& to, double v) {
+      if (!std::isnan(v)) to.push_back(v);
+    };
+    add(it->finals, r.FinalReturn());
+    add(it->stochastic, r.eval_stochastic_mean.value_or(NAN));
+    add(it->train, r.LastTrainReturn());
+    add(it->best, r.BestEval());
     if (r.wall_seconds > 0) it->sps.push_back(r.last_steps / r.wall_seconds);
   }
+  // mean +- sample std over the seeds that have the value; "-" when none has it
+  auto stat = [](const std::vector<double>& x) -> std::string {
+    if (x.empty()) return "-";
+    double m = 0, v = 0;
+    for (double e : x) m += e;
+    m /= x.size();
+    for (double e : x) v += (e - m) * (e - m);
+    const double sd = x.size() > 1 ? std::sqrt(v / (x.size() - 1)) : 0.0;
+    return fmt::format("{:.1f} ± {:.1f}", m, sd);
+  };
   std::string out =
-      "| algo | env | seeds | steps | final return (mean ± std) | steps/s |\n"
-      "|------|-----|------:|------:|--------------------------:|--------:|\n";
+      "| algo | env | seeds | steps | final return (mean ± std) | stochastic eval | train return (last 100) | "
+      "best periodic eval | steps/s |\n"
+      "|------|-----|------:|------:|--------------------------:|----------------:|------------------------:|"
+      "-------------------:|--------:|\n";
   for (const Group& g : groups) {
-    std::string ret = "-";
-    if (!g.finals.empty()) {
-      double m = 0, v = 0;
-      for (double x : g.finals) m += x;
-      m /= g.finals.size();
-      for (double x : g.finals) v += (x - m) * (x - m);
-      const double sd = g.finals.size() > 1 ? std::sqrt(v / (g.finals.size() - 1)) : 0.0;
-      ret = fmt::format("{:.1f} ± {:.1f}", m, sd);
-    }
     double sps = 0;
     for (double x : g.sps) sps += x;
     const std::string steps = g.steps.size() == 1 ? fmt::format("{}", *g.steps.begin())
                                                   : fmt::format("{}–{}", *g.steps.begin(), *g.steps.rbegin());
-    out += fmt::format("| {} | {} | {}{} | {} | {} | {} |\n", g.algo, g.env, g.runs,
-                       g.unfinished ? fmt::format(" ({} unfinished)", g.unfinished) : "", steps, ret,
+    out += fmt::format("| {} | {} | {}{} | {} | {} | {} | {} | {} | {} |\n", g.algo, g.env, g.runs,
+                       g.unfinished ? fmt::format(" ({} unfinished)", g.unfinished) : "", steps, stat(g.finals),
+                       stat(g.stochastic), stat(g.train), stat(g.best),
                        g.sps.empty() ? "-" : fmt::format("{:.0f}", sps / g.sps.size()));
   }
   return out;
 }
 
+std::string ProtocolNote() {
+  return "Final return: the deterministic evaluation at the end of training (eval.json; the policy's mode, "
+         "eval_episodes episodes from fixed seeds) where a run has one, else the mean return of its last 100 "
+         "training episodes. Stochastic eval: the same episodes with actions sampled from the policy. Train "
+         "return: the mean of the last 100 training episodes at the end. Best periodic eval: the highest of the "
+         "deterministic evaluations during training (every eval_every steps). Mean ± sample std (n-1) over "
+         "seeds.\n";
+}
+
 std::string PerRunCsv(const std::vector<RunRecord>& runs) {
-  std::string out = "label,algo,env,seed,steps,final_return,eval_return,last_train_return,wall_seconds\n";
+  std::string out =
+      "label,algo,env,seed,steps,final_return,eval_return,last_train_return,wall_seconds,stochastic_eval_return,"
+      "best_eval_return\n";
   auto num = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6g}", v); };
   for (const RunRecord& r : runs)
-    out += fmt::format("{},{},{},{},{},{},{},{},{:.3f}\n", r.label, r.algo, r.env, r.seed, r.last_steps,
-                       num(r.FinalReturn()), r.eval_mean ? num(*r.eval_mean) : "",
-                       num(r.returns.empty() ? NAN : r.returns.back()), r.wall_seconds);
+    out += fmt::format("{},{},{},{},{},{},{},{},{:.3f},{},{}\n", r.label, r.algo, r.env, r.seed, r.last_steps,
+                       num(r.FinalReturn()), r.eval_mean ? num(*r.eval_mean) : "", num(r.LastTrainReturn()),
+                       r.wall_seconds, r.eval_stochastic_mean ? num(*r.eval_stochastic_mean) : "", num(r.BestEval()));
   return out;
 }
 

@@ -168,18 +168,28 @@ void RunLog::Append(std::span<const double> row) {
   events_->Flush();
 }
 
-void RunLog::Eval(int64_t steps, const EvalResult& r, uint64_t seed, bool deterministic) {
-  const std::vector<std::string> tags = {"eval/return_mean", "eval/return_std"};
-  const std::vector<float> values = {static_cast<float>(r.mean), static_cast<float>(r.std)};
+void RunLog::Eval(int64_t steps, const EvalResult& r, uint64_t seed, const EvalResult* stochastic) {
+  std::vector<std::string> tags = {"eval/return_mean", "eval/return_std"};
+  std::vector<float> values = {static_cast<float>(r.mean), static_cast<float>(r.std)};
+  if (stochastic != nullptr) {
+    tags.insert(tags.end(), {"eval/stochastic_return_mean", "eval/stochastic_return_std"});
+    values.insert(values.end(), {static_cast<float>(stochastic->mean), static_cast<float>(stochastic->std)});
+  }
   events_->Scalars(steps, UnixTime(), tags, values);
   events_->Flush();
-  std::string returns;
-  for (size_t k = 0; k < r.returns.size(); ++k) returns += fmt::format("{}{:.9g}", k ? "," : "", r.returns[k]);
-  const std::string json = fmt::format(
-      "{{\"steps\":{},\"episodes\":{},\"seed\":{},\"deterministic\":{},\"mean\":{:.9g},\"std\":{:.9g},"
-      "\"returns\":[{}]}}\n",
-      steps, r.returns.size(), seed, deterministic ? "true" : "false", r.mean, r.std, returns);
-  WriteFileAtomically(dir_ / "eval.json", json, "evaluation result");
+  auto list = [](const std::vector<double>& v) {
+    std::string out;
+    for (size_t k = 0; k < v.size(); ++k) out += fmt::format("{}{:.9g}", k ? "," : "", v[k]);
+    return out;
+  };
+  std::string json = fmt::format(
+      "{{\"steps\":{},\"episodes\":{},\"seed\":{},\"deterministic\":true,\"mean\":{:.9g},\"std\":{:.9g},"
+      "\"returns\":[{}]",
+      steps, r.returns.size(), seed, r.mean, r.std, list(r.returns));
+  if (stochastic != nullptr)
+    json += fmt::format(",\"stochastic_mean\":{:.9g},\"stochastic_std\":{:.9g},\"stochastic_returns\":[{}]",
+                        stochastic->mean, stochastic->std, list(stochastic->returns));
+  WriteFileAtomically(dir_ / "eval.json", json + "}\n", "evaluation result");
 }
 
 }  // namespace ratchet

@@ -24,8 +24,9 @@ class RunLog {
   // One value per ProgressColumns() entry (NaN: not defined this update).
   void Append(std::span<const double> row);
   // The final evaluation: TensorBoard scalars eval/return_mean and eval/return_std, and
-  // run_dir/eval.json.
-  void Eval(int64_t steps, const EvalResult& r, uint64_t seed, bool deterministic);
+  // run_dir/eval.json: the deterministic evaluation (episodes from `seed`) and, when given, the
+  // stochastic one of the same episodes (stochastic_mean, stochastic_std, stochastic_returns).
+  void Eval(int64_t steps, const EvalResult& deterministic, uint64_t seed, const EvalResult* stochastic = nullptr);
 
  private:
   std::filesystem::path dir_;

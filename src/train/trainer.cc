@@ -345,7 +345,9 @@ class Trainer {
       res_.eval = final_eval_ ? *final_eval_
                               : Evaluate(algo.policy(), tc_.env, tc_.eval_episodes, kEvalSeedBase, true, &norm,
                                          {.env_kwargs = tc_.kwargs()});
-      run_.log->Eval(p_.steps, *res_.eval, kEvalSeedBase, true);
+      res_.eval_stochastic = Evaluate(algo.policy(), tc_.env, tc_.eval_episodes, kEvalSeedBase, false, &norm,
+                                      {.env_kwargs = tc_.kwargs()});
+      run_.log->Eval(p_.steps, *res_.eval, kEvalSeedBase, &*res_.eval_stochastic);
     });
   }
 

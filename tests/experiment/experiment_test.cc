@@ -141,14 +141,24 @@ TEST(SummaryTableTest, MeanAndSampleStdOverSeeds) {
     if (k != 1) runs[k].eval_mean = finals[k];  // run 1: the training return is its final return
   }
   runs[1].returns.back() = 200;
+  // the like-for-like columns: the stochastic evaluation (two of the ppo seeds have one), the
+  // last training return (101, 200, 301), the best periodic evaluation (one ppo seed)
+  runs[0].eval_stochastic_mean = 90;
+  runs[2].eval_stochastic_mean = 110;
+  runs[0].eval_steps = {500, 1000};
+  runs[0].eval_returns = {120, 80};
   const std::string t = SummaryTable(runs);
-  EXPECT_NE(t.find("| ppo | CartPole-v1 | 3 (1 unfinished) | 1000 | 200.0 ± 100.0 | 2000 |"), std::string::npos) << t;
-  EXPECT_NE(t.find("| a2c | CartPole-v1 | 1 | 1000 | 50.0 ± 0.0 | 2000 |"), std::string::npos) << t;
+  EXPECT_NE(t.find("| ppo | CartPole-v1 | 3 (1 unfinished) | 1000 | 200.0 ± 100.0 | 100.0 ± 14.1 | 200.7 ± 100.0 | "
+                   "120.0 ± 0.0 | 2000 |"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("| a2c | CartPole-v1 | 1 | 1000 | 50.0 ± 0.0 | - | 51.0 ± 0.0 | - | 2000 |"), std::string::npos) << t;
   for (RunRecord& r : runs) r.label = r.algo;
   runs[3].label = "a2c-rms";
   const std::string csv = PerRunCsv(runs);
-  EXPECT_NE(csv.find("ppo,ppo,CartPole-v1,1,1000,200,,200,0.500\n"), std::string::npos) << csv;
-  EXPECT_NE(csv.find("a2c-rms,a2c,CartPole-v1,3,1000,50,50,51,0.500\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("ppo,ppo,CartPole-v1,0,1000,100,100,101,0.500,90,120\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("ppo,ppo,CartPole-v1,1,1000,200,,200,0.500,,\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("a2c-rms,a2c,CartPole-v1,3,1000,50,50,51,0.500,,\n"), std::string::npos) << csv;
   EXPECT_NE(SummaryTable(runs).find("| a2c-rms |"), std::string::npos);
 }
 

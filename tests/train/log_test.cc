@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "ratchet/experiment.h"
 #include "ratchet/log.h"
 #include "ratchet/train.h"
 #include "test_util.h"
@@ -176,6 +177,16 @@ TEST(RunLogTest, JsonlAndEventsCarryTheCsvRows) {
   EXPECT_EQ(eval->second, static_cast<float>(res.eval->mean));
   const std::string ej = testing::ReadFile(dir / "eval.json");
   EXPECT_NE(ej.find(fmt::format("\"mean\":{:.9g}", res.eval->mean)), std::string::npos) << ej;
+  // the stochastic evaluation of the same episodes, in the events, eval.json and what runs read back
+  ASSERT_TRUE(res.eval_stochastic.has_value());
+  EXPECT_EQ(res.eval_stochastic->returns.size(), res.eval->returns.size());
+  const auto st = scalars.find({"eval/stochastic_return_mean", res.steps});
+  ASSERT_NE(st, scalars.end());
+  EXPECT_EQ(st->second, static_cast<float>(res.eval_stochastic->mean));
+  EXPECT_NE(ej.find(fmt::format("\"stochastic_mean\":{:.9g}", res.eval_stochastic->mean)), std::string::npos) << ej;
+  const RunRecord rec = ReadRun(dir);
+  ASSERT_TRUE(rec.eval_stochastic_mean.has_value());
+  EXPECT_DOUBLE_EQ(*rec.eval_stochastic_mean, std::stod(fmt::format("{:.9g}", res.eval_stochastic->mean)));
 }
 
 }  // namespace
