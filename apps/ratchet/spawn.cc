@@ -43,6 +43,7 @@ std::vector<std::string> ChildEnvironment() {
 }  // namespace
 
 void InstallStopSignal() {
+  g_stop_signal = 0;  // a command run again in one process (the Python package) starts unstopped
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
   sigemptyset(&sa.sa_mask);

@@ -32,7 +32,7 @@ import numpy as np
 from . import _ratchet, spaces
 from ._ratchet import RatchetError
 
-__all__ = ["make", "make_vec", "list_envs", "load_plugin", "register", "load", "DeployedPolicy", "RatchetError", "InvalidAction", "RatchetEnv", "RatchetVectorEnv",
+__all__ = ["make", "make_vec", "list_envs", "load_plugin", "register", "load", "sweep", "tune", "read_runs", "DeployedPolicy", "RatchetError", "InvalidAction", "RatchetEnv", "RatchetVectorEnv",
            "mpi_rank", "mpi_size", "build_report", "doctor", "VPG", "A2C", "NPG", "TRPO", "PPO", "PPOKL", "ACKTR", "spaces"]
 
 try:  # pragma: no cover
@@ -932,6 +932,93 @@ PPO = _algorithm("ppo", "PPO", "PPO with the clipped surrogate.")
 PPOKL = _algorithm("ppo-kl", "PPOKL", "PPO with the adaptive KL penalty.")
 ACKTR = _algorithm("acktr", "ACKTR", "Actor-critic with Kronecker-factored trust region (K-FAC).")
 _CLASSES = {c.algo: c for c in (VPG, A2C, NPG, TRPO, PPO, PPOKL, ACKTR)}
+
+
+def read_runs(*paths):
+    """Every run under the paths (run directories, or directories searched for them), as `ratchet
+    table` reads and groups them: one dict per run with its label (runs of one algorithm with
+    different settings get those in their label), algo, env, seed, steps, finished, final_return
+    (the deterministic evaluation at the end, else the last training return), eval_return,
+    stochastic_eval_return, last_train_return, best_eval_return (None where a run has none),
+    wall_seconds, settings and dir."""
+    if not paths:
+        raise RatchetError("read_runs: give at least one path")
+    return list(_ratchet.read_runs([os.fspath(p) for p in paths]))
+
+
+def _cli_args(name, value):
+    """--name value pairs for the command line; lists become comma lists, None is left out."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple, range)):
+        value = ",".join(str(v) for v in value)
+    return [f"--{name}", str(value)]
+
+
+def _env_ids(envs):
+    """Environment ids for the command line: ids as they are, Python environments registered."""
+    return [_env_id(e) for e in (envs if isinstance(envs, (list, tuple)) else [envs])]
+
+
+def _run_command(what, args):
+    """`ratchet <args>` in this process (Python environments registered, as the package's command
+    does); Ctrl-C stops it the CLI's way (every run checkpoints) and raises KeyboardInterrupt."""
+    import signal
+    from . import _cli
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        code = _cli.run_in_process(args)
+    finally:
+        for s, h in handlers.items():  # the command installed its own: Python's come back
+            signal.signal(s, h)
+    if code in (130, 143):
+        raise KeyboardInterrupt(f"{what} stopped; every run was checkpointed (run it again to resume)")
+    if code != 0:
+        raise RatchetError(f"{what} failed with exit code {code} (its output above says why)")
+
+
+def sweep(algos, envs, seeds="0-4", steps=None, out="runs", jobs=None, preset=None, **settings):
+    """Trains every run of the grid algos x envs x seeds into out/<label>-<env>-s<seed>, as `ratchet
+    sweep` does (one process per run, `jobs` at a time; a second call skips finished runs and
+    resumes interrupted ones; a directory holding another configuration is left alone), and
+    returns read_runs(out). algos and envs are names or lists of them (envs may be Gymnasium ids,
+    registered or Python environments, or "module:callable"); seeds "0-4", "1,3" or a list;
+    settings are --set overrides for every run (learning_rate=1e-3)."""
+    args = ["sweep"] + _cli_args("algo", algos) + _cli_args("env", _env_ids(envs)) + _cli_args("seeds", seeds)
+    args += _cli_args("steps", steps) + _cli_args("out", os.fspath(out)) + _cli_args("jobs", jobs)
+    args += _cli_args("config", preset)
+    for key, value in settings.items():
+        args += ["--set", f"{key}={_text(value)}"]
+    _run_command("sweep", args)
+    return read_runs(out)
+
+
+def tune(algo, env, trials, steps, out, seeds="0-2", jobs=None, space=None, sampler="tpe", seed=0, preset=None,
+         **settings):
+    """Searches algo's hyperparameters on env as `ratchet tune` does (TPE or random proposals from
+    the search space, configs/tune/<algo>.yaml unless `space` names a file; each trial trains on
+    every tuning seed for `steps` steps, scored by the mean periodic evaluation, pruned below the
+    median; a second call with the same arguments resumes the session in `out`). settings are
+    fixed overrides for every trial. Returns {"best": the best trial's preset entry (best.yaml's
+    text), "trials": trials.csv as a list of dicts, "out": out}."""
+    import csv
+    args = ["tune"] + _cli_args("algo", algo) + _cli_args("env", _env_ids(env)[0]) + _cli_args("trials", trials)
+    args += _cli_args("steps", steps) + _cli_args("out", os.fspath(out)) + _cli_args("seeds", seeds)
+    args += _cli_args("jobs", jobs) + _cli_args("space", space) + _cli_args("sampler", sampler)
+    args += _cli_args("seed", seed) + _cli_args("config", preset)
+    for key, value in settings.items():
+        args += ["--set", f"{key}={_text(value)}"]
+    _run_command("tune", args)
+    out = os.fspath(out)
+    best = None
+    if os.path.isfile(os.path.join(out, "best.yaml")):
+        with open(os.path.join(out, "best.yaml")) as f:
+            best = f.read()
+    rows = []
+    if os.path.isfile(os.path.join(out, "trials.csv")):
+        with open(os.path.join(out, "trials.csv"), newline="") as f:
+            rows = list(csv.DictReader(f))
+    return {"best": best, "trials": rows, "out": out}
 
 
 def load(path):

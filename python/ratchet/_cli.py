@@ -73,7 +73,18 @@ def main(argv=None):
             if not os.access(exe, os.X_OK):
                 return _error(f"the command is missing from the package ({exe}); reinstall it with pip")
             os.execv(exe, [exe] + args)
+    return run_in_process(args, inherited, runs, envs)
+
+
+def run_in_process(args, inherited=None, runs=None, envs=None):
+    """The command in this process, never exec'd: Python environments (module:callable, Gymnasium
+    ids, runs' recipes) are registered first and travel to the processes sweep and tune start.
+    Returns the exit code; what ratchet.sweep and ratchet.tune call."""
     import ratchet
+    args = list(args)
+    inherited = json.loads(os.environ.get(_ENVS_VARIABLE) or "{}") if inherited is None else inherited
+    runs = _python_env_runs(args) if runs is None else runs
+    envs = list(_env_arguments(args)) if envs is None else envs
     try:
         for env_id, recipe in inherited.items():
             if env_id not in ratchet.list_envs():

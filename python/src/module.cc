@@ -15,6 +15,7 @@
 #include "experiments.h"  // apps/ratchet: the command line, ratchet::cli::Main
 #include "py_env.h"
 #include "spawn.h"  // apps/ratchet: how sweep and tune start their runs
+#include "ratchet/experiment.h"
 #include "ratchet/ratchet.h"
 
 namespace py = pybind11;
@@ -344,6 +345,34 @@ PYBIND11_MODULE(_ratchet, m) {
     return names;
   });
   m.def("progress_columns", &ProgressColumns);
+  // the runs under some paths as `ratchet table` reads and groups them
+  m.def("read_runs", [](const std::vector<std::string>& paths) {
+    py::list out;
+    for (const RunRecord& r : ReadRuns(paths)) {
+      py::dict d;
+      auto opt = [](std::optional<double> v) -> py::object { return v ? py::object(py::float_(*v)) : py::object(py::none()); };
+      auto num = [](double v) -> py::object { return std::isnan(v) ? py::object(py::none()) : py::object(py::float_(v)); };
+      d["dir"] = r.dir.string();
+      d["label"] = r.label;
+      d["algo"] = r.algo;
+      d["env"] = r.env;
+      d["seed"] = r.seed;
+      d["steps"] = r.last_steps;
+      d["target_steps"] = r.target_steps;
+      d["finished"] = r.finished;
+      d["final_return"] = num(r.FinalReturn());
+      d["eval_return"] = opt(r.eval_mean);
+      d["stochastic_eval_return"] = opt(r.eval_stochastic_mean);
+      d["last_train_return"] = num(r.LastTrainReturn());
+      d["best_eval_return"] = num(r.BestEval());
+      d["wall_seconds"] = r.wall_seconds;
+      py::dict settings;
+      for (const auto& [k, v] : r.settings) settings[py::str(k)] = v;
+      d["settings"] = settings;
+      out.append(d);
+    }
+    return out;
+  });
   // every setting of an algorithm's runs, as declared (key, built-in default, doc, what it changes)
   m.def("settings", [](const std::string& algo) {
     py::list out;

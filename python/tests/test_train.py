@@ -195,3 +195,34 @@ def test_env_kwargs_shape_training_evaluation_and_the_saved_run(tmp_path):
     assert mean != pytest.approx(ratchet.load(run).evaluate(1, seed=8)[0], rel=1e-9)  # the check can fail
     with pytest.raises(ratchet.RatchetError, match="unknown keyword argument 'bogus'"):
         ratchet.PPO("Hopper-v5", env_kwargs={"bogus": 1})
+
+
+def test_sweep_tune_and_read_runs_from_python(tmp_path, capfd):
+    # a grid as `ratchet sweep` runs it, from Python; a second call finds it finished
+    runs = ratchet.sweep("ppo", ["CartPole-v1"], seeds=[0, 1], steps=2048, out=tmp_path / "grid", jobs=2,
+                         n_steps=64, eval_episodes=2)
+    assert sorted(r["seed"] for r in runs) == [0, 1]
+    for r in runs:
+        assert r["algo"] == "ppo" and r["env"] == "CartPole-v1" and r["finished"] and r["steps"] == 2048
+        assert r["final_return"] == r["eval_return"] and r["stochastic_eval_return"] is not None
+        assert r["best_eval_return"] is not None and r["settings"]["n_steps"] == "64"
+    assert "2 new" in capfd.readouterr().out
+    again = ratchet.sweep("ppo", "CartPole-v1", seeds="0-1", steps=2048, out=tmp_path / "grid", n_steps=64,
+                          eval_episodes=2)
+    assert [r["final_return"] for r in again] == [r["final_return"] for r in runs]
+    assert "2 finished (skipped)" in capfd.readouterr().out
+    assert ratchet.read_runs(tmp_path / "grid")[0]["dir"].startswith(str(tmp_path))
+    # the command's own Ctrl-C handler is gone again: Ctrl-C is Python's KeyboardInterrupt
+    import signal
+    import time
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)
+    # a search as `ratchet tune` runs it
+    session = ratchet.tune("ppo", "CartPole-v1", trials=2, steps=2048, out=tmp_path / "tune", seeds="0", jobs=1,
+                           sampler="random", n_steps=64)
+    assert len(session["trials"]) == 2 and "\nCartPole-v1:\n" in session["best"]
+    # bad input is one RatchetError, naming the problem
+    with pytest.raises(ratchet.RatchetError, match="exit code 2"):
+        ratchet.sweep("nope", "CartPole-v1", seeds=[0], steps=2048, out=tmp_path / "bad")
+    assert "unknown algorithm 'nope'" in capfd.readouterr().err
