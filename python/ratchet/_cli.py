@@ -85,20 +85,25 @@ def run_in_process(args, inherited=None, runs=None, envs=None):
     inherited = json.loads(os.environ.get(_ENVS_VARIABLE) or "{}") if inherited is None else inherited
     runs = _python_env_runs(args) if runs is None else runs
     envs = list(_env_arguments(args)) if envs is None else envs
+    used = set(inherited)  # the environments this command trains or reads
     try:
         for env_id, recipe in inherited.items():
             if env_id not in ratchet.list_envs():
                 ratchet._rebuild(env_id, recipe, _ENVS_VARIABLE)
         for run, recipe in runs:
             env_id = recipe.get("id")
+            used.add(env_id)
             if env_id not in ratchet.list_envs():
                 ratchet._rebuild(env_id, recipe, os.path.join(run, "python_env.json"))
         for i, value in envs:
-            ids = ",".join(_register_env(ratchet, n, inherited) for n in value.split(","))
-            args[i] = ids if args[i] == value else "--env=" + ids
+            ids = [_register_env(ratchet, n, inherited) for n in value.split(",")]
+            used.update(ids)
+            args[i] = ",".join(ids) if args[i] == value else "--env=" + ",".join(ids)
     except ratchet.RatchetError as e:
         return _error(e)
-    python_envs = {i: r for i, r in ratchet._recipes.items() if r is not None}
+    # only those travel: another Python environment this process registered (one its runs never
+    # make, and perhaps not importable elsewhere) is none of the child runs' business
+    python_envs = {i: r for i, r in ratchet._recipes.items() if r is not None and i in used}
     # for the runs sweep and tune start: the environments, and this very package whatever the cwd
     os.environ[_ENVS_VARIABLE] = json.dumps(python_envs)
     home = os.path.dirname(os.path.dirname(os.path.abspath(ratchet.__file__)))

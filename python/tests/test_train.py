@@ -198,6 +198,9 @@ def test_env_kwargs_shape_training_evaluation_and_the_saved_run(tmp_path):
 
 
 def test_sweep_tune_and_read_runs_from_python(tmp_path, capfd):
+    # a Python environment this process registered, which the sweep's runs never make (and could
+    # not: conftest is not importable in them), is no obstacle
+    ratchet.register("Unrelated-py", PointMass, max_episode_steps=50)
     # a grid as `ratchet sweep` runs it, from Python; a second call finds it finished
     runs = ratchet.sweep("ppo", ["CartPole-v1"], seeds=[0, 1], steps=2048, out=tmp_path / "grid", jobs=2,
                          n_steps=64, eval_episodes=2)
