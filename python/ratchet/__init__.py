@@ -963,14 +963,8 @@ def _env_ids(envs):
 def _run_command(what, args):
     """`ratchet <args>` in this process (Python environments registered, as the package's command
     does); Ctrl-C stops it the CLI's way (every run checkpoints) and raises KeyboardInterrupt."""
-    import signal
     from . import _cli
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        code = _cli.run_in_process(args)
-    finally:
-        for s, h in handlers.items():  # the command installed its own: Python's come back
-            signal.signal(s, h)
+    code = _cli.run_in_process(args)
     if code in (130, 143):
         raise KeyboardInterrupt(f"{what} stopped; every run was checkpointed (run it again to resume)")
     if code != 0:

@@ -1,5 +1,7 @@
 // The `ratchet._ratchet` extension: a thin layer over the C++ library. The Python package
 // (python/ratchet/__init__.py) builds the Gymnasium-style API on top of it.
+#include <signal.h>
+
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -402,10 +404,18 @@ PYBIND11_MODULE(_ratchet, m) {
     std::vector<char*> argv;
     for (std::string& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
-    struct Reset {  // the hook refers to on_new_run, which ends here
+    struct Reset {  // the hook refers to on_new_run, which ends here; sweep and tune install their
+                    // own SIGINT/SIGTERM handlers, and Python's come back after the command
+      struct sigaction old_int {}, old_term {};
+      Reset() {
+        sigaction(SIGINT, nullptr, &old_int);
+        sigaction(SIGTERM, nullptr, &old_term);
+      }
       ~Reset() {
         cli::SetNewRunHook(nullptr);
         cli::SetSelfCommand({});
+        sigaction(SIGINT, &old_int, nullptr);
+        sigaction(SIGTERM, &old_term, nullptr);
       }
     } reset;
     py::gil_scoped_release nogil;  // a Python environment takes it per call

@@ -17,13 +17,12 @@
 
 namespace ratchet {
 
-// What the trainer's observers read and keep: the run's settings and directory, the records a
-// checkpoint holds (best and last periodic evaluation) and the collector they evaluate with.
+// What the trainer's observers read and keep: the run's settings and directory and the records a
+// checkpoint holds (best and last periodic evaluation).
 struct TrainerContext {
   const TrainConfig* tc = nullptr;
   std::filesystem::path run_dir;
   TrainerProgress* progress = nullptr;  // best_eval and last_eval are the evaluation's to update
-  const Collector* collector = nullptr;
   std::chrono::steady_clock::time_point start;  // when this process began training
   bool lead = true;                             // rank 0: prints the progress line
   bool single_process = true;                   // not under MPI (evaluations may be interrupted)

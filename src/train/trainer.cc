@@ -238,7 +238,7 @@ class Trainer {
       : cfg_(cfg), tc_(cfg.train), run_dir_(run_dir), comm_(comm), t0_(Clock::now()),
         run_(SetUp(cfg, run_dir, opt, comm, checkpoint, version, old_total)), p_(run_.progress) {
     g_stop_requested = false;
-    const TrainerContext ctx{&tc_, run_dir_, &p_, run_.collector.get(), t0_, lead(), comm.size() == 1,
+    const TrainerContext ctx{&tc_, run_dir_, &p_, t0_, lead(), comm.size() == 1,
                              &g_stop_requested, &final_eval_};
     observers_ = MakeTrainerObservers(ctx, opt, run_.log.get());
     rollout_.Resize(tc_.n_steps, tc_.n_envs, run_.venv->obs_dim(), run_.venv->act_dim());
