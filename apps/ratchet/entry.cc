@@ -1,4 +1,13 @@
 // The ratchet executable (the command line itself: main.cc).
-#include "experiments.h"
+#include <filesystem>
 
-int main(int argc, char** argv) { return ratchet::cli::Main(argc, argv); }
+#include "commands.h"
+#include "ratchet/experiment.h"
+
+int main(int argc, char** argv) {
+  // the runs of sweep and tune are this executable's train and resume
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) ratchet::SetRunCommand({self.string()});
+  return ratchet::cli::Main(argc, argv);
+}

@@ -9,6 +9,7 @@
 #include "ratchet/draw.h"
 #include "ratchet/dist.h"
 #include "ratchet/env.h"
+#include "ratchet/experiment.h"
 #include "ratchet/log.h"
 #include "ratchet/nn.h"
 #include "ratchet/policy.h"

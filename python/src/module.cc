@@ -14,9 +14,8 @@
 #include <filesystem>
 #include <iostream>
 
-#include "experiments.h"  // apps/ratchet: the command line, ratchet::cli::Main
+#include "commands.h"  // apps/ratchet: the command line, ratchet::cli::Main
 #include "py_env.h"
-#include "spawn.h"  // apps/ratchet: how sweep and tune start their runs
 #include "ratchet/experiment.h"
 #include "ratchet/ratchet.h"
 
@@ -394,7 +393,7 @@ PYBIND11_MODULE(_ratchet, m) {
   // program name. Returns the exit code.
   m.def("cli_main", [](const std::vector<std::string>& args, const std::vector<std::string>& self_command,
                        py::object on_new_run) {
-    cli::SetSelfCommand(self_command);  // how sweep and tune start their runs
+    SetRunCommand(self_command);  // how sweep and tune start their runs
     if (!on_new_run.is_none())
       cli::SetNewRunHook([&on_new_run](const std::filesystem::path& dir, const std::string& env) {
         py::gil_scoped_acquire gil;
@@ -404,8 +403,8 @@ PYBIND11_MODULE(_ratchet, m) {
     std::vector<char*> argv;
     for (std::string& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
-    struct Reset {  // the hook refers to on_new_run, which ends here; sweep and tune install their
-                    // own SIGINT/SIGTERM handlers, and Python's come back after the command
+    struct Reset {  // the hook refers to on_new_run, which ends here; train, resume, sweep and tune
+                    // install SIGINT/SIGTERM handlers of their own, and Python's come back after
       struct sigaction old_int {}, old_term {};
       Reset() {
         sigaction(SIGINT, nullptr, &old_int);
@@ -413,7 +412,7 @@ PYBIND11_MODULE(_ratchet, m) {
       }
       ~Reset() {
         cli::SetNewRunHook(nullptr);
-        cli::SetSelfCommand({});
+        SetRunCommand({});
         sigaction(SIGINT, &old_int, nullptr);
         sigaction(SIGTERM, &old_term, nullptr);
       }

@@ -53,6 +53,17 @@ std::vector<int64_t> ParseSeedList(const std::string& text) {
   return out;
 }
 
+std::string FormatSeedList(const std::vector<int64_t>& seeds) {
+  std::string out;
+  for (size_t i = 0; i < seeds.size();) {
+    size_t j = i;
+    while (j + 1 < seeds.size() && seeds[j + 1] == seeds[j] + 1) ++j;
+    out += (out.empty() ? "" : ",") + (j > i ? fmt::format("{}-{}", seeds[i], seeds[j]) : std::to_string(seeds[i]));
+    i = j + 1;
+  }
+  return out;
+}
+
 std::vector<std::string> ParseNameList(const std::string& text, const char* what) {
   std::vector<std::string> out;
   for (const std::string& item : Split(text, ',')) {

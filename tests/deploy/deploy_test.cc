@@ -232,6 +232,20 @@ TEST(ConsumerProjectTest, FindPackageBuildsTrainsAndRunsTheCustomEnvExample) {
   run(fmt::format("'{}' --plugin '{}' envs | grep -q PointMass-v0", ratchet, plugin));
   run(fmt::format("'{}' --plugin '{}' eval '{}' --episodes 2 | grep -q deterministic", ratchet, plugin,
                   (work / "run").string()));
+  // sweeps and a tuning session of the project's own environment, every run served by the program
+  const std::string sweep = (work / "build" / "custom_env_sweep").string();
+  run(fmt::format("'{}' '{}'", sweep, (work / "exp").string()));
+  const std::string exp_out = testing::ReadFile(log);
+  EXPECT_NE(exp_out.find("sweep: 2 trained, 0 skipped, 0 failed"), std::string::npos) << exp_out;
+  EXPECT_NE(exp_out.find("| ppo | PointMass-v0 | 2 |"), std::string::npos) << exp_out;
+  EXPECT_TRUE(std::filesystem::exists(work / "exp" / "tune" / "best.yaml")) << exp_out;
+  EXPECT_NE(testing::ReadFile(work / "exp" / "sweep" / "logs" / "ppo-PointMass-v0-s1.log").find(
+                sweep + " --ratchet-run train --algo ppo --env PointMass-v0 --seed 1"),
+            std::string::npos);
+  // again: the sweep's runs are finished, and the session holds its trials
+  run(fmt::format("'{}' '{}'", sweep, (work / "exp").string()));
+  EXPECT_NE(testing::ReadFile(log).find("sweep: 0 trained, 2 skipped, 0 failed"), std::string::npos);
+  EXPECT_NE(testing::ReadFile(log).find("2 trials (2 finished)"), std::string::npos);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -278,6 +279,58 @@ TEST(ReadRunsTest, GroupsByConfigurationAndNeverCountsASeedTwice) {
     why = e.what();
   }
   EXPECT_NE(why.find("with the same seed 1"), std::string::npos) << why;
+}
+
+// The library's sweep and tuning session, called as a C++ user would: they need a program for
+// their runs and say how to give one; a sweep trains its grid, then skips it, and reports through
+// the caller's streams; a tuning session's setting is checked before any trial.
+TEST(RunSweepTest, TrainsThenSkipsAndNeedsAProgramForItsRuns) {
+  const auto dir = testing::FreshDir("run_sweep");
+  SweepOptions opt;
+  opt.algos = {"ppo"};
+  opt.envs = {"CartPole-v1"};
+  opt.seeds = {1, 2};
+  opt.steps = 2048;
+  opt.out = dir / "runs";
+  std::ostringstream out, err;
+  RunnerOptions runner{.jobs = 2, .out = &out, .err = &err};
+  // no program: neither given, chosen (SetRunCommand) nor in RATCHET_CLI
+  const char* env_cli = std::getenv("RATCHET_CLI");
+  const std::string saved = env_cli != nullptr ? env_cli : "";
+  unsetenv("RATCHET_CLI");
+  SetRunCommand({});
+  const std::string why = ErrorOf([&] { RunSweep(opt, runner); });
+  if (!saved.empty()) setenv("RATCHET_CLI", saved.c_str(), 1);
+  EXPECT_NE(why.find("ServeRun"), std::string::npos) << why;
+  EXPECT_FALSE(std::filesystem::exists(dir / "runs" / "ppo-CartPole-v1-s1"));
+  EXPECT_NE(ErrorOf([&] { RunSweep(opt, {.command = {RATCHET_CLI}, .jobs = 300}); }).find("jobs"), std::string::npos);
+
+  runner.command = {RATCHET_CLI};
+  ASSERT_EQ(RunSweep(opt, runner), 0) << out.str() << err.str();
+  EXPECT_NE(out.str().find("sweep: 2 trained, 0 skipped, 0 failed"), std::string::npos) << out.str();
+  EXPECT_TRUE(std::filesystem::exists(dir / "runs" / "ppo-CartPole-v1-s2" / "model.bin"));
+  out.str("");
+  ASSERT_EQ(RunSweep(opt, runner), 0);
+  EXPECT_NE(out.str().find("sweep: 0 trained, 2 skipped, 0 failed"), std::string::npos) << out.str();
+  EXPECT_EQ(ReadRuns({(dir / "runs").string()}).size(), 2u);
+
+  TuneOptions tune;
+  tune.algo = "ppo";
+  tune.env = "CartPole-v1";
+  tune.trials = 2;
+  tune.steps = 2048;
+  tune.space_yaml = "gamma: {uniform: [0.9, 1.5]}\n";
+  tune.space_source = "test space";
+  tune.out = dir / "tune";
+  const std::string bad = ErrorOf([&] { RunTune(tune, runner); });
+  EXPECT_NE(bad.find("test space: gamma = 1.5 cannot be a setting"), std::string::npos) << bad;
+  EXPECT_FALSE(std::filesystem::exists(dir / "tune" / "trials" / "t0-s0"));
+}
+
+TEST(SeedListTest, FormatIsTheInverseOfParse) {
+  EXPECT_EQ(FormatSeedList({0, 1, 2, 5, 7, 8}), "0-2,5,7-8");
+  EXPECT_EQ(FormatSeedList({100}), "100");
+  for (const std::string text : {"0-4", "1,3,5", "0-2,10,12-13"}) EXPECT_EQ(FormatSeedList(ParseSeedList(text)), text);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "spawn.h"
+#include "train/child_process.h"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -8,16 +8,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
 #include <string_view>
 
 #include "ratchet/core.h"
+#include "ratchet/experiment.h"
 
 extern char** environ;
 
-namespace ratchet::cli {
+namespace ratchet {
 
 namespace fs = std::filesystem;
 
@@ -42,30 +44,35 @@ std::vector<std::string> ChildEnvironment() {
 
 }  // namespace
 
-void InstallStopSignal() {
-  g_stop_signal = 0;  // a command run again in one process (the Python package) starts unstopped
+StopSignalScope::StopSignalScope() {
+  g_stop_signal = 0;  // an experiment run again in one process starts unstopped
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, &old_int_);
+  sigaction(SIGTERM, &sa, &old_term_);
+}
+
+StopSignalScope::~StopSignalScope() {
+  sigaction(SIGINT, &old_int_, nullptr);
+  sigaction(SIGTERM, &old_term_, nullptr);
 }
 
 namespace {
-std::vector<std::string>& SelfCommandSetting() {
+std::vector<std::string>& RunCommandSetting() {
   static std::vector<std::string> command;
   return command;
 }
 }  // namespace
 
-void SetSelfCommand(std::vector<std::string> command) { SelfCommandSetting() = std::move(command); }
+void SetRunCommand(std::vector<std::string> command) { RunCommandSetting() = std::move(command); }
 
-std::vector<std::string> SelfCommand() {
-  if (!SelfCommandSetting().empty()) return SelfCommandSetting();
-  std::error_code ec;
-  const fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error("cannot find the ratchet executable (/proc/self/exe)");
-  return {p.string()};
+std::vector<std::string> RunCommand(const std::vector<std::string>& requested) {
+  if (!requested.empty()) return requested;
+  if (!RunCommandSetting().empty()) return RunCommandSetting();
+  if (const char* cli = std::getenv("RATCHET_CLI"); cli != nullptr && *cli != '\0') return {cli};
+  throw Error("no program to run the experiment's runs: set RunnerOptions::command (e.g. the ratchet executable), "
+              "set RATCHET_CLI, or start main() with ratchet::ServeRun(argc, argv)");
 }
 
 std::string LastLine(const fs::path& p) {
@@ -143,4 +150,4 @@ int WaitChild(pid_t pid) {
   }
 }
 
-}  // namespace ratchet::cli
+}  // namespace ratchet

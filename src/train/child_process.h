@@ -1,4 +1,5 @@
-// Child processes for sweep and tune: each run is a `ratchet train` or `resume` of its own.
+// Child processes of sweeps and tuning sessions (experiment_runner.cc, tune_session.cc): each run
+// is a `ratchet train` or `resume` of its own.
 #pragma once
 
 #include <signal.h>
@@ -8,18 +9,26 @@
 #include <string>
 #include <vector>
 
-namespace ratchet::cli {
+namespace ratchet {
 
-// The stop signal (SIGINT, SIGTERM) received, 0 while none; set by InstallStopSignal's handler.
+// The stop signal (SIGINT, SIGTERM) received, 0 while none; set by StopSignalScope's handler.
 extern volatile sig_atomic_t g_stop_signal;
-// Catches SIGINT and SIGTERM into g_stop_signal: the caller passes them on to its children
-// (each writes a checkpoint) and starts no new one.
-void InstallStopSignal();
+// While it lives, SIGINT and SIGTERM are caught into g_stop_signal (reset to 0 first): the
+// experiment passes them on to its children (each writes a checkpoint) and starts no new one.
+// The caller's handlers come back when it ends.
+class StopSignalScope {
+ public:
+  StopSignalScope();
+  ~StopSignalScope();
+  StopSignalScope(const StopSignalScope&) = delete;
+  StopSignalScope& operator=(const StopSignalScope&) = delete;
 
-// How a child runs this command: this executable's path (/proc/self/exe), unless a host set
-// another (the Python package's `ratchet` runs its children as `python -m ratchet._cli`).
-std::vector<std::string> SelfCommand();
-void SetSelfCommand(std::vector<std::string> command);
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+// The program of the runs (RunnerOptions::command's rule); throws Error when there is none.
+std::vector<std::string> RunCommand(const std::vector<std::string>& requested);
 // The last non-empty line of a log; when there is none, a note saying so (and whether the file
 // system holding the log is full, which would explain it).
 std::string LastLine(const std::filesystem::path& p);
@@ -34,4 +43,4 @@ int WaitChild(pid_t pid);
 // The exit code of a waitpid status.
 int ExitCode(int status);
 
-}  // namespace ratchet::cli
+}  // namespace ratchet

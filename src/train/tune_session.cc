@@ -1,28 +1,28 @@
-// ratchet tune: hyperparameter search over a search space, each trial trained on the tuning seeds
-// as child processes (--jobs at a time), scored by its mean periodic evaluation, pruned by the
-// median rule, resumable.
+// RunTune: hyperparameter search over a search space, each trial trained on the tuning seeds as
+// child processes (jobs at a time), scored by its mean periodic evaluation, pruned by the median
+// rule, resumable.
 //
-// Reproducible for a given --jobs: trial t is proposed from, and pruned against, exactly the trials
+// Reproducible for a given jobs: trial t is proposed from, and pruned against, exactly the trials
 // numbered t - P or lower (P = trials run at once), which have all finished before t starts.
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fmt/format.h>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <optional>
 #include <sstream>
 #include <thread>
 
-#include "experiments.h"
 #include "ratchet/experiment.h"
 #include "ratchet/log.h"
 #include "ratchet/tune.h"
-#include "spawn.h"
+#include "train/child_process.h"
 
-namespace ratchet::cli {
+namespace ratchet {
 
 namespace fs = std::filesystem;
 
@@ -52,41 +52,48 @@ struct Active {
 
 }  // namespace
 
-int ExperimentCommands::Tune() {
-  const std::vector<int64_t> seeds = ParseSeedList(tune_seeds_);
-  const int64_t trials_wanted = ParseCount(tune_trials_, "--trials", false);
-  if (trials_wanted > 100000) throw Error(fmt::format("--trials must be at most 100000, got {}", trials_wanted));
-  const int64_t steps = ParseCount(tune_steps_, "--steps", false);
-  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (!tune_jobs_.empty()) jobs = static_cast<int>(std::min<int64_t>(ParseCount(tune_jobs_, "--jobs", false), 256));
-  const uint64_t sampler_seed = static_cast<uint64_t>(ParseCount(tune_seed_, "--seed", true));
-  if (tune_sampler_ != "tpe" && tune_sampler_ != "random")
-    throw Error(fmt::format("--sampler is tpe or random, got '{}'", tune_sampler_));
-  // the search space: --space FILE, else configs/tune/<algo>.yaml
-  std::string space_text, space_source;
-  if (!tune_space_.empty()) {
-    space_text = ReadTextFile(tune_space_, "search space");
-    space_source = tune_space_;
-  } else {
+int RunTune(const TuneOptions& opt, const RunnerOptions& runner) {
+  std::ostream& out_log = *runner.out;
+  const std::vector<int64_t>& seeds = opt.seeds;
+  if (seeds.empty()) throw Error("tune: no seeds given");
+  const int64_t trials_wanted = opt.trials;
+  if (trials_wanted < 1 || trials_wanted > 100000)
+    throw Error(fmt::format("--trials must be 1 to 100000, got {}", trials_wanted));
+  const int64_t steps = opt.steps;
+  if (steps < 1) throw Error(fmt::format("--steps must be a positive integer, got {}", steps));
+  if (runner.jobs < 0 || runner.jobs > 256) throw Error(fmt::format("jobs must be 1 to 256, got {}", runner.jobs));
+  if (runner.comm != nullptr && runner.comm->size() > 1) throw Error("tune runs in one process, not under mpirun");
+  const int jobs = runner.jobs > 0 ? runner.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const uint64_t sampler_seed = opt.sampler_seed;
+  if (opt.sampler != "tpe" && opt.sampler != "random")
+    throw Error(fmt::format("--sampler is tpe or random, got '{}'", opt.sampler));
+  const std::string& algo = opt.algo;
+  const std::string& env = opt.env;
+  const std::string& preset = opt.preset_path;
+  const std::vector<std::string>& user_sets = opt.sets;
+  // the search space: the one given, else configs/tune/<algo>.yaml
+  std::string space_text = opt.space_yaml, space_source = opt.space_source;
+  if (space_text.empty()) {
     const auto& spaces = EmbeddedSearchSpaces();
-    const auto it = spaces.find(tune_algo_);
-    if (it == spaces.end()) throw Error(fmt::format("no search space for '{}': give one with --space FILE", tune_algo_));
+    const auto it = spaces.find(algo);
+    if (it == spaces.end()) throw Error(fmt::format("no search space for '{}': give one with --space FILE", algo));
     space_text = it->second;
-    space_source = fmt::format("configs/tune/{}.yaml", tune_algo_);
+    space_source = fmt::format("configs/tune/{}.yaml", algo);
   }
+  const std::vector<std::string> self = RunCommand(runner.command);
   const SearchSpace space = ParseSearchSpace(space_text, space_source);
   const std::unique_ptr<Sampler> sampler =
-      tune_sampler_ == "tpe" ? MakeTpeSampler(sampler_seed) : MakeRandomSampler(sampler_seed);
+      opt.sampler == "tpe" ? MakeTpeSampler(sampler_seed) : MakeRandomSampler(sampler_seed);
   // every trial evaluates ten times (unless --set says otherwise) with few episodes
   std::vector<std::string> fixed = {"threads=1", "checkpoint_minutes=0", fmt::format("eval_episodes={}", 5),
                                     fmt::format("eval_every={}", std::max<int64_t>(steps / 10, 1))};
-  fixed.insert(fixed.end(), tune_sets_.begin(), tune_sets_.end());
+  fixed.insert(fixed.end(), user_sets.begin(), user_sets.end());
   const int per_trial = static_cast<int>(seeds.size());
   const int parallel = std::max(1, jobs / per_trial);  // trials at once
 
   // the settings of a proposal, checked as a run config (an unknown key or a bad value stops here)
   std::optional<int64_t> preset_batch;  // the batch size the trials get unless the space sets one
-  for (const auto& [k, v] : ResolveRunConfig({tune_algo_, tune_env_, seeds[0], steps, tune_preset_, fixed, ""})
+  for (const auto& [k, v] : ResolveRunConfig({algo, env, seeds[0], steps, preset, fixed, ""})
                                 .Binder()
                                 .Dump())
     if (k == "batch_size") preset_batch = std::stoll(v);
@@ -98,7 +105,7 @@ int ExperimentCommands::Tune() {
     // to end the session), and a minibatch larger than the rollout is lowered to the rollout (as
     // RL Zoo's sampler does)
     if (mine.count("n_steps") || mine.count("batch_size")) {
-      ResolveOptions probe{tune_algo_, tune_env_, seeds[0], steps, tune_preset_, fixed, ""};
+      ResolveOptions probe{algo, env, seeds[0], steps, preset, fixed, ""};
       for (const auto& [k, v] : mine)
         if (k != "batch_size" && k != "n_steps") probe.sets.push_back(k + "=" + v);
       if (mine.count("n_steps")) probe.sets.push_back("n_steps=1");
@@ -129,7 +136,7 @@ int ExperimentCommands::Tune() {
   // every range's ends and every categorical value, checked now as run settings: a value the
   // key refuses (out of its range, not of its type) ends the session before any trial
   const Assignment probe = MakeRandomSampler(0)->Suggest(space, 0, {});
-  RunConfig base = ResolveRunConfig({tune_algo_, tune_env_, seeds[0], steps, tune_preset_, fixed, ""});
+  RunConfig base = ResolveRunConfig({algo, env, seeds[0], steps, preset, fixed, ""});
   const ConfigBinder base_binder = base.Binder();
   for (size_t i = 0; i < space.params.size(); ++i) {
     const SearchParam& p = space.params[i];
@@ -146,31 +153,32 @@ int ExperimentCommands::Tune() {
       Assignment a = probe;
       a.numbers[i] = v;
       try {  // the value alone (the other keys as the preset has them)
-        ResolveRunConfig({tune_algo_, tune_env_, seeds[0], steps, tune_preset_, settings_of({{p.name, a.Text(space, i)}}), ""});
+        ResolveRunConfig({algo, env, seeds[0], steps, preset, settings_of({{p.name, a.Text(space, i)}}), ""});
       } catch (const Error& e) {
         throw Error(fmt::format("search space {}: {} = {} cannot be a setting of {} on {}: {}", space_source, p.name,
-                                a.Text(space, i), tune_algo_, tune_env_, e.what()));
+                                a.Text(space, i), algo, env, e.what()));
       }
     }
   }
   try {
-    ResolveRunConfig({tune_algo_, tune_env_, seeds[0], steps, tune_preset_, settings(probe), ""});
+    ResolveRunConfig({algo, env, seeds[0], steps, preset, settings(probe), ""});
   } catch (const Error& e) {
-    throw Error(fmt::format("search space {}: a proposal cannot be a setting of {} on {}: {}", space_source, tune_algo_,
-                            tune_env_, e.what()));
+    throw Error(fmt::format("search space {}: a proposal cannot be a setting of {} on {}: {}", space_source, algo,
+                            env, e.what()));
   }
 
   // the session: a new one, or the one in --out if it is the same session
-  const fs::path out(tune_out_);
+  const fs::path out = opt.out;
+  if (out.empty()) throw Error("tune: no session directory (--out) given");
   std::error_code ec;
   fs::create_directories(out / "trials", ec);
   if (ec) throw Error(fmt::format("cannot create '{}': {}", (out / "trials").string(), ec.message()));
   // one session at a time in a directory: a second would restart the first's running trials
   const RunDirLock session_lock(out, "tuning directory", "another tune session");
   std::string identity = fmt::format("algo: {}\nenv: {}\nseeds: {}\nsteps: {}\nsampler: {}\nseed: {}\njobs: {}\n",
-                                     tune_algo_, tune_env_, tune_seeds_, steps, tune_sampler_, sampler_seed, jobs);
-  for (const std::string& s : tune_sets_) identity += "set: " + s + "\n";
-  if (!tune_preset_.empty()) identity += "config: " + tune_preset_ + "\n";
+                                     algo, env, FormatSeedList(seeds), steps, opt.sampler, sampler_seed, jobs);
+  for (const std::string& s : user_sets) identity += "set: " + s + "\n";
+  if (!preset.empty()) identity += "config: " + preset + "\n";
   identity += "space: |\n";
   std::stringstream st(space_text);
   for (std::string line; std::getline(st, line);) identity += "  " + line + "\n";
@@ -201,14 +209,13 @@ int ExperimentCommands::Tune() {
     if (std::none_of(done.begin(), done.end(), [&](const TuneTrial& t) { return t.number == number; }))
       fs::remove_all(e.path());
   }
-  std::cout << fmt::format("tune: {} on {}, {} trials ({} finished), seeds {}, {} steps each, {} sampler, {} "
+  out_log << fmt::format("tune: {} on {}, {} trials ({} finished), seeds {}, {} steps each, {} sampler, {} "
                            "trial{} at a time; {}\n",
-                           tune_algo_, tune_env_, trials_wanted, done.size(), tune_seeds_, steps, tune_sampler_,
+                           algo, env, trials_wanted, done.size(), FormatSeedList(seeds), steps, opt.sampler,
                            parallel, parallel == 1 ? "" : "s", out.string())
             << std::flush;
 
-  InstallStopSignal();
-  const std::vector<std::string> self = SelfCommand();
+  const StopSignalScope stop_scope;
   std::map<int, Active> active;
   // the finished trials numbered up to `limit`, in number order: what trial limit + P may see
   auto history_up_to = [&](int limit) {
@@ -225,15 +232,15 @@ int ExperimentCommands::Tune() {
   auto best_entry = [&]() -> std::optional<std::string> {
     const TuneTrial* best = BestTrial(done);
     if (best == nullptr) return std::nullopt;
-    std::vector<std::string> sets = tune_sets_;
+    std::vector<std::string> sets = user_sets;
     for (size_t i = 0; i < space.params.size(); ++i)
       sets.push_back(best->sets[best->sets.size() - space.params.size() + i]);  // ParseTrials checked them
-    RunConfig cfg = ResolveRunConfig({tune_algo_, tune_env_, std::nullopt, std::nullopt, tune_preset_, sets, ""});
+    RunConfig cfg = ResolveRunConfig({algo, env, std::nullopt, std::nullopt, preset, sets, ""});
     std::vector<std::pair<std::string, std::string>> keys;
     const ConfigBinder binder = cfg.Binder();
     for (const auto& [k, v] : binder.Dump())
       if (binder.Traits(k).defines_experiment()) keys.emplace_back(k, v);
-    return PresetEntry(tune_env_, *best, keys);
+    return PresetEntry(env, *best, keys);
   };
   auto record = [&](Active& a) {
     const TuneTrial& t = a.trial;
@@ -242,7 +249,7 @@ int ExperimentCommands::Tune() {
     done.push_back(t);
     std::sort(done.begin(), done.end(), [](const TuneTrial& x, const TuneTrial& y) { return x.number < y.number; });
     WriteTuneFiles(out, space, done, best_entry());
-    std::cout << fmt::format("  trial {} {}: score {}{}\n", t.number, StateName(t.state),
+    out_log << fmt::format("  trial {} {}: score {}{}\n", t.number, StateName(t.state),
                              std::isnan(t.score) ? "-" : fmt::format("{:.2f}", t.score),
                              t.note.empty() ? "" : " (" + t.note + ")")
               << std::flush;
@@ -272,9 +279,9 @@ int ExperimentCommands::Tune() {
         const fs::path run = out / "trials" / fmt::format("t{}-s{}", n, seed);
         std::vector<std::string> args = self;
         for (const std::string& p : LoadedPlugins()) args.insert(args.end(), {"--plugin", p});
-        args.insert(args.end(), {"train", "--algo", tune_algo_, "--env", tune_env_, "--seed", std::to_string(seed),
+        args.insert(args.end(), {"train", "--algo", algo, "--env", env, "--seed", std::to_string(seed),
                                  "--steps", std::to_string(steps), "--run-dir", run.string(), "--quiet"});
-        if (!tune_preset_.empty()) args.insert(args.end(), {"--config", tune_preset_});
+        if (!preset.empty()) args.insert(args.end(), {"--config", preset});
         for (const std::string& s : a.trial.sets) args.insert(args.end(), {"--set", s});
         const fs::path log = out / "trials" / fmt::format("t{}-s{}.log", n, seed);
         std::ofstream(log, std::ios::app) << fmt::format("# {}\n", fmt::join(args, " "));
@@ -285,7 +292,7 @@ int ExperimentCommands::Tune() {
       std::string what;
       for (size_t i = 0; i < space.params.size(); ++i)
         what += fmt::format("{}{}={}", i ? " " : "", space.params[i].name, a.trial.assignment.Text(space, i));
-      std::cout << fmt::format("[{}/{}] trial {}: {}\n", n + 1, trials_wanted, n, what) << std::flush;
+      out_log << fmt::format("[{}/{}] trial {}: {}\n", n + 1, trials_wanted, n, what) << std::flush;
       active.emplace(n, std::move(a));
     }
     if (active.empty()) break;
@@ -296,7 +303,7 @@ int ExperimentCommands::Tune() {
       for (auto& [n, a] : active)
         for (pid_t& pid : a.pids)
           if (pid > 0) waitpid(pid, nullptr, 0), pid = 0;
-      std::cout << fmt::format("tune: stopped; {} trials finished, kept in {}; run the same command to go on\n",
+      out_log << fmt::format("tune: stopped; {} trials finished, kept in {}; run the same command to go on\n",
                                done.size(), out.string());
       return 128 + g_stop_signal;
     }
@@ -372,9 +379,9 @@ int ExperimentCommands::Tune() {
     }
     if (finished_now.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  std::cout << fmt::format("tune: {} trials in {}: trials.md, trials.csv{}\n", done.size(), out.string(),
+  out_log << fmt::format("tune: {} trials in {}: trials.md, trials.csv{}\n", done.size(), out.string(),
                            fs::exists(out / "best.yaml") ? ", best.yaml (the best trial as a preset entry)" : "");
   return 0;
 }
 
-}  // namespace ratchet::cli
+}  // namespace ratchet
