@@ -173,7 +173,7 @@ const std::vector<GoldenEntry>& GoldenBits() {
       {{"acktr", "CartPole-v1", 3}, {0x9cd2eefa724a1611, 0x1805a6de7257b8de, 0x637ba1f026ad2c7f, 0x3b8e87f66883205d}},
       {{"vpg", "HalfCheetah-v4", 3}, {0x16cb695dadbd8952, 0xc6952ccbd7da30d2, 0xa13db28b68aad789, 0x0cb1c26753da1df0}},
       {{"a2c", "HalfCheetah-v4", 3}, {0xfa6cb7ed75d0e185, 0x32ab0e0ff9158e16, 0x282ca93145d0c6fc, 0x2a1d0791e4257e9a}},
-      {{"npg", "HalfCheetah-v4", 3}, {0x1f3a4b4505f5a2d9, 0x20fa60a9543e4c6f, 0xc4a1a31c790beb83, 0xf5208643c8c3a0b5}},
+      {{"npg", "HalfCheetah-v4", 3}, {0x880de58eb02aad40, 0x2d70367071179e7d, 0x77e66e1d885f0f15, 0x1154d8c500a6e676}},
       {{"trpo", "HalfCheetah-v4", 3}, {0x880de58eb02aad40, 0x90ab218fcdc485d2, 0xa41b705d0d6b5381, 0xb259a480a9a22129}},
       {{"ppo", "HalfCheetah-v4", 3}, {0x0e7520cf32fc2150, 0xc134570f98f6e25d, 0x51154fb83fe4f36a, 0x5293ef1253dcabec}},
       {{"ppo-kl", "HalfCheetah-v4", 3}, {0x1f3a4b4505f5a2d9, 0x6bc329e1f592fd73, 0xc804560a70fee9ed, 0xf0bdfbefaface9ec}},
