@@ -105,6 +105,9 @@ class Mlp {
   // Orthogonal weights (gain sqrt(2) on hidden layers, `out_gain` on the output layer), zero
   // biases, as in the PPO reference implementations.
   void Init(std::span<T> params, Rng& rng, double out_gain) const;
+  // PyTorch's default for linear layers instead: weights and biases of a layer with `fan_in`
+  // inputs uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)) (Stable-Baselines3's ortho_init=False).
+  void InitUniform(std::span<T> params, Rng& rng) const;
 
   // y = f(x) for x (in, B); returns a view of the output (out, B) that lives in ws.
   MatMap<T> Forward(std::span<const T> params, const Eigen::Ref<const Mat<T>>& x,

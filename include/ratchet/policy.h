@@ -18,6 +18,7 @@ struct NetConfig {
   std::vector<int> hidden{64, 64};         // hidden widths of both networks
   Activation activation = Activation::kTanh;
   double log_std_init = 0.0;               // initial log-std of Gaussian policies
+  bool ortho_init = true;                  // Mlp::Init; false: Mlp::InitUniform
 };
 
 template <typename T>
@@ -25,7 +26,8 @@ class PolicyT {
  public:
   PolicyT(const Space& obs_space, const Space& action_space, const NetConfig& net);
 
-  // Orthogonal init (gain 0.01 on the head), zero biases, log-std = log_std_init.
+  // Orthogonal init (gain 0.01 on the head), zero biases (or Mlp::InitUniform without ortho_init),
+  // log-std = log_std_init.
   void Init(Rng& rng);
 
   bool discrete() const { return discrete_; }
@@ -96,7 +98,7 @@ using Policy = PolicyT<float>;
 class ValueFunction {
  public:
   ValueFunction(int obs_dim, const NetConfig& net);
-  void Init(Rng& rng);  // orthogonal, gain 1 on the head
+  void Init(Rng& rng);  // orthogonal, gain 1 on the head (or Mlp::InitUniform without ortho_init)
 
   int num_params() const { return mlp_.num_params(); }
   std::span<float> params() { return params_; }
@@ -116,6 +118,7 @@ class ValueFunction {
  private:
   Mlp<float> mlp_;
   AlignedVector<float> params_, grads_;
+  bool ortho_init_ = true;
 };
 
 }  // namespace ratchet

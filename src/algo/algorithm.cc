@@ -23,6 +23,9 @@ void LearnerConfig::Bind(ConfigBinder& b) {
                           [](const std::vector<int>& h) { return h.empty() ? "a list of at least one hidden layer width" : ""; });
   b.Add("activation", &net.activation, "hidden nonlinearity: tanh or relu");
   b.Add("log_std_init", &net.log_std_init, "initial log-std of Gaussian policies");
+  b.Add("ortho_init", &net.ortho_init,
+        "orthogonal initial weights (gain sqrt 2, policy head 0.01, value head 1) and zero biases; false: "
+        "PyTorch's default, weights and biases uniform in +-1/sqrt(fan_in) (SB3's ortho_init=False)");
   b.Add("normalize_obs", &normalize_obs, "running observation normalisation (saved with the model)");
   b.Add("normalize_reward", &normalize_reward, "scale rewards by the running std of the discounted return");
   b.Add("clip_obs", &clip_obs, "clip of normalised observations", Positive());

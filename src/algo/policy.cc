@@ -29,7 +29,10 @@ PolicyT<T>::PolicyT(const Space& obs_space, const Space& action_space, const Net
 
 template <typename T>
 void PolicyT<T>::Init(Rng& rng) {
-  mlp_.Init(std::span<T>(params_).first(mlp_.num_params()), rng, 0.01);
+  if (net_.ortho_init)
+    mlp_.Init(std::span<T>(params_).first(mlp_.num_params()), rng, 0.01);
+  else
+    mlp_.InitUniform(std::span<T>(params_).first(mlp_.num_params()), rng);
   std::fill(params_.begin() + mlp_.num_params(), params_.end(), static_cast<T>(net_.log_std_init));
 }
 
@@ -138,8 +141,14 @@ template class PolicyT<double>;
 ValueFunction::ValueFunction(int obs_dim, const NetConfig& net)
     : mlp_(MlpSpec{obs_dim, net.hidden, 1, net.activation}),
       params_(mlp_.num_params(), 0.0f),
-      grads_(mlp_.num_params(), 0.0f) {}
+      grads_(mlp_.num_params(), 0.0f),
+      ortho_init_(net.ortho_init) {}
 
-void ValueFunction::Init(Rng& rng) { mlp_.Init(params_, rng, 1.0); }
+void ValueFunction::Init(Rng& rng) {
+  if (ortho_init_)
+    mlp_.Init(params_, rng, 1.0);
+  else
+    mlp_.InitUniform(params_, rng);
+}
 
 }  // namespace ratchet

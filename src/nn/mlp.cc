@@ -76,6 +76,17 @@ void Mlp<T>::Init(std::span<T> params, Rng& rng, double out_gain) const {
 }
 
 template <typename T>
+void Mlp<T>::InitUniform(std::span<T> params, Rng& rng) const {
+  RATCHET_CHECK(static_cast<int>(params.size()) >= num_params_, "parameter span too small");
+  for (int l = 0; l < num_layers(); ++l) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(width_[l]));
+    for (int k = 0; k < width_[l + 1] * width_[l]; ++k)
+      params[weight_offset(l) + k] = static_cast<T>(rng.Uniform(-bound, bound));
+    for (int k = 0; k < width_[l + 1]; ++k) params[bias_offset(l) + k] = static_cast<T>(rng.Uniform(-bound, bound));
+  }
+}
+
+template <typename T>
 void Mlp<T>::Reserve(MlpWorkspace<T>& ws, int batch) const {
   if (ws.capacity >= batch && static_cast<int>(ws.act.size()) == num_layers() + 1) return;
   const int cap = std::max(batch, ws.capacity);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 
 #include "ratchet/policy.h"
@@ -60,6 +61,44 @@ TEST(PolicyTest, GaussianPolicyGradientIncludingLogStd) {
   Mat<float> act(2, 5);
   act << 0.3f, -0.5f, 0.9f, 0.0f, -1.2f, 0.1f, 0.4f, -0.8f, 0.6f, 0.2f;
   CheckPolicyGradient(Space::Box({-1, -1}, {1, 1}), act);
+}
+
+// ortho_init false: every weight and bias of a layer with n inputs in [-1/sqrt(n), 1/sqrt(n)),
+// spread over that range (not orthogonal, biases not zero), in both networks; the log-std tail
+// still log_std_init.
+TEST(PolicyTest, UniformInitIsPyTorchsLinearDefault) {
+  NetConfig net;
+  net.hidden = {64, 16};
+  net.ortho_init = false;
+  net.log_std_init = -2;
+  Policy pi(Space::Box(std::vector<float>(100, -1), std::vector<float>(100, 1)), Space::Box({-1, -1}, {1, 1}), net);
+  ValueFunction vf(100, net);
+  Rng rng(3);
+  pi.Init(rng);
+  vf.Init(rng);
+  for (const Mlp<float>* mlp : {&pi.mlp(), &vf.mlp()}) {
+    const std::span<const float> p = mlp == &pi.mlp() ? pi.params() : vf.params();
+    for (int l = 0; l < mlp->num_layers(); ++l) {
+      const double bound = 1.0 / std::sqrt(mlp->width(l));
+      double max_w = 0, max_b = 0;
+      for (int k = 0; k < mlp->width(l) * mlp->width(l + 1); ++k) {
+        ASSERT_LE(std::abs(p[mlp->weight_offset(l) + k]), bound);
+        max_w = std::max(max_w, std::abs(static_cast<double>(p[mlp->weight_offset(l) + k])));
+      }
+      for (int k = 0; k < mlp->width(l + 1); ++k) {
+        ASSERT_LE(std::abs(p[mlp->bias_offset(l) + k]), bound);
+        max_b = std::max(max_b, std::abs(static_cast<double>(p[mlp->bias_offset(l) + k])));
+      }
+      EXPECT_GT(max_w, 0.9 * bound) << "layer " << l;
+      EXPECT_GT(max_b, (mlp->width(l + 1) > 2 ? 0.5 : 0.01) * bound) << "layer " << l;
+    }
+  }
+  EXPECT_EQ(pi.params().back(), -2.0f);
+  // the default: orthogonal weights and zero biases
+  net.ortho_init = true;
+  ValueFunction ortho(100, net);
+  ortho.Init(rng);
+  EXPECT_EQ(ortho.params()[ortho.mlp().bias_offset(0)], 0.0f);
 }
 
 TEST(PolicyTest, HeadsAndSizes) {
