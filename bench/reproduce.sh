@@ -19,9 +19,11 @@ seeds=0-4   # reported seeds; presets were tuned on seeds 100 and up
 
 source bench/settings.sh  # PPO_PAPER_HC
 
-experiments="vpg-baseline ppo-vs-vpg ppo-vs-a2c-cartpole ppo-vs-a2c-swingup halfcheetah-1m locomotion-1m speed"
+experiments="vpg-baseline ppo-vs-vpg ppo-vs-a2c-cartpole ppo-vs-a2c-swingup halfcheetah-1m locomotion-1m speed
+             npg-halfcheetah ppo-hopper a2c-halfcheetah ppo-walker2d trpo-halfcheetah acktr-halfcheetah
+             trpo-walker2d ppo-halfcheetah"
 if [ "$name" = list ]; then
-  echo "$experiments" | tr ' ' '\n'
+  printf '%s\n' $experiments
   exit 0
 fi
 [ -x "$R" ] || { echo "reproduce: build first (bash scripts/test.sh or cmake --build build/release)" >&2; exit 2; }
@@ -38,6 +40,18 @@ report() {
 }
 
 sweep() { "$R" sweep --jobs "$jobs" "$@"; }
+
+# both_sets ALGO ENV NAME: one preset at 1M steps on the reported seeds 0-4 and on seeds
+# 1000-1004, which nobody tuned on (issue 30): the plot and CSV of all ten, a table per seed set
+both_sets() {
+  sweep --algo "$1" --env "$2" --seeds 0-4 --steps 1000000 --out $OUT/$3/seeds-0-4
+  sweep --algo "$1" --env "$2" --seeds 1000-1004 --steps 1000000 --out $OUT/$3/seeds-1000-1004
+  "$R" plot $OUT/$3 -o "$D/$3-1m.png" --title "$1 on $2, 1M steps, seeds 0-4 and 1000-1004, mean ± std"
+  "$R" table $OUT/$3 --csv > "$D/$3-1m.csv"
+  { echo "Seeds 0-4:"; echo; "$R" table $OUT/$3/seeds-0-4; echo; echo "Seeds 1000-1004:"; echo
+    "$R" table $OUT/$3/seeds-1000-1004; } > "$D/$3-1m.md"
+  cat "$D/$3-1m.md"
+}
 
 case $name in
   vpg-baseline)  # 1. VPG with and without a learned baseline, rewards-to-go in both
@@ -82,8 +96,16 @@ case $name in
                  $PPO_PAPER_HC --run-dir "$OUT/speed/hc-$s"
     done
     ;;
+  npg-halfcheetah) both_sets npg HalfCheetah-v4 npg-halfcheetah ;;  # issue 30
+  ppo-hopper) both_sets ppo Hopper-v4 ppo-hopper ;;
+  a2c-halfcheetah) both_sets a2c HalfCheetah-v4 a2c-halfcheetah ;;
+  ppo-walker2d) both_sets ppo Walker2d-v4 ppo-walker2d ;;
+  trpo-halfcheetah) both_sets trpo HalfCheetah-v4 trpo-halfcheetah ;;
+  acktr-halfcheetah) both_sets acktr HalfCheetah-v4 acktr-halfcheetah ;;
+  trpo-walker2d) both_sets trpo Walker2d-v4 trpo-walker2d ;;
+  ppo-halfcheetah) both_sets ppo HalfCheetah-v4 ppo-halfcheetah ;;
   *)
-    echo "reproduce: unknown experiment '$name'; one of: $experiments" >&2
+    echo "reproduce: unknown experiment '$name'; one of: $(echo $experiments)" >&2
     exit 2
     ;;
 esac
