@@ -1,7 +1,7 @@
 // The ratchet command line. Every subcommand follows one pattern: an Add* function registers it on
 // the app with its own argument struct, and the Command it returns runs it from those arguments:
 // parsing and printing here, the work in the library. Every user error is one line on stderr and
-// exit code 2 (main.cc).
+// exit code 2 (main.cc). What the executable and the Python package call is in cli.h.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli.h"
 #include "ratchet/comm.h"
 
 namespace ratchet::cli {
@@ -35,15 +36,5 @@ int64_t ParseCount(const std::string& text, const std::string& flag, bool allow_
 // before the job is asked for).
 Comm& Job();
 bool Lead();
-
-// The whole command line: parses argv and runs the command; returns the exit code. main() is
-// this; so is the Python package's `ratchet` command for runs of Python environments, which it
-// calls in-process once it has registered them.
-int Main(int argc, char** argv);
-// Called by `train`, on rank 0, with the run directory it is about to train into (created) and
-// the run's environment id, before training starts; null by default. The Python package's
-// command writes python_env.json there, so that later commands can make the environment again.
-void SetNewRunHook(std::function<void(const std::filesystem::path& dir, const std::string& env)> hook);
-const std::function<void(const std::filesystem::path&, const std::string&)>& NewRunHook();
 
 }  // namespace ratchet::cli

@@ -1,7 +1,7 @@
 // The ratchet executable (the command line itself: main.cc).
 #include <filesystem>
 
-#include "commands.h"
+#include "cli.h"
 #include "ratchet/experiment.h"
 
 int main(int argc, char** argv) {

@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "commands.h"  // apps/ratchet: the command line, ratchet::cli::Main
+#include "cli.h"  // apps/ratchet: the command line, ratchet::cli::Main
 #include "py_env.h"
 #include "ratchet/experiment.h"
 #include "ratchet/ratchet.h"
