@@ -27,7 +27,12 @@ volatile sig_atomic_t g_stop_signal = 0;
 
 namespace {
 
-void OnStopSignal(int sig) { g_stop_signal = sig; }
+volatile sig_atomic_t g_stop_training = 0;  // the scope's stop_training
+
+void OnStopSignal(int sig) {
+  g_stop_signal = sig;
+  if (g_stop_training) RequestStop();
+}
 
 // This environment without the variables of an MPI launcher.
 std::vector<std::string> ChildEnvironment() {
@@ -44,8 +49,9 @@ std::vector<std::string> ChildEnvironment() {
 
 }  // namespace
 
-StopSignalScope::StopSignalScope() {
+StopSignalScope::StopSignalScope(bool stop_training) {
   g_stop_signal = 0;  // an experiment run again in one process starts unstopped
+  g_stop_training = stop_training ? 1 : 0;
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
   sigemptyset(&sa.sa_mask);

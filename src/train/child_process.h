@@ -13,12 +13,13 @@ namespace ratchet {
 
 // The stop signal (SIGINT, SIGTERM) received, 0 while none; set by StopSignalScope's handler.
 extern volatile sig_atomic_t g_stop_signal;
-// While it lives, SIGINT and SIGTERM are caught into g_stop_signal (reset to 0 first): the
-// experiment passes them on to its children (each writes a checkpoint) and starts no new one.
-// The caller's handlers come back when it ends.
+// While it lives, SIGINT and SIGTERM are caught into g_stop_signal (reset to 0 first): an
+// experiment passes them on to its children (each writes a checkpoint) and starts no new one; a
+// served run (ServeRun, stop_training) also asks its training to stop, as RequestStop does. The
+// caller's handlers come back when it ends.
 class StopSignalScope {
  public:
-  StopSignalScope();
+  explicit StopSignalScope(bool stop_training = false);
   ~StopSignalScope();
   StopSignalScope(const StopSignalScope&) = delete;
   StopSignalScope& operator=(const StopSignalScope&) = delete;

@@ -1,5 +1,4 @@
 // ServeRun: a program of the user's as the run command of its own sweeps and tuning sessions.
-#include <signal.h>
 
 #include <fmt/format.h>
 #include <iostream>
@@ -16,13 +15,6 @@ namespace {
 // The first argument of a run's command line when the run command is a program that serves runs:
 // a program's own arguments never start a run by accident.
 constexpr const char* kServeFlag = "--ratchet-run";
-
-volatile sig_atomic_t g_run_signal = 0;
-
-void OnRunSignal(int sig) {
-  g_run_signal = sig;
-  RequestStop();
-}
 
 int64_t Count(const std::string& text, const char* flag) {
   int64_t v = -1;
@@ -71,14 +63,9 @@ int Serve(const std::vector<std::string>& args) {
   if (dir.empty()) throw Error("a run's command line names no run directory");
   const RunDirStatus st = InspectRunDir(dir);
   if (!st.in_use.empty()) throw Error(st.in_use);
-  g_run_signal = 0;
-  struct sigaction sa {}, old_int {}, old_term {};
-  sa.sa_handler = OnRunSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
   TrainResult res;
-  try {
+  {
+    const StopSignalScope signals(/*stop_training=*/true);
     if (train) {
       ro.steps = steps;
       RunConfig cfg = ResolveRunConfig(ro);
@@ -91,16 +78,10 @@ int Serve(const std::vector<std::string>& args) {
     } else {
       res = Resume(dir, {}, steps);
     }
-  } catch (...) {
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
-    throw;
   }
-  sigaction(SIGINT, &old_int, nullptr);
-  sigaction(SIGTERM, &old_term, nullptr);
   if (res.stopped) {
     std::cout << fmt::format("stopped after {} steps; checkpoint written in {}\n", res.steps, dir);
-    return g_run_signal != 0 ? 128 + g_run_signal : 0;
+    return g_stop_signal != 0 ? 128 + g_stop_signal : 0;
   }
   std::cout << fmt::format("trained {} steps in {:.2f} s{}; run directory {}\n", res.steps, res.wall_seconds,
                            res.eval ? fmt::format(", deterministic evaluation {:.2f}", res.eval->mean) : "", dir);

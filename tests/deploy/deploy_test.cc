@@ -3,6 +3,7 @@
 // builds against the installed package (find_package(ratchet)) and prints the same actions.
 #include <fmt/format.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -246,6 +247,20 @@ TEST(ConsumerProjectTest, FindPackageBuildsTrainsAndRunsTheCustomEnvExample) {
   run(fmt::format("'{}' '{}'", sweep, (work / "exp").string()));
   EXPECT_NE(testing::ReadFile(log).find("sweep: 0 trained, 2 skipped, 0 failed"), std::string::npos);
   EXPECT_NE(testing::ReadFile(log).find("2 trials (2 finished)"), std::string::npos);
+  // a served run stopped by SIGINT (a sweep passes the user's Ctrl-C on to its runs) writes a
+  // checkpoint and exits 128 + 2, and its resume stopped by SIGTERM likewise with 128 + 15
+  const std::string served = (work / "served").string();
+  const int stopped = std::system(
+      fmt::format("timeout --preserve-status -k 20 -s INT 3 '{}' --ratchet-run train --algo ppo --env PointMass-v0 "
+                  "--seed 1 --steps 100000000 --run-dir '{}' >>'{}' 2>&1", sweep, served, log).c_str());
+  EXPECT_EQ(WEXITSTATUS(stopped), 130) << testing::ReadFile(log);
+  const int resumed = std::system(
+      fmt::format("timeout --preserve-status -k 20 -s TERM 3 '{}' --ratchet-run resume '{}' >>'{}' 2>&1", sweep, served, log).c_str());
+  EXPECT_EQ(WEXITSTATUS(resumed), 143) << testing::ReadFile(log);
+  const std::string served_out = testing::ReadFile(log);
+  const size_t first = served_out.find("checkpoint written in " + served);
+  ASSERT_NE(first, std::string::npos) << served_out;
+  EXPECT_NE(served_out.find("checkpoint written in " + served, first + 1), std::string::npos) << served_out;
 }
 
 }  // namespace
