@@ -21,7 +21,7 @@ source bench/settings.sh  # PPO_PAPER_HC
 
 experiments="vpg-baseline ppo-vs-vpg ppo-vs-a2c-cartpole ppo-vs-a2c-swingup halfcheetah-1m locomotion-1m speed
              npg-halfcheetah ppo-hopper a2c-halfcheetah ppo-walker2d trpo-halfcheetah acktr-halfcheetah
-             trpo-walker2d ppo-halfcheetah"
+             trpo-walker2d ppo-halfcheetah ppo-ant trpo-ant"
 if [ "$name" = list ]; then
   printf '%s\n' $experiments
   exit 0
@@ -104,6 +104,8 @@ case $name in
   acktr-halfcheetah) both_sets acktr HalfCheetah-v4 acktr-halfcheetah ;;
   trpo-walker2d) both_sets trpo Walker2d-v4 trpo-walker2d ;;
   ppo-halfcheetah) both_sets ppo HalfCheetah-v4 ppo-halfcheetah ;;
+  ppo-ant) both_sets ppo Ant-v4 ppo-ant ;;
+  trpo-ant) both_sets trpo Ant-v4 trpo-ant ;;
   *)
     echo "reproduce: unknown experiment '$name'; one of: $(echo $experiments)" >&2
     exit 2
