@@ -21,7 +21,7 @@ source bench/settings.sh  # PPO_PAPER_HC
 
 experiments="vpg-baseline ppo-vs-vpg ppo-vs-a2c-cartpole ppo-vs-a2c-swingup halfcheetah-1m locomotion-1m speed
              npg-halfcheetah ppo-hopper a2c-halfcheetah ppo-walker2d trpo-halfcheetah acktr-halfcheetah
-             trpo-walker2d ppo-halfcheetah ppo-ant trpo-ant"
+             trpo-walker2d ppo-halfcheetah ppo-ant trpo-ant acktr-hopper"
 if [ "$name" = list ]; then
   printf '%s\n' $experiments
   exit 0
@@ -106,6 +106,7 @@ case $name in
   ppo-halfcheetah) both_sets ppo HalfCheetah-v4 ppo-halfcheetah ;;
   ppo-ant) both_sets ppo Ant-v4 ppo-ant ;;
   trpo-ant) both_sets trpo Ant-v4 trpo-ant ;;
+  acktr-hopper) both_sets acktr Hopper-v4 acktr-hopper ;;
   *)
     echo "reproduce: unknown experiment '$name'; one of: $(echo $experiments)" >&2
     exit 2
