@@ -1,8 +1,10 @@
 // Shared helpers for the test suite.
 #pragma once
 
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstdlib>
@@ -69,6 +71,26 @@ inline std::string ReadFile(const std::filesystem::path& path) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+// The real `ratchet` binary run on ARGS by the shell (ENV: assignments put before it), its
+// exit code (-1 when it did not exit) and what it wrote to stdout and stderr.
+struct CliResult {
+  int code;
+  std::string out, err;
+};
+#ifdef RATCHET_CLI
+inline CliResult RunCli(const std::string& args, const std::string& env = "") {
+  static int counter = 0;
+  const auto dir = FreshDir("cli_io_" + std::to_string(counter++));
+  const std::string cmd = env + " " + std::string(RATCHET_CLI) + " " + args + " >" + (dir / "out").string() +
+                          " 2>" + (dir / "err").string();
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(dir / "out"), ReadFile(dir / "err")};
+}
+#endif
+
+// The number of lines of S.
+inline int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
 // The rows of a progress.csv with the wall_time column (the third) removed: what must be
 // identical between runs of the same seed.

@@ -9,8 +9,8 @@
 namespace ratchet {
 namespace {
 
-constexpr Magic kMagic = {'R', 'A', 'T', 'C', 'H', 'E', 'T', 'M'};
-constexpr uint32_t kVersion = 2;  // 2: adds the observation normaliser
+constexpr Magic kModelMagic = {'R', 'A', 'T', 'C', 'H', 'E', 'T', 'M'};
+constexpr uint32_t kModelVersion = 2;  // 2: adds the observation normaliser
 
 }  // namespace
 
@@ -36,17 +36,17 @@ std::span<float> Writable(std::span<const float> s) { return {const_cast<float*>
 void SaveModel(const std::filesystem::path& path, const Policy& policy, const ValueFunction& value,
                const ObsNormalizer& norm) {
   ByteWriter w;
-  Archive ar(w, kVersion);
+  Archive ar(w, kModelVersion);
   ObsNormalizer saved = norm;
   SerializeModel(ar, Writable(policy.params()), Writable(value.params()), saved);
-  WriteFileAtomically(path, Frame(kMagic, kVersion, w.buf), "model file");
+  WriteFileAtomically(path, Frame(kModelMagic, kModelVersion, w.buf), "model file");
 }
 
 void LoadModel(const std::filesystem::path& path, Policy& policy, ValueFunction& value,
                ObsNormalizer* norm) {
   const std::vector<uint8_t> bytes = ReadWholeFile(path, "model file");
   const std::string name = path.string();
-  const Unframed u = Unframe(bytes, kMagic, kVersion, name, "model file");
+  const Unframed u = Unframe(bytes, kModelMagic, kModelVersion, name, "model file");
   ByteReader r(u.body, "'" + name + "'");
   Archive ar(r, u.version);
   ObsNormalizer loaded(policy.obs_dim(), false, 10.0);

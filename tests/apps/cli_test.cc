@@ -11,22 +11,9 @@
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result RunCli(const std::string& args, const std::string& cwd = "") {
-  static int counter = 0;
-  const auto dir = ratchet::testing::FreshDir("cli_io_" + std::to_string(getpid()) + "_" + std::to_string(counter++));
-  const std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(RATCHET_CLI) +
-                          " " + args + " >" + (dir / "out").string() + " 2>" + (dir / "err").string();
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ratchet::testing::ReadFile(dir / "out"),
-          ratchet::testing::ReadFile(dir / "err")};
-}
-
-int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+using ratchet::testing::Lines;
+using ratchet::testing::RunCli;
+using Result = ratchet::testing::CliResult;
 
 struct BadCase {
   const char* name;

@@ -9,59 +9,46 @@
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result RunRatchet(const std::string& args, const std::string& env = "") {
-  static int counter = 0;
-  const auto dir = ratchet::testing::FreshDir("plugin_io_" + std::to_string(counter++));
-  const std::string cmd = env + " " + std::string(RATCHET_CLI) + " " + args + " >" + (dir / "out").string() +
-                          " 2>" + (dir / "err").string();
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ratchet::testing::ReadFile(dir / "out"),
-          ratchet::testing::ReadFile(dir / "err")};
-}
-
-int Lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+using ratchet::testing::Lines;
+using Result = ratchet::testing::CliResult;
+using ratchet::testing::RunCli;
 
 const std::string kPlugin = RATCHET_TEST_PLUGIN;
 
 TEST(PluginTest, APluginEnvGetsEveryCommand) {
   const auto dir = ratchet::testing::FreshDir("plugin_cli");
-  const Result envs = RunRatchet("--plugin " + kPlugin + " envs");
+  const Result envs = RunCli("--plugin " + kPlugin + " envs");
   ASSERT_EQ(envs.code, 0) << envs.err;
   EXPECT_NE(envs.out.find("PointMass-v0"), std::string::npos);
   EXPECT_NE(envs.out.find(std::filesystem::canonical(kPlugin).string()), std::string::npos);
 
   const std::string run = (dir / "run").string();
   const std::string sets = "--set n_envs=2 --set n_steps=128 --set batch_size=128 --set eval_episodes=2";
-  Result r = RunRatchet("--plugin " + kPlugin + " train --algo ppo --env PointMass-v0 --steps 2048 --quiet " + sets +
+  Result r = RunCli("--plugin " + kPlugin + " train --algo ppo --env PointMass-v0 --steps 2048 --quiet " + sets +
                  " --set stop_at=1024 --run-dir " + run);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(ratchet::testing::ReadFile(dir / "run" / "config.yaml").find("env_plugin: " +
                                                                           std::filesystem::canonical(kPlugin).string()),
             std::string::npos);
   // the run directory finds its plugin again: no --plugin from here on
-  r = RunRatchet("resume --quiet " + run);
+  r = RunCli("resume --quiet " + run);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("trained 2048 steps"), std::string::npos) << r.out;
-  r = RunRatchet("eval --episodes 2 " + run);
+  r = RunCli("eval --episodes 2 " + run);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("deterministic"), std::string::npos);
-  r = RunRatchet("export " + run + " -o " + (dir / "p.rpol").string());
+  r = RunCli("export " + run + " -o " + (dir / "p.rpol").string());
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(ratchet::DeployedPolicy::Load((dir / "p.rpol").string()).obs_dim(), 6);
   // the same through RATCHET_PLUGINS, and the resolved config of the plugin's env
-  r = RunRatchet("config --algo trpo --env PointMass-v0", "RATCHET_PLUGINS=/nonexistent-first-is-fine-not:" + kPlugin);
+  r = RunCli("config --algo trpo --env PointMass-v0", "RATCHET_PLUGINS=/nonexistent-first-is-fine-not:" + kPlugin);
   EXPECT_EQ(r.code, 2);  // a listed plugin that does not exist is an error too
   EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
-  r = RunRatchet("config --algo trpo --env PointMass-v0", "RATCHET_PLUGINS=" + kPlugin);
+  r = RunCli("config --algo trpo --env PointMass-v0", "RATCHET_PLUGINS=" + kPlugin);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("env: PointMass-v0"), std::string::npos);
   // sweep children (separate processes) get the plugin too
-  r = RunRatchet("--plugin " + kPlugin + " sweep --algo ppo --env PointMass-v0 --seeds 1-2 --steps 512 --jobs 2 --set n_envs=2 " +
+  r = RunCli("--plugin " + kPlugin + " sweep --algo ppo --env PointMass-v0 --seeds 1-2 --steps 512 --jobs 2 --set n_envs=2 " +
           "--set n_steps=128 --set batch_size=128 --set eval_episodes=1 --out " + (dir / "sweep").string());
   ASSERT_EQ(r.code, 0) << r.out << r.err;
   for (int s : {1, 2})
@@ -75,23 +62,23 @@ TEST(PluginTest, BadPluginsExitTwoWithOneLine) {
       {RATCHET_TEST_DUPLICATE_PLUGIN, "cannot register 'CartPole-v1': a built-in environment has that id"},
       {RATCHET_CLI, "cannot load plugin"}};  // an executable, not a shared library
   for (const auto& [path, expect] : cases) {
-    const Result r = RunRatchet("--plugin " + path + " envs");
+    const Result r = RunCli("--plugin " + path + " envs");
     EXPECT_EQ(r.code, 2) << path << ": " << r.err;
     EXPECT_EQ(Lines(r.err), 1) << r.err;
     EXPECT_NE(r.err.find(expect), std::string::npos) << r.err;
   }
   // a failed plugin leaves nothing registered: the twin it registered first is gone again
-  const Result r = RunRatchet("--plugin " + kPlugin + " envs");
+  const Result r = RunCli("--plugin " + kPlugin + " envs");
   EXPECT_EQ(r.out.find("PointMassTwin-v0"), std::string::npos);
   // a run whose plugin has gone says so
   const auto dir = ratchet::testing::FreshDir("plugin_gone");
   const auto copy = dir / "libcopy.so";
   std::filesystem::copy_file(kPlugin, copy);
   const std::string run = (dir / "run").string();
-  ASSERT_EQ(RunRatchet("--plugin " + copy.string() + " train --env PointMass-v0 --steps 256 --quiet --set n_envs=1 "
+  ASSERT_EQ(RunCli("--plugin " + copy.string() + " train --env PointMass-v0 --steps 256 --quiet --set n_envs=1 "
                 "--set n_steps=128 --set batch_size=64 --set eval_episodes=0 --run-dir " + run).code, 0);
   std::filesystem::remove(copy);
-  const Result gone = RunRatchet("eval " + run);
+  const Result gone = RunCli("eval " + run);
   EXPECT_EQ(gone.code, 2);
   EXPECT_EQ(Lines(gone.err), 1) << gone.err;
   EXPECT_NE(gone.err.find("comes from a plugin that cannot be loaded"), std::string::npos) << gone.err;
