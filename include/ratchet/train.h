@@ -19,9 +19,13 @@ namespace ratchet {
 
 //---------------------------------- Run configuration -----------------------------------------
 
-// A preset file holds one mapping per environment id plus an optional `default` mapping used
-// for ids without their own. Returns the key/value pairs for env_id (empty if neither exists).
-// Sequences are returned as "a,b,c". Throws Error for malformed YAML.
+// A preset file holds one mapping per environment id plus an optional `default` mapping.
+// The entry env_id gets: its own; else the same task's at another version (the newest below
+// env_id's, else the oldest above: Hopper-v5 gets Hopper-v4's); else `default`; else "" (none).
+// Throws Error for malformed YAML.
+std::string PresetEntryFor(const std::string& yaml_text, const std::string& env_id, const std::string& source);
+// The key/value pairs of env_id's entry (PresetEntryFor; empty if none). Sequences are returned
+// as "a,b,c". Throws Error for malformed YAML.
 std::vector<std::pair<std::string, std::string>> PresetFor(const std::string& yaml_text,
                                                            const std::string& env_id,
                                                            const std::string& source);

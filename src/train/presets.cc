@@ -39,21 +39,59 @@ std::string YamlScalar(const YAML::Node& value, const std::string& source, const
   return value.Scalar();
 }
 
+namespace {
+
+// "Hopper-v5" -> {"Hopper", 5}; an id without a version -> {id, -1}.
+std::pair<std::string, int> SplitVersion(const std::string& id) {
+  const size_t v = id.rfind("-v");
+  if (v == std::string::npos || v + 2 == id.size() || id.size() - v > 6) return {id, -1};
+  for (size_t i = v + 2; i < id.size(); ++i)
+    if (id[i] < '0' || id[i] > '9') return {id, -1};
+  return {id.substr(0, v), std::stoi(id.substr(v + 2))};
+}
+
+std::string ChooseEntry(const std::vector<std::pair<std::string, YAML::Node>>& entries, const std::string& env_id) {
+  for (const auto& [id, node] : entries)
+    if (id == env_id) return id;
+  const auto [task, version] = SplitVersion(env_id);
+  std::string below, above;
+  int below_v = -1, above_v = 0;
+  if (version >= 0) {
+    for (const auto& [id, node] : entries) {
+      const auto [t, v] = SplitVersion(id);
+      if (t != task || v < 0) continue;
+      if (v < version && v > below_v) below = id, below_v = v;
+      if (v > version && (above.empty() || v < above_v)) above = id, above_v = v;
+    }
+  }
+  if (!below.empty()) return below;
+  if (!above.empty()) return above;
+  for (const auto& [id, node] : entries)
+    if (id == "default") return id;
+  return "";
+}
+
+}  // namespace
+
+std::string PresetEntryFor(const std::string& yaml_text, const std::string& env_id, const std::string& source) {
+  const YAML::Node root = LoadYaml(yaml_text, source);
+  if (!root || root.IsNull()) return "";
+  return ChooseEntry(MapEntries(root, source, "a preset file (environment ids to settings)"), env_id);
+}
+
 std::vector<std::pair<std::string, std::string>> PresetFor(const std::string& yaml_text,
                                                            const std::string& env_id,
                                                            const std::string& source) {
   const YAML::Node root = LoadYaml(yaml_text, source);
   if (!root || root.IsNull()) return {};
   const auto entries = MapEntries(root, source, "a preset file (environment ids to settings)");
+  const std::string chosen = ChooseEntry(entries, env_id);
   const YAML::Node* section = nullptr;
   for (const auto& [id, node] : entries)
-    if (id == env_id) section = &node;
-  if (section == nullptr)
-    for (const auto& [id, node] : entries)
-      if (id == "default") section = &node;
+    if (id == chosen) section = &node;
   if (section == nullptr || section->IsNull()) return {};
   std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [key, value] : MapEntries(*section, source, fmt::format("the entry for '{}'", env_id)))
+  for (const auto& [key, value] : MapEntries(*section, source, fmt::format("the entry for '{}'", chosen)))
     out.emplace_back(key, YamlValueText(value, source, key));
   return out;
 }

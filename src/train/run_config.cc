@@ -132,12 +132,10 @@ void ApplyConfigFile(const std::string& path, RunConfig& cfg, ConfigBinder& b) {
   bool flat = false;
   for (const auto& [key, node] : entries) flat |= key == "algo" || key == "env" || !node.IsMap();
   if (!flat) {
-    bool has_entry = false;
-    for (const auto& [key, node] : entries) has_entry |= key == cfg.train.env || key == "default";
-    if (!has_entry) {
+    if (PresetEntryFor(text, cfg.train.env, path).empty()) {
       std::string ids;
       for (const auto& [key, node] : entries) ids += (ids.empty() ? "" : ", ") + key;
-      throw Error(fmt::format("{}: the preset file has no entry for '{}' and no 'default' entry (it has: {})",
+      throw Error(fmt::format("{}: the preset file has no entry for '{}', for another version of it or 'default' (it has: {})",
                               path, cfg.train.env, ids));
     }
     for (const auto& [k, v] : PresetFor(text, cfg.train.env, path)) b.Set(k, v, fmt::format("preset {}", path));

@@ -35,6 +35,30 @@ TEST(ConfigTest, PresetForCartPoleIsTheTunedSetting) {
   EXPECT_EQ(get("batch_size"), "256");
 }
 
+TEST(ConfigTest, AnotherVersionOfATaskGetsItsEntryBeforeDefault) {
+  const std::string yaml =
+      "default:\n  n_steps: 1\nHopper-v3:\n  n_steps: 3\nHopper-v4:\n  n_steps: 4\nAnt-v6:\n  n_steps: 6\n"
+      "Ant-v8:\n  n_steps: 8\nplugin:Thing:\n  n_steps: 9\n";
+  EXPECT_EQ(PresetEntryFor(yaml, "Hopper-v4", "p"), "Hopper-v4");
+  EXPECT_EQ(PresetEntryFor(yaml, "Hopper-v5", "p"), "Hopper-v4");  // the newest below
+  EXPECT_EQ(PresetEntryFor(yaml, "Hopper-v2", "p"), "Hopper-v3");  // else the oldest above
+  EXPECT_EQ(PresetEntryFor(yaml, "Ant-v7", "p"), "Ant-v6");
+  EXPECT_EQ(PresetEntryFor(yaml, "Ant-v5", "p"), "Ant-v6");
+  EXPECT_EQ(PresetEntryFor(yaml, "Hop-v4", "p"), "default");  // the task's name must match whole
+  EXPECT_EQ(PresetEntryFor(yaml, "plugin:Thing", "p"), "plugin:Thing");
+  EXPECT_EQ(PresetEntryFor(yaml, "plugin:Other", "p"), "default");
+  EXPECT_EQ(PresetEntryFor("Hopper-v4:\n  n_steps: 4\n", "Walker2d-v4", "p"), "");
+  const auto hopper5 = PresetFor(yaml, "Hopper-v5", "p");
+  ASSERT_EQ(hopper5.size(), 1u);
+  EXPECT_EQ(hopper5[0].second, "4");
+  // the built-in presets: every v5 MuJoCo task trains with its tuned v4 setting
+  for (const char* task : {"HalfCheetah", "Hopper", "Walker2d", "Ant", "Humanoid"}) {
+    RunConfig v4 = ResolveRunConfig({.algo = "ppo", .env = std::string(task) + "-v4"});
+    RunConfig v5 = ResolveRunConfig({.algo = "ppo", .env = std::string(task) + "-v5"});
+    EXPECT_EQ(v5.Binder().Dump(), v4.Binder().Dump()) << task;
+  }
+}
+
 TEST(ConfigTest, SetOverridesAndFlagsWin) {
   ResolveOptions o = Opts({"n_epochs=3", "net_arch=[32,16]", "target_kl=0.02"});
   o.steps = 5000;
@@ -94,11 +118,11 @@ TEST(ConfigTest, PresetWithUnknownKeyIsRejected) {
 
 TEST(ConfigTest, PresetDefaultEntryServesOtherIds) {
   const auto dir = testing::FreshDir("preset_default");
-  std::ofstream(dir / "p.yaml") << "default:\n  n_steps: 64\nCartPole-v0:\n  n_steps: 16\n";
+  std::ofstream(dir / "p.yaml") << "default:\n  n_steps: 64\nPendulum-v1:\n  n_steps: 16\n";
   ResolveOptions o = Opts();
   o.preset_path = (dir / "p.yaml").string();
   EXPECT_EQ(ResolveRunConfig(o).train.n_steps, 64);
-  o.env = "CartPole-v0";
+  o.env = "Pendulum-v1";
   EXPECT_EQ(ResolveRunConfig(o).train.n_steps, 16);
 }
 
