@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Core>
 #include <gtest/gtest.h>
 
 #include "ratchet/core.h"
@@ -41,6 +42,14 @@ inline double CentralDiff(const std::function<double(const std::vector<double>&)
   x[i] = x0 - h;
   const double fm = f(x);
   return (fp - fm) / (2 * h);
+}
+
+// The Kronecker product A (x) G: vec(X) stacks columns, and (A (x) G) vec(X) = vec(G X A^T).
+inline Eigen::MatrixXd Kron(const Eigen::MatrixXd& A, const Eigen::MatrixXd& G) {
+  Eigen::MatrixXd K(A.rows() * G.rows(), A.cols() * G.cols());
+  for (int i = 0; i < A.rows(); ++i)
+    for (int j = 0; j < A.cols(); ++j) K.block(i * G.rows(), j * G.cols(), G.rows(), G.cols()) = A(i, j) * G;
+  return K;
 }
 
 // A fresh, empty directory under the test temp dir, removed first if it exists. The name holds

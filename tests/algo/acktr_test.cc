@@ -63,13 +63,7 @@ CriticByHand ByHand(const Mlp<float>& mlp, const std::vector<double>& p, const M
   return h;
 }
 
-// vec(X) stacks columns; (A (x) G) vec(X) = vec(G X A^T).
-MatD Kron(const MatD& A, const MatD& G) {
-  MatD K(A.rows() * G.rows(), A.cols() * G.cols());
-  for (int i = 0; i < A.rows(); ++i)
-    for (int j = 0; j < A.cols(); ++j) K.block(i * G.rows(), j * G.cols(), G.rows(), G.cols()) = A(i, j) * G;
-  return K;
-}
+using testing::Kron;
 
 void CheckCriticSteps(double kl_clip) {
   const int B = 40, iters = 3;

@@ -79,13 +79,7 @@ TEST(KfacTest, RunningAverageOfFactors) {
   EXPECT_LT((kfac.G(0, 1) - (0.9 * first.G(0, 1) + 0.1 * second.G(0, 1))).cwiseAbs().maxCoeff(), 1e-12);
 }
 
-// vec(X) stacks columns; (A (x) G) vec(X) = vec(G X A^T).
-MatD Kron(const MatD& A, const MatD& G) {
-  MatD K(A.rows() * G.rows(), A.cols() * G.cols());
-  for (int i = 0; i < A.rows(); ++i)
-    for (int j = 0; j < A.cols(); ++j) K.block(i * G.rows(), j * G.cols(), G.rows(), G.cols()) = A(i, j) * G;
-  return K;
-}
+using testing::Kron;
 
 void CheckPrecondition(double damping, bool undamped_reference) {
   const int B = 40;  // enough samples for full-rank factors
