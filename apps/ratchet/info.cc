@@ -41,16 +41,9 @@ int Config(ConfigArgs& a) {
   ConfigBinder b = cfg.Binder();
   std::cout << "algo: " << cfg.train.algo << "\nenv: " << cfg.train.env << "\n";
   if (!cfg.env_plugin.empty()) std::cout << "env_plugin: " << cfg.env_plugin << "\n";
-  if (a.run_dir.empty()) {  // a task without its own preset entry: say whose it gets
-    const auto& presets = EmbeddedPresets();
-    const auto it = presets.find(cfg.train.algo);
-    const std::string source = a.preset.empty() ? "configs/" + cfg.train.algo + ".yaml" : a.preset;
-    const std::string text =
-        !a.preset.empty() ? ReadTextFile(a.preset, "preset file") : it == presets.end() ? "" : it->second;
-    const std::string entry = PresetEntryFor(text, cfg.train.env, source);
-    if (!entry.empty() && entry != cfg.train.env)
-      std::cout << fmt::format("# preset: {}'s entry of {} (it has none for {})\n", entry, source, cfg.train.env);
-  }
+  if (a.run_dir.empty())  // a task without its own preset entry: say whose it gets
+    if (const std::string borrowed = BorrowedPresetEntry(a.opt); !borrowed.empty())
+      std::cout << fmt::format("# preset: {} (it has none for {})\n", borrowed, cfg.train.env);
   const auto values = b.Dump();
   for (size_t k = 0; k < values.size(); ++k) {
     const auto& [key, value] = values[k];

@@ -105,6 +105,10 @@ struct ResolveOptions {
 // Struct defaults <- preset entry for env (or its `default` entry) <- --set <- --seed/--steps.
 // Validates the result; throws Error naming any problem.
 RunConfig ResolveRunConfig(const ResolveOptions& opt);
+// Which preset entry ResolveRunConfig(opt) applies, when it is not the environment's own: e.g.
+// "Hopper-v4's entry of configs/ppo.yaml" for Hopper-v5; "" when it is the environment's own,
+// there is none, or --config is a flat run config.
+std::string BorrowedPresetEntry(const ResolveOptions& opt);
 // Parses a run config as ToYaml writes it; `source` names it in messages.
 RunConfig RunConfigFromYaml(const std::string& text, const std::string& source);
 // Reads RUN_DIR/config.yaml as written by ToYaml. When the run's environment came from a plugin

@@ -157,16 +157,35 @@ void ApplyConfigFile(const std::string& path, RunConfig& cfg, ConfigBinder& b) {
 
 }  // namespace
 
+namespace {
+
+// The compiled-in preset file of ALGO and its name ({"", ""} when it has none).
+std::pair<std::string, std::string> EmbeddedPresetOf(const std::string& algo) {
+  const auto& presets = EmbeddedPresets();
+  const auto it = presets.find(algo);
+  if (it == presets.end()) return {"", ""};
+  return {it->second, "configs/" + algo + ".yaml"};
+}
+
+}  // namespace
+
+std::string BorrowedPresetEntry(const ResolveOptions& opt) {
+  const std::string env = opt.preset_env.empty() ? opt.env : opt.preset_env;
+  const auto [text, source] = opt.preset_path.empty()
+                                  ? EmbeddedPresetOf(opt.algo)
+                                  : std::pair{ReadTextFile(opt.preset_path, "preset file"), opt.preset_path};
+  if (text.empty()) return "";
+  const std::string entry = PresetEntryFor(text, env, source);
+  return entry.empty() || entry == env ? "" : fmt::format("{}'s entry of {}", entry, source);
+}
+
 RunConfig ResolveRunConfig(const ResolveOptions& opt) {
   RunConfig cfg = MakeEmpty(opt.algo, opt.env);
   ConfigBinder b = cfg.Binder();
   if (opt.preset_path.empty()) {
-    const auto& presets = EmbeddedPresets();
-    if (const auto it = presets.find(cfg.train.algo); it != presets.end()) {
-      const std::string source = "configs/" + cfg.train.algo + ".yaml";
-      for (const auto& [k, v] : PresetFor(it->second, opt.preset_env.empty() ? cfg.train.env : opt.preset_env, source))
+    if (const auto [text, source] = EmbeddedPresetOf(cfg.train.algo); !text.empty())
+      for (const auto& [k, v] : PresetFor(text, opt.preset_env.empty() ? cfg.train.env : opt.preset_env, source))
         b.Set(k, v, fmt::format("preset {}", source));
-    }
   } else {
     ApplyConfigFile(opt.preset_path, cfg, b);
   }

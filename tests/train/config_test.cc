@@ -57,6 +57,8 @@ TEST(ConfigTest, AnotherVersionOfATaskGetsItsEntryBeforeDefault) {
     RunConfig v5 = ResolveRunConfig({.algo = "ppo", .env = std::string(task) + "-v5"});
     EXPECT_EQ(v5.Binder().Dump(), v4.Binder().Dump()) << task;
   }
+  EXPECT_EQ(BorrowedPresetEntry({.algo = "trpo", .env = "Ant-v5"}), "Ant-v4's entry of configs/trpo.yaml");
+  EXPECT_EQ(BorrowedPresetEntry({.algo = "trpo", .env = "Ant-v4"}), "");
 }
 
 TEST(ConfigTest, SetOverridesAndFlagsWin) {
