@@ -3,7 +3,8 @@
 # threshold, with the task's best preset on 2 threads (the update divided in 2 parts where the
 # algorithm can, grad_chunks=2), median over seeds. Evaluations every 2% of the budget, 5 episodes
 # each; their own time counts in the wall time. A task with a wall limit trains a larger budget
-# and is stopped (with a checkpoint) at the limit: it counts as reached only within it. Run it
+# and is stopped (with a checkpoint) at the limit: it counts as reached only within it. A run stops
+# (with a checkpoint) at the first evaluation that reaches the threshold (stop_at_return). Run it
 # alone on the machine.
 #   bash bench/time_to_quality.sh [SEEDS] [TASK...]      (default 0-4, every task below)
 # TASK is one of the names in the table below.
@@ -37,7 +38,8 @@ for t in "${tasks[@]}"; do
     rm -rf "$dir"
     # shellcheck disable=SC2086
     "${cap[@]}" "$R" train --algo "$algo" --env "$env" --seed "$seed" --quiet --run-dir "$dir" --set threads=2 \
-      --set eval_episodes=5 --set eval_every=$((budget / 50)) $extra > /dev/null || [ -n "$limit" ]
+      --set eval_episodes=5 --set eval_every=$((budget / 50)) --set stop_at_return="$threshold" $extra > /dev/null ||
+      [ -n "$limit" ]
   done
   python3 - "$OUT" "$name" "$algo" "$threshold" "$SEEDS" "$budget" "$limit" <<'PY'
 import csv, statistics, sys

@@ -46,6 +46,7 @@ struct TrainConfig : LearnerConfig {
   double checkpoint_minutes = 5;
   int checkpoint_keep = 2;
   int64_t stop_at = 0;
+  std::optional<double> stop_at_return;
   std::string label;
   std::string env_kwargs;
 

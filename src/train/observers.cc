@@ -20,7 +20,8 @@ namespace {
 // Every eval_every steps and after the last update: a deterministic evaluation with the frozen
 // normaliser, on every rank (the same result everywhere); its columns go into the row, its mean
 // into the run's records, and rank 0 keeps the best model in best_model.bin. A stop request
-// during it abandons it (nothing recorded) and stops training with a checkpoint.
+// during it abandons it (nothing recorded) and stops training with a checkpoint; so does an
+// evaluation that reaches stop_at_return (recorded).
 class PeriodicEvaluation final : public TrainObserver {
  public:
   PeriodicEvaluation(const TrainerContext& ctx, std::function<bool()> poll_stop)
@@ -46,6 +47,8 @@ class PeriodicEvaluation final : public TrainObserver {
       p.best_eval = e.mean;
       if (ev.lead) SaveModel(ctx_.run_dir / "best_model.bin", ev.algo->policy(), ev.algo->value(), *ev.normalizer);
     }
+    // stop_at_return: the same evaluation on every rank, so every rank stops at the same update
+    if (tc.stop_at_return && e.mean >= *tc.stop_at_return && ev.update < ev.updates) ev.stop = true;
     if (ev.update == ev.updates) *ctx_.final_eval = std::move(e);
   }
 

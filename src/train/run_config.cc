@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <fmt/format.h>
 #include <limits>
 #include <fstream>
@@ -29,6 +30,11 @@ void TrainConfig::Bind(ConfigBinder& b) {
   b.Add("checkpoint_keep", &checkpoint_keep, "checkpoints kept in RUN_DIR/checkpoints", AtLeast(1), kIncidental);
   b.Add("stop_at", &stop_at, "stop with a checkpoint once this many steps are done (0: off); resume later",
         AtLeast<int64_t>(0), kIncidental);
+  b.Add<std::optional<double>>(
+      "stop_at_return", &stop_at_return,
+      "stop with a checkpoint once a periodic evaluation's mean return reaches this (null: off); resume later",
+      [](const std::optional<double>& v) { return !v || std::isfinite(*v) ? "" : "a finite number or null"; },
+      kIncidental);
   b.Add<std::string>("label", &label, "the run's name in sweeps, plots and tables, e.g. vpg-no-baseline (default: the algo)",
                      [](const std::string& l) {
                        for (char c : l)

@@ -105,6 +105,40 @@ TEST(PeriodicEvalTest, StopAndResumeKeepTheBestAndTheCurve) {
   ASSERT_TRUE(res.best_eval.has_value());
 }
 
+// stop_at_return stops with a checkpoint after the first evaluation that reaches it; one that no
+// evaluation reaches changes nothing.
+TEST(PeriodicEvalTest, StopAtReturnStopsAfterTheEvaluationThatReachesIt) {
+  const auto whole = testing::FreshDir("stop_at_return_whole");
+  RunConfig a = Config({"eval_every=512"});
+  Train(a, whole, {});
+  const auto rows = EvalRows(whole);
+  ASSERT_EQ(rows.size(), 5u);
+  // a threshold that the best of the evaluations before the last, k, is the first to reach
+  size_t k = 0;
+  for (size_t i = 1; i + 1 < rows.size(); ++i)
+    if (rows[i].second > rows[k].second) k = i;
+  double before = -INFINITY;
+  for (size_t i = 0; i < k; ++i) before = std::max(before, rows[i].second);
+  const double threshold = k == 0 ? rows[0].second - 1 : (before + rows[k].second) / 2;
+  const auto stopped = testing::FreshDir("stop_at_return_stopped");
+  RunConfig b = Config({"eval_every=512", fmt::format("stop_at_return={:.17g}", threshold)});
+  const TrainResult res = Train(b, stopped, {});
+  EXPECT_TRUE(res.stopped);
+  EXPECT_EQ(res.updates, rows[k].first);
+  EXPECT_EQ(res.steps, 256 * rows[k].first);
+  EXPECT_FALSE(std::filesystem::exists(stopped / "model.bin"));
+  EXPECT_FALSE(std::filesystem::is_empty(stopped / "checkpoints"));
+  const auto got = EvalRows(stopped);
+  ASSERT_EQ(got.size(), k + 1);
+  for (size_t i = 0; i <= k; ++i) EXPECT_EQ(got[i], rows[i]);
+  // out of reach: the whole run, bit for bit
+  const auto high = testing::FreshDir("stop_at_return_high");
+  RunConfig c = Config({"eval_every=512", "stop_at_return=1e9"});
+  EXPECT_FALSE(Train(c, high, {}).stopped);
+  EXPECT_EQ(testing::ReadFile(high / "model.bin"), testing::ReadFile(whole / "model.bin"));
+  EXPECT_NE(testing::ErrorOf([] { Config({"stop_at_return=inf"}); }).find("stop_at_return"), std::string::npos);
+}
+
 struct Cli {
   int code;
   std::string out, err;
