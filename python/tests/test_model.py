@@ -1,5 +1,6 @@
 """A model that never dead-ends (Stable-Baselines3's habits): usable before learn and after any
 stop, learn(N) = N more steps, loaded runs never rewritten, inputs checked, SB3's constructor."""
+import csv
 import gc
 import hashlib
 import os
@@ -43,6 +44,17 @@ def test_a_callback_stop_leaves_a_usable_model(tmp_path):
     obs = np.random.default_rng(1).normal(size=(20, 4)).astype(np.float32)
     assert np.array_equal(ratchet.DeployedPolicy(tmp_path / "p.rpol").act(obs), model.predict(obs)[0])
     assert np.array_equal(ratchet.load(tmp_path / "saved").predict(obs)[0], model.predict(obs)[0])
+
+
+def test_stop_at_return_stops_at_the_evaluation_that_reaches_it(tmp_path):
+    # Stable-Baselines3's StopTrainingOnRewardThreshold: the first evaluation (update 4) reaches
+    # any return an episode of CartPole always gets
+    model = _small(run_dir=tmp_path / "run", eval_every=1024, stop_at_return=1)
+    model.learn(100_000)
+    assert model.num_timesteps == 4 * 256
+    assert model.evaluate(2)[0] > 0
+    rows = list(csv.DictReader(open(tmp_path / "run" / "progress.csv")))
+    assert len(rows) == 4 and float(rows[-1]["eval_return_mean"]) >= 1
 
 
 def test_before_learn_the_initial_policy_predicts_evaluates_exports_and_saves(tmp_path):
