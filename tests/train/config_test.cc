@@ -162,7 +162,7 @@ TEST(SettingsTest, TraitsSayWhatEachSettingChanges) {
       by[SettingTraitsName(s.traits)].insert(s.key);
     }
     EXPECT_EQ(by["incidental"], (std::set<std::string>{"threads", "checkpoint_every", "checkpoint_minutes",
-                                                        "checkpoint_keep", "stop_at", "eval_every"}))
+                                                        "checkpoint_keep", "stop_at", "stop_at_return", "eval_every"}))
         << a.name;
     EXPECT_EQ(by["reporting"], (std::set<std::string>{"eval_episodes", "label"})) << a.name;
     EXPECT_EQ(by["budget"], std::set<std::string>{"n_timesteps"}) << a.name;
