@@ -51,8 +51,8 @@ int TerminalWidth() {
 // Prints the outcome of Train/Resume; returns the exit code.
 int Report(const TrainResult& res, const fs::path& dir) {
   if (res.stopped) {
-    std::cout << fmt::format("stopped after {} steps ({} updates); checkpoint written; continue with "
-                             "`ratchet resume {}`\n", res.steps, res.updates, dir.string());
+    std::cout << fmt::format("stopped after {} steps ({} updates): {}; checkpoint written; continue with "
+                             "`ratchet resume {}`\n", res.steps, res.updates, res.stop_reason, dir.string());
     return g_signal != 0 ? 128 + g_signal : 0;
   }
   std::cout << fmt::format("trained {} steps in {:.2f} s ({:.0f} steps/s), {} updates\n", res.steps,

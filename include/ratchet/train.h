@@ -261,6 +261,7 @@ struct TrainResult {
   int updates = 0;
   double wall_seconds = 0.0;
   bool stopped = false;            // stopped early (stop_at or a stop request) after a checkpoint
+  std::string stop_reason;         // why, in words, when stopped (the first observer's reason)
   // Where this process's wall time went: stepping the environments (simulation), the rest of
   // collecting rollouts (policy and value forward passes, sampling, normalisation), and the
   // algorithm's updates (advantages included).
@@ -291,8 +292,14 @@ struct UpdateEvent {
   const Algorithm* algo = nullptr;
   const ObsNormalizer* normalizer = nullptr;
   // What observers ask of the loop: stop after a checkpoint (any rank asking stops every rank),
-  // write a checkpoint now (rank 0's request counts, as its clock does).
+  // write a checkpoint now (rank 0's request counts, as its clock does). Stop(why) also says why
+  // (TrainResult::stop_reason; the first reason given counts).
   bool stop = false, checkpoint = false;
+  std::string stop_reason;
+  void Stop(std::string why) {
+    if (!stop || stop_reason.empty()) stop_reason = std::move(why);
+    stop = true;
+  }
 };
 
 // One interface for everything that watches a run: the trainer's own evaluation, logs (CSV,

@@ -661,9 +661,11 @@ class _Algorithm:
 
     A model is usable at any time: before learn() it predicts, evaluates, exports and saves its
     initial policy; after any stop (the budget, a callback returning False, Ctrl-C, an exception)
-    it holds the newest checkpoint. learn(N) trains N more steps."""
+    it holds the newest checkpoint. learn(N) trains N more steps. stop_reason says why the last
+    learn() stopped early (None when it trained its steps)."""
 
     algo = None
+    stop_reason = None
 
     def __init__(self, policy_or_env="CartPole-v1", env=None, seed=1, run_dir=None, verbose=0, policy_kwargs=None,
                  **hyperparameters):
@@ -770,10 +772,13 @@ class _Algorithm:
                     # a saved untrained model: training starts from the same initial networks
                     os.remove(os.path.join(self.run_dir, "model.bin"))
                 self._write_env_recipe()
-                _ratchet.train(self.algo, self.env_id, self.seed, n, self._sets, self.run_dir, callback, progress,
-                               self._preset, self._preset_env)
+                result = _ratchet.train(self.algo, self.env_id, self.seed, n, self._sets, self.run_dir, callback,
+                                        progress, self._preset, self._preset_env)
             else:
-                _ratchet.resume(self.run_dir, run_steps + n, callback, progress, bool(reset_num_timesteps))
+                result = _ratchet.resume(self.run_dir, run_steps + n, callback, progress, bool(reset_num_timesteps))
+            self.stop_reason = result.stop_reason if result.stopped else None
+            if self.stop_reason is not None and self.verbose and _ratchet.mpi_rank() == 0:
+                print(f"stopped after {result.steps} steps: {self.stop_reason}")
         finally:
             if bar is not None:
                 bar.close()

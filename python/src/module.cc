@@ -504,6 +504,7 @@ PYBIND11_MODULE(_ratchet, m) {
       .def_readonly("updates", &TrainResult::updates)
       .def_readonly("wall_seconds", &TrainResult::wall_seconds)
       .def_readonly("stopped", &TrainResult::stopped)
+      .def_readonly("stop_reason", &TrainResult::stop_reason)
       .def_readonly("eval", &TrainResult::eval);
 
   // Resolves a run configuration as `ratchet train` does and returns it as YAML text (validated).

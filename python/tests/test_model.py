@@ -35,6 +35,7 @@ def test_a_callback_stop_leaves_a_usable_model(tmp_path):
     model = _small(run_dir=tmp_path / "run")
     model.learn(100_000, callback=lambda stats: stats["update"] < 4)
     assert model.num_timesteps == 4 * 256
+    assert model.stop_reason == "the callback returned false"
     mean, _ = model.evaluate(2)
     assert mean > 0
     action, _ = model.predict(np.zeros(4, np.float32))
@@ -52,6 +53,7 @@ def test_stop_at_return_stops_at_the_evaluation_that_reaches_it(tmp_path):
     model = _small(run_dir=tmp_path / "run", eval_every=1024, stop_at_return=1)
     model.learn(100_000)
     assert model.num_timesteps == 4 * 256
+    assert model.stop_reason.startswith("stop_at_return: the evaluation after 1024 steps returned ")
     assert model.evaluate(2)[0] > 0
     rows = list(csv.DictReader(open(tmp_path / "run" / "progress.csv")))
     assert len(rows) == 4 and float(rows[-1]["eval_return_mean"]) >= 1
@@ -80,7 +82,7 @@ def test_before_learn_the_initial_policy_predicts_evaluates_exports_and_saves(tm
 def test_learn_trains_n_more_steps_each_time(tmp_path):
     model = _small(run_dir=tmp_path / "run")
     model.learn(512)
-    assert model.num_timesteps == 512
+    assert model.num_timesteps == 512 and model.stop_reason is None
     model.learn(512, reset_num_timesteps=False)  # counting on
     assert model.num_timesteps == 1024
     model.learn(100, reset_num_timesteps=False)  # less than a rollout: one rollout, as Stable-Baselines3 does

@@ -37,7 +37,7 @@ class PeriodicEvaluation final : public TrainObserver {
       limits.stop = [this] { return ctx_.signalled->load() || (poll_stop_ && poll_stop_()); };
     EvalResult e = Evaluate(ev.algo->policy(), tc.env, tc.eval_episodes, kEvalSeedBase, true, ev.normalizer, limits);
     if (e.interrupted) {
-      ev.stop = true;
+      ev.Stop("a stop request during an evaluation");
       return;
     }
     TrainerProgress& p = *ctx_.progress;
@@ -48,7 +48,9 @@ class PeriodicEvaluation final : public TrainObserver {
       if (ev.lead) SaveModel(ctx_.run_dir / "best_model.bin", ev.algo->policy(), ev.algo->value(), *ev.normalizer);
     }
     // stop_at_return: the same evaluation on every rank, so every rank stops at the same update
-    if (tc.stop_at_return && e.mean >= *tc.stop_at_return && ev.update < ev.updates) ev.stop = true;
+    if (tc.stop_at_return && e.mean >= *tc.stop_at_return && ev.update < ev.updates)
+      ev.Stop(fmt::format("stop_at_return: the evaluation after {} steps returned {:.2f} (>= {})", ev.steps, e.mean,
+                          *tc.stop_at_return));
     if (ev.update == ev.updates) *ctx_.final_eval = std::move(e);
   }
 
@@ -127,7 +129,7 @@ class Callbacks final : public TrainObserver {
     if (opt_.on_rollout) opt_.on_rollout(r);
   }
   void OnUpdate(UpdateEvent& ev) override {
-    if (opt_.on_update && !opt_.on_update(ev.row) && ev.update < ev.updates) ev.stop = true;
+    if (opt_.on_update && !opt_.on_update(ev.row) && ev.update < ev.updates) ev.Stop("the callback returned false");
   }
 
  private:
@@ -141,7 +143,9 @@ class StopConditions final : public TrainObserver {
   explicit StopConditions(const TrainerContext& ctx) : ctx_(ctx) {}
   void OnUpdate(UpdateEvent& ev) override {
     const int64_t stop_at = ctx_.tc->stop_at;
-    if (ctx_.signalled->load() || (stop_at > 0 && ev.steps >= stop_at && ev.update < ev.updates)) ev.stop = true;
+    if (ctx_.signalled->load()) ev.Stop("a stop request (signal)");
+    else if (stop_at > 0 && ev.steps >= stop_at && ev.update < ev.updates)
+      ev.Stop(fmt::format("stop_at: {} steps reached", stop_at));
   }
 
  private:

@@ -80,7 +80,7 @@ int Serve(const std::vector<std::string>& args) {
     }
   }
   if (res.stopped) {
-    std::cout << fmt::format("stopped after {} steps; checkpoint written in {}\n", res.steps, dir);
+    std::cout << fmt::format("stopped after {} steps: {}; checkpoint written in {}\n", res.steps, res.stop_reason, dir);
     return g_stop_signal != 0 ? 128 + g_stop_signal : 0;
   }
   std::cout << fmt::format("trained {} steps in {:.2f} s{}; run directory {}\n", res.steps, res.wall_seconds,

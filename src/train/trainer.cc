@@ -259,12 +259,16 @@ class Trainer {
         for (TrainObserver* o : observers_.order) o->OnUpdate(ev);
         ev.stats = nullptr;  // the update's statistics end here
       });
+      const bool asked = ev.stop;
       const UpdateFlags flags = AgreeFlags(comm_, {ev.stop, ev.checkpoint});
       ev.stop = flags.stop;
       ev.checkpoint = flags.checkpoint;
       if (flags.stop || flags.checkpoint || (tc_.checkpoint_every > 0 && u % tc_.checkpoint_every == 0) || u == updates_)
         Checkpoint(ev);
-      if (flags.stop) return End(true);
+      if (flags.stop)
+        return End(true, !ev.stop_reason.empty() ? ev.stop_reason
+                         : asked                 ? "an observer asked to stop"
+                                                 : "another rank asked to stop");
     }
     Finish();
     return End(false);
@@ -351,8 +355,9 @@ class Trainer {
     });
   }
 
-  TrainResult End(bool stopped) {
+  TrainResult End(bool stopped, std::string why = {}) {
     res_.stopped = stopped;
+    res_.stop_reason = std::move(why);
     res_.updates = p_.updates;
     res_.steps = p_.steps;
     if (!std::isnan(p_.best_eval)) res_.best_eval = p_.best_eval;

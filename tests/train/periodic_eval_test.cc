@@ -124,6 +124,8 @@ TEST(PeriodicEvalTest, StopAtReturnStopsAfterTheEvaluationThatReachesIt) {
   RunConfig b = Config({"eval_every=512", fmt::format("stop_at_return={:.17g}", threshold)});
   const TrainResult res = Train(b, stopped, {});
   EXPECT_TRUE(res.stopped);
+  EXPECT_EQ(res.stop_reason, fmt::format("stop_at_return: the evaluation after {} steps returned {:.2f} (>= {})",
+                                         256 * rows[k].first, rows[k].second, threshold));
   EXPECT_EQ(res.updates, rows[k].first);
   EXPECT_EQ(res.steps, 256 * rows[k].first);
   EXPECT_FALSE(std::filesystem::exists(stopped / "model.bin"));
