@@ -21,7 +21,8 @@ source bench/settings.sh  # PPO_PAPER_HC
 
 experiments="vpg-baseline ppo-vs-vpg ppo-vs-a2c-cartpole ppo-vs-a2c-swingup halfcheetah-1m locomotion-1m speed
              npg-halfcheetah ppo-hopper a2c-halfcheetah ppo-walker2d trpo-halfcheetah acktr-halfcheetah
-             trpo-walker2d ppo-halfcheetah ppo-ant trpo-ant acktr-hopper ppo-humanoid trpo-humanoid v5"
+             trpo-walker2d ppo-halfcheetah ppo-ant trpo-ant acktr-hopper acktr-walker2d acktr-ant ppo-humanoid
+             trpo-humanoid v5"
 if [ "$name" = list ]; then
   printf '%s\n' $experiments
   exit 0
@@ -107,6 +108,8 @@ case $name in
   ppo-ant) both_sets ppo Ant-v4 ppo-ant ;;
   trpo-ant) both_sets trpo Ant-v4 trpo-ant ;;
   acktr-hopper) both_sets acktr Hopper-v4 acktr-hopper ;;
+  acktr-walker2d) both_sets acktr Walker2d-v4 acktr-walker2d ;;
+  acktr-ant) both_sets acktr Ant-v4 acktr-ant ;;
   ppo-humanoid) both_sets ppo Humanoid-v4 ppo-humanoid ;;
   trpo-humanoid) both_sets trpo Humanoid-v4 trpo-humanoid ;;
   v5)  # issue 30: PPO and TRPO on the v5 tasks, each with its task's v4 preset entry (or default)
